@@ -1,0 +1,95 @@
+// The etcd key layout, in one place. Every key sits under a configurable prefix so
+// several clusters (or test runs) can share one etcd; the default "" keeps the
+// seed's literal path: /apps/dummy/nginx/manifest.
+
+export interface AppRef { app: string; name: string }
+export interface InstanceRef extends AppRef { index: number }
+
+export const DEFAULT_DOMAIN = 'dokkaa.local'
+
+export class KeyLayout {
+  constructor(readonly prefix = '', readonly domain = DEFAULT_DOMAIN) {
+    if (prefix.endsWith('/')) throw new Error(`key prefix must not end with "/": ${prefix}`)
+  }
+
+  // --- what users write
+  get apps(): string { return `${this.prefix}/apps/` }
+  app(app: string): string { return `${this.apps}${app}/` }
+  manifest(r: AppRef): string { return `${this.apps}${r.app}/${r.name}/manifest` }
+  status(r: AppRef): string { return `${this.apps}${r.app}/${r.name}/status` }
+  /** Lifecycle intent for a manifest (stop, pause, restart…), written by builder/dokkaacfg. */
+  control(r: AppRef): string { return `${this.apps}${r.app}/${r.name}/control` }
+
+  // --- hosts, under each conductor's lease
+  get hosts(): string { return `${this.prefix}/hosts/` }
+  host(id: string): string { return `${this.hosts}${id}` }
+
+  // --- the scheduler's decisions
+  get assignRoot(): string { return `${this.prefix}/assign/` }
+  assignments(host: string): string { return `${this.assignRoot}${host}/` }
+  assignment(host: string, r: InstanceRef): string { return `${this.assignments(host)}${r.app}/${r.name}/${r.index}` }
+
+  // --- what runs, under the owning host's lease
+  get instances(): string { return `${this.prefix}/instances/` }
+  instancesOf(r: AppRef): string { return `${this.instances}${r.app}/${r.name}/` }
+  instance(r: InstanceRef): string { return `${this.instancesOf(r)}${r.index}` }
+
+  /** SkyDNS layout (CoreDNS's etcd plugin reads it): the domain reversed into path segments. */
+  get skydnsRoot(): string { return `${this.prefix}/skydns/${this.domain.split('.').reverse().join('/')}/` }
+  skydns(app: string, service: string, leaf: string): string { return `${this.skydnsRoot}${app}/${service}/${leaf}` }
+
+  // --- stable proxy ports, allocated once per service cluster-wide
+  get portsRoot(): string { return `${this.prefix}/ports/` }
+  port(app: string, service: string): string { return `${this.portsRoot}${app}/${service}` }
+
+  // --- lifecycle requests carried to the owning conductor, and its answers
+  get commandsRoot(): string { return `${this.prefix}/commands/` }
+  commands(host: string): string { return `${this.commandsRoot}${host}/` }
+
+  // --- builder's users and tokens; cluster configuration
+  get users(): string { return `${this.prefix}/users/` }
+  get tokens(): string { return `${this.prefix}/tokens/` }
+  get policy(): string { return `${this.prefix}/config/policy` }
+
+  /** The election every conductor campaigns in; the winner schedules. */
+  get schedulerElection(): string { return `${this.prefix}/election/scheduler` }
+
+  // --- parsing keys back into references (undefined when a key is not of that kind)
+  parseManifest(key: string): AppRef | undefined {
+    const m = this.after(key, this.apps)?.match(/^([^/]+)\/([^/]+)\/manifest$/)
+    return m ? { app: m[1]!, name: m[2]! } : undefined
+  }
+  parseControl(key: string): AppRef | undefined {
+    const m = this.after(key, this.apps)?.match(/^([^/]+)\/([^/]+)\/control$/)
+    return m ? { app: m[1]!, name: m[2]! } : undefined
+  }
+  parseHost(key: string): string | undefined {
+    const rest = this.after(key, this.hosts)
+    return rest && !rest.includes('/') ? rest : undefined
+  }
+  parseAssignment(key: string): (InstanceRef & { host: string }) | undefined {
+    const m = this.after(key, this.assignRoot)?.match(/^([^/]+)\/([^/]+)\/([^/]+)\/(\d+)$/)
+    return m ? { host: m[1]!, app: m[2]!, name: m[3]!, index: Number(m[4]) } : undefined
+  }
+  parseInstance(key: string): InstanceRef | undefined {
+    const m = this.after(key, this.instances)?.match(/^([^/]+)\/([^/]+)\/(\d+)$/)
+    return m ? { app: m[1]!, name: m[2]!, index: Number(m[3]) } : undefined
+  }
+  parseSkydns(key: string): { app: string; service: string; leaf: string } | undefined {
+    const m = this.after(key, this.skydnsRoot)?.match(/^([^/]+)\/([^/]+)\/([^/]+)$/)
+    return m ? { app: m[1]!, service: m[2]!, leaf: m[3]! } : undefined
+  }
+  parsePort(key: string): { app: string; service: string } | undefined {
+    const m = this.after(key, this.portsRoot)?.match(/^([^/]+)\/([^/]+)$/)
+    return m ? { app: m[1]!, service: m[2]! } : undefined
+  }
+
+  private after(key: string, root: string): string | undefined {
+    return key.startsWith(root) ? key.slice(root.length) : undefined
+  }
+}
+
+/** The SkyDNS leaf of one instance: unique per manifest and index, so two manifests may serve one service. */
+export function skydnsLeaf(r: InstanceRef): string {
+  return `${r.name}-${r.index}`
+}

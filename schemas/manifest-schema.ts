@@ -1,0 +1,130 @@
+// The manifest's JSON Schema: the one contract between whoever writes a manifest
+// (etcdctl, the builder, dokkaacfg) and the scheduler and conductors that act on it.
+// Unknown fields are errors everywhere, so a typo never silently does nothing.
+
+/** A DNS label (RFC 1123): service and link names become DNS names. */
+export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
+/** App and manifest names: they become container names and etcd path segments. */
+export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
+/** Docker memory sizes: 512m, 1g, 1048576, 1.5g. */
+export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?[bkmgBKMG]?$'
+
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const
+
+/** Extra Docker create options users may pass through (xCAT's dockerflag). Anything else is refused. */
+export const DOCKERFLAGS_ALLOWED = [
+  'User', 'WorkingDir', 'Entrypoint', 'Tty', 'OpenStdin', 'StopSignal', 'StopTimeout',
+  'Domainname', 'ShmSize', 'ReadonlyRootfs', 'CapDrop', 'Tmpfs', 'Ulimits', 'Init', 'NetworkMode',
+] as const
+
+/** Options that would hand a container the host; refused unless the cluster policy allows. */
+export const DOCKERFLAGS_FORBIDDEN: Record<string, string> = {
+  Privileged: 'privileged containers are not allowed',
+  Binds: 'host mounts are not allowed',
+  Mounts: 'host mounts are not allowed',
+  Devices: 'host devices are not allowed',
+  PidMode: 'sharing the host PID namespace is not allowed',
+  IpcMode: 'sharing the host IPC namespace is not allowed',
+  CapAdd: 'adding capabilities is not allowed',
+  SecurityOpt: 'changing security options is not allowed',
+}
+
+export const manifestSchema = {
+  $id: 'https://dokkaa.dev/schemas/manifest.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['image'],
+  properties: {
+    image: { type: 'string', maxLength: 512, pattern: '^\\S+$' },
+    scale: { type: 'integer', minimum: 0, maximum: 1000, default: 1 },
+    command: {
+      anyOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string' } },
+      ],
+    },
+    env: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+    services: {
+      type: 'object',
+      propertyNames: { pattern: DNS_LABEL },
+      additionalProperties: {
+        anyOf: [
+          port,
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['port'],
+            properties: {
+              port,
+              protocol: { enum: ['tcp', 'udp'] },
+              role: { enum: ['web', 'tcp'] },
+            },
+          },
+        ],
+      },
+    },
+    links: {
+      type: 'array',
+      uniqueItems: true,
+      // "nginx" links a service of the same app; "nginx.other" one of app "other".
+      items: { type: 'string', pattern: `^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$` },
+    },
+    resources: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        memory: { type: 'string', pattern: MEMORY_PATTERN },
+        cpus: { type: 'number', exclusiveMinimum: 0, maximum: 1024 },
+      },
+    },
+    restart: { enum: ['always', 'on-failure', 'never'], default: 'always' },
+    hostname: { type: 'string', pattern: DNS_LABEL },
+    dns: { type: 'array', items: { type: 'string', format: 'ipv4' } },
+    extraHosts: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z0-9.-]+:[0-9a-fA-F.:]+$' },
+    },
+    labels: {
+      type: 'object',
+      propertyNames: { not: { pattern: '^io\\.dokkaa\\.' } },
+      additionalProperties: { type: 'string' },
+    },
+    constraints: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+    },
+    dockerflags: {
+      type: 'object',
+      properties: {
+        User: { type: 'string' },
+        WorkingDir: { type: 'string' },
+        Entrypoint: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+        Tty: { type: 'boolean' },
+        OpenStdin: { type: 'boolean' },
+        StopSignal: { type: 'string' },
+        StopTimeout: { type: 'integer', minimum: 0, maximum: 3600 },
+        Domainname: { type: 'string' },
+        ShmSize: { type: 'integer', minimum: 0 },
+        ReadonlyRootfs: { type: 'boolean' },
+        CapDrop: { type: 'array', items: { type: 'string' } },
+        Tmpfs: { type: 'object', additionalProperties: { type: 'string' } },
+        Ulimits: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['Name', 'Soft', 'Hard'],
+            properties: { Name: { type: 'string' }, Soft: { type: 'integer' }, Hard: { type: 'integer' } },
+          },
+        },
+        Init: { type: 'boolean' },
+        NetworkMode: { enum: ['bridge', 'none', 'host'] },
+      },
+      additionalProperties: false,
+    },
+  },
+} as const

@@ -1,0 +1,67 @@
+// TypeScript types matching manifest-schema.ts, plus the normalized form every
+// consumer works with (services always objects, defaults filled in).
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never'
+
+export interface ServiceSpec {
+  port: number
+  protocol?: 'tcp' | 'udp'
+  role?: 'web' | 'tcp'
+}
+
+export interface DockerFlags {
+  User?: string
+  WorkingDir?: string
+  Entrypoint?: string | string[]
+  Tty?: boolean
+  OpenStdin?: boolean
+  StopSignal?: string
+  StopTimeout?: number
+  Domainname?: string
+  ShmSize?: number
+  ReadonlyRootfs?: boolean
+  CapDrop?: string[]
+  Tmpfs?: Record<string, string>
+  Ulimits?: { Name: string; Soft: number; Hard: number }[]
+  Init?: boolean
+  NetworkMode?: 'bridge' | 'none' | 'host'
+}
+
+/** A manifest as a user writes it. */
+export interface Manifest {
+  image: string
+  scale?: number
+  command?: string | string[]
+  env?: Record<string, string | number | boolean>
+  services?: Record<string, number | ServiceSpec>
+  links?: string[]
+  resources?: { memory?: string; cpus?: number }
+  restart?: RestartPolicy
+  hostname?: string
+  dns?: string[]
+  extraHosts?: string[]
+  labels?: Record<string, string>
+  constraints?: Record<string, string>
+  dockerflags?: DockerFlags
+}
+
+/** A validated manifest with defaults applied and services in object form. */
+export interface NormalizedManifest extends Omit<Manifest, 'scale' | 'services' | 'restart'> {
+  scale: number
+  restart: RestartPolicy
+  services: Record<string, ServiceSpec>
+}
+
+/** The part of a manifest that shapes a container: everything but scale and placement. */
+export type ContainerSpec = Omit<NormalizedManifest, 'scale' | 'constraints'>
+
+/** One error found in a manifest: a JSON pointer into the document and what is wrong there. */
+export interface ManifestError {
+  path: string
+  message: string
+}
+
+/** Cluster-wide policy that widens what dockerflags may ask for. */
+export interface ClusterPolicy {
+  allowHostNetwork?: boolean
+}

@@ -1,0 +1,89 @@
+// The values stored under each key of keys.ts. All are JSON.
+import type { ContainerSpec, ManifestError } from './manifest.js'
+
+/** /hosts/<host>, under the conductor's lease. */
+export interface HostRecord {
+  id: string
+  /** Address other hosts and containers reach this host at. */
+  address: string
+  labels: Record<string, string>
+  cpus: number
+  /** Bytes. */
+  memory: number
+  engineVersion: string
+  /** Address of this host's ambassador as seen from its containers (docker bridge gateway), if one runs. */
+  ambassadorAddress?: string
+  startedAt: string
+}
+
+/** /assign/<host>/<app>/<name>/<index>, written by the scheduler. Carries the spec itself so a
+ * conductor never needs the manifest key, and an invalid manifest never reaches a host. */
+export interface Assignment {
+  spec: ContainerSpec
+  specHash: string
+  /** etcd mod revision of the manifest this spec came from. */
+  revision: number
+}
+
+export type InstanceState =
+  | 'pulling' | 'creating' | 'running' | 'restarting' | 'stopped' | 'paused'
+  | 'exited' | 'failed'
+
+/** /instances/<app>/<name>/<index>, under the owning host's lease. */
+export interface InstanceRecord {
+  host: string
+  hostAddress: string
+  containerId: string
+  containerName: string
+  state: InstanceState
+  specHash: string
+  /** Docker IP on the container's network. */
+  address?: string
+  /** service name -> published host port. */
+  ports: Record<string, number>
+  restarts: number
+  startedAt?: string
+  exitCode?: number
+  /** What went wrong, for a human (pull failure, create error…). */
+  error?: string
+  updatedAt: string
+}
+
+/** /skydns/local/dokkaa/<app>/<service>/<leaf>: CoreDNS etcd plugin format. */
+export interface SkydnsRecord {
+  host: string
+  port: number
+  /** Extra fields CoreDNS ignores; the ambassador uses them. */
+  instance?: string
+  role?: 'web' | 'tcp'
+  protocol?: 'tcp' | 'udp'
+}
+
+export type AppPhase = 'Pending' | 'Running' | 'Degraded' | 'Invalid' | 'Stopped' | 'Failed'
+
+/** /apps/<app>/<name>/status, written by the scheduler. */
+export interface StatusRecord {
+  phase: AppPhase
+  desired: number
+  running: number
+  /** Revision of the manifest last read, and of the last valid one (what is deployed). */
+  revision: number
+  validRevision?: number
+  specHash?: string
+  /** Validation errors of the current manifest; the last valid version keeps running. */
+  errors: ManifestError[]
+  /** Problems of instances: pull failures, unschedulable, missing links. */
+  problems: string[]
+  lastEvent: { at: string; message: string }
+  updatedAt: string
+}
+
+export type DesiredRunState = 'running' | 'stopped' | 'paused'
+
+/** /apps/<app>/<name>/control: lifecycle intent. Absent means running.
+ * `restartGeneration` bumps ask for a restart; per-instance entries override the manifest-wide state. */
+export interface ControlRecord {
+  state?: DesiredRunState
+  restartGeneration?: number
+  instances?: Record<string, { state?: DesiredRunState; restartGeneration?: number }>
+}

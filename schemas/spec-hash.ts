@@ -1,0 +1,25 @@
+// A stable hash of what shapes a container. Scale and constraints are left out:
+// changing them moves or adds instances but never replaces a running one.
+import { createHash } from 'node:crypto'
+import type { ContainerSpec, NormalizedManifest } from './manifest.js'
+
+export function containerSpec(m: NormalizedManifest): ContainerSpec {
+  const { scale: _scale, constraints: _constraints, ...spec } = m
+  return spec
+}
+
+export function specHash(spec: ContainerSpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16)
+}
+
+/** JSON with object keys sorted, so equal specs hash equally whatever order they were written in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}

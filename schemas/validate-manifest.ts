@@ -1,0 +1,155 @@
+// Turns untrusted manifest text into a normalized manifest or a list of errors,
+// each with the JSON pointer of the offending field and a sentence that says how to fix it.
+import { Ajv, type ErrorObject } from 'ajv'
+import * as ajvFormats from 'ajv-formats'
+import {
+  DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, manifestSchema,
+} from './manifest-schema.js'
+import type {
+  ClusterPolicy, Manifest, ManifestError, NormalizedManifest, ServiceSpec,
+} from './manifest.js'
+
+// ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
+type AddFormats = (ajv: Ajv, formats: string[]) => Ajv
+const addFormats = ((ajvFormats as unknown as { default: { default?: AddFormats } & AddFormats }).default.default
+  ?? (ajvFormats as unknown as { default: AddFormats }).default)
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
+addFormats(ajv, ['ipv4'])
+const check = ajv.compile<Manifest>(manifestSchema)
+
+const TOP_LEVEL_FIELDS = Object.keys(manifestSchema.properties)
+
+export type ValidationResult =
+  | { ok: true; manifest: NormalizedManifest }
+  | { ok: false; errors: ManifestError[] }
+
+/** Validates manifest text as read from etcd or an HTTP body. */
+export function parseManifest(text: string, policy: ClusterPolicy = {}): ValidationResult {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (err) {
+    return { ok: false, errors: [{ path: '', message: `invalid JSON: ${(err as Error).message}` }] }
+  }
+  return validateManifest(doc, policy)
+}
+
+/** Validates an already-parsed manifest. The input is not modified. */
+export function validateManifest(doc: unknown, policy: ClusterPolicy = {}): ValidationResult {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return { ok: false, errors: [{ path: '', message: 'a manifest must be a JSON object like {"image": "nginx", "scale": 1}' }] }
+  }
+  const copy = structuredClone(doc) as Record<string, unknown>
+  const errors = forbiddenFlags(copy)
+  if (!check(copy)) errors.push(...dedupe(explained(check.errors ?? []).map(describe)))
+  const manifest = copy as unknown as Manifest
+  if (manifest.dockerflags?.NetworkMode === 'host' && !policy.allowHostNetwork) {
+    errors.push({ path: '/dockerflags/NetworkMode', message: 'host networking is not allowed by the cluster policy (allowHostNetwork)' })
+  }
+  if (errors.length > 0) return { ok: false, errors }
+  return { ok: true, manifest: normalize(manifest) }
+}
+
+function normalize(m: Manifest): NormalizedManifest {
+  const services: Record<string, ServiceSpec> = {}
+  for (const [name, svc] of Object.entries(m.services ?? {})) {
+    services[name] = typeof svc === 'number' ? { port: svc } : { ...svc }
+  }
+  return { ...m, scale: m.scale ?? 1, restart: m.restart ?? 'always', services }
+}
+
+// Forbidden dockerflags get a reason of their own instead of a bare "unknown field".
+function forbiddenFlags(doc: Record<string, unknown>): ManifestError[] {
+  const flags = doc['dockerflags']
+  if (typeof flags !== 'object' || flags === null) return []
+  const errors: ManifestError[] = []
+  for (const key of Object.keys(flags)) {
+    const reason = DOCKERFLAGS_FORBIDDEN[key]
+    if (reason) {
+      errors.push({ path: `/dockerflags/${key}`, message: `${reason}; allowed dockerflags: ${DOCKERFLAGS_ALLOWED.join(', ')}` })
+      delete (flags as Record<string, unknown>)[key]
+    }
+  }
+  return errors
+}
+
+function describe(e: ErrorObject): ManifestError {
+  const path = e.instancePath
+  switch (e.keyword) {
+    case 'additionalProperty':
+    case 'additionalProperties': {
+      const field = (e.params as { additionalProperty: string }).additionalProperty
+      const allowed = path === '' ? TOP_LEVEL_FIELDS
+        : path === '/dockerflags' ? [...DOCKERFLAGS_ALLOWED]
+        : path.startsWith('/services/') ? ['port', 'protocol', 'role']
+        : path === '/resources' ? ['memory', 'cpus'] : []
+      return { path: `${path}/${field}`, message: `unknown field "${field}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}` }
+    }
+    case 'required':
+      return { path: `${path}/${(e.params as { missingProperty: string }).missingProperty}`, message: 'is required' }
+    case 'propertyNames': {
+      const name = (e.params as { propertyName: string }).propertyName
+      return { path: `${path}/${name}`, message: nameRule(path, name) }
+    }
+    case 'pattern':
+      return { path, message: patternRule(path) }
+    case 'anyOf':
+      return { path, message: anyOfRule(path) }
+    default:
+      return { path, message: e.message ?? 'is invalid' }
+  }
+}
+
+function nameRule(path: string, name: string): string {
+  if (path === '/services') return `service name "${name}" is not a DNS label: use lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit`
+  if (path === '/env') return `environment variable name "${name}" must match [A-Za-z_][A-Za-z0-9_]*`
+  if (path === '/labels') return `label "${name}" uses the reserved prefix io.dokkaa.`
+  return `name "${name}" is not allowed`
+}
+
+function patternRule(path: string): string {
+  if (path.startsWith('/links/')) return 'a link is a service name ("nginx") or service.app ("nginx.other"), lowercase DNS labels'
+  if (path === '/resources/memory') return 'memory is a size like "512m", "1g" or a number of bytes'
+  if (path === '/image') return 'image must be a Docker image reference without spaces, like "nginx:1.25"'
+  if (path === '/hostname') return 'hostname must be a DNS label (lowercase letters, digits, -)'
+  if (path.startsWith('/extraHosts/')) return 'an extra host is "name:ip", like "db:10.0.0.5"'
+  return 'has an invalid format'
+}
+
+function anyOfRule(path: string): string {
+  if (path === '/command') return 'command must be a string or a non-empty array of strings'
+  if (path.startsWith('/services/')) return 'a service is a port number (1-65535) or {"port": 80, "protocol": "tcp", "role": "web"}'
+  if (path === '/dockerflags/Entrypoint') return 'Entrypoint must be a string or an array of strings'
+  return 'has an invalid value'
+}
+
+// ajv reports every failed anyOf branch and the pattern behind a propertyNames failure.
+// A branch whose type matched failed for a precise reason (an unknown field, a port out
+// of range): report that reason instead of the anyOf summary; otherwise the summary says it.
+function explained(errors: ErrorObject[]): ErrorObject[] {
+  const inBranch = (e: ErrorObject) => /\/anyOf\/\d+\//.test(e.schemaPath)
+  const precise = errors.filter(e => inBranch(e) && e.keyword !== 'type' && e.keyword !== 'minItems' && !isPortNumberBranch(e))
+  const explainedPaths = precise.map(e => e.instancePath)
+  return errors.filter(e => {
+    if (e.schemaPath.includes('/propertyNames/')) return false
+    if (inBranch(e)) return precise.includes(e)
+    if (e.keyword === 'anyOf') return !explainedPaths.some(p => p === e.instancePath || p.startsWith(e.instancePath + '/'))
+    return true
+  })
+}
+
+// A bare port that is out of range fails the number branch; the summary explains it better.
+function isPortNumberBranch(e: ErrorObject): boolean {
+  return /\/anyOf\/0\//.test(e.schemaPath) && (e.keyword === 'minimum' || e.keyword === 'maximum')
+}
+
+function dedupe(errors: ManifestError[]): ManifestError[] {
+  const seen = new Set<string>()
+  return errors.filter(e => {
+    const key = `${e.path}\u0000${e.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
