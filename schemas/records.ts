@@ -13,6 +13,8 @@ export interface HostRecord {
   engineVersion: string
   /** Address of this host's ambassador as seen from its containers (docker bridge gateway), if one runs. */
   ambassadorAddress?: string
+  /** Base URL of the conductor's authenticated agent API (logs), if it serves one. */
+  agentUrl?: string
   startedAt: string
 }
 
@@ -23,6 +25,10 @@ export interface Assignment {
   specHash: string
   /** etcd mod revision of the manifest this spec came from. */
   revision: number
+  /** Lifecycle intent merged in by the scheduler from the control key; absent = running. */
+  run?: DesiredRunState
+  /** Bumped to ask the owning conductor for one restart of this instance. */
+  restartGeneration?: number
 }
 
 export type InstanceState =
@@ -46,6 +52,8 @@ export interface InstanceRecord {
   exitCode?: number
   /** What went wrong, for a human (pull failure, create error…). */
   error?: string
+  /** Last restartGeneration of the assignment this conductor carried out. */
+  restartGeneration?: number
   updatedAt: string
 }
 
