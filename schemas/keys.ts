@@ -50,6 +50,11 @@ export class KeyLayout {
   get users(): string { return `${this.prefix}/users/` }
   get tokens(): string { return `${this.prefix}/tokens/` }
   get policy(): string { return `${this.prefix}/config/policy` }
+  /** Which user owns an app (the builder's multi-user model); value: OwnerRecord. */
+  get owners(): string { return `${this.prefix}/owners/` }
+  owner(app: string): string { return `${this.owners}${app}` }
+  /** Shared secret the conductors' agent APIs accept from the builder; value: AgentTokenRecord. */
+  get agentToken(): string { return `${this.prefix}/config/agent-token` }
 
   /** The election every conductor campaigns in; the winner schedules. */
   get schedulerElection(): string { return `${this.prefix}/election/scheduler` }

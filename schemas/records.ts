@@ -95,3 +95,15 @@ export interface ControlRecord {
   restartGeneration?: number
   instances?: Record<string, { state?: DesiredRunState; restartGeneration?: number }>
 }
+
+/** /owners/<app>: the user an app belongs to (created by the builder on the app's first manifest). */
+export interface OwnerRecord {
+  user: string
+  createdAt: string
+}
+
+/** /config/agent-token: bearer token of the conductors' agent API, created once by the builder. */
+export interface AgentTokenRecord {
+  token: string
+  createdAt: string
+}
