@@ -1,17 +1,10 @@
 // A model of what the driver does to an engine, as a pure function over container
 // lists. Property tests apply plans to it to check reconcile's promises without Docker.
-import { LABELS } from '../schemas/index.js'
+import { instanceLabels } from './container-options.js'
 import type { ActualContainer, DesiredInstance, Plan } from './model.js'
 
 export function modelLabels(hostId: string, d: DesiredInstance): Record<string, string> {
-  return {
-    ...d.spec.labels,
-    [LABELS.app]: d.ref.app,
-    [LABELS.name]: d.ref.name,
-    [LABELS.instance]: String(d.ref.index),
-    [LABELS.host]: hostId,
-    [LABELS.spec]: d.specHash,
-  }
+  return instanceLabels(d.spec, d.specHash, d.ref, hostId)
 }
 
 export function applyPlanModel(hostId: string, actual: ActualContainer[], plan: Plan, now: number, newId: () => string): ActualContainer[] {

@@ -1,0 +1,179 @@
+// DockerEngine over dockerode: the only file that talks to the Docker API. Every
+// error leaves through fromDockerError, so callers see the conductor's catalogue.
+import Docker from 'dockerode'
+import type { ContainerState } from './model.js'
+import type { ContainerDetail, DockerEngine, EngineEvent, EngineInfo, EventSubscription } from './docker-engine.js'
+import { fromDockerError, ImagePullError, isCode } from './errors.js'
+
+/** "unix:///var/run/docker.sock", "tcp://host:2375" or a bare socket path. */
+export function dockerodeOptions(url: string): Docker.DockerOptions {
+  if (url.startsWith('unix://')) return { socketPath: url.slice('unix://'.length) }
+  if (url.startsWith('/')) return { socketPath: url }
+  const u = new URL(url.replace(/^tcp:/, 'http:'))
+  return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' }
+}
+
+const labelFilters = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`)
+
+function ms(iso: string | undefined): number | undefined {
+  if (!iso || iso.startsWith('0001-')) return undefined
+  const t = Date.parse(iso)
+  return Number.isNaN(t) ? undefined : t
+}
+
+export class DockerodeEngine implements DockerEngine {
+  readonly docker: Docker
+
+  constructor(url: string) {
+    this.docker = new Docker(dockerodeOptions(url))
+  }
+
+  private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw fromDockerError(err, doing)
+    }
+  }
+
+  async listContainers(labels: Record<string, string>) {
+    const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }))
+    return list.map(c => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }))
+  }
+
+  async inspect(idOrName: string): Promise<ContainerDetail | undefined> {
+    let info: Docker.ContainerInspectInfo
+    try {
+      info = await this.call(`inspect container ${idOrName}`, () => this.docker.getContainer(idOrName).inspect())
+    } catch (err) {
+      if (isCode(err, 'DOCKER_NOT_FOUND')) return undefined
+      throw err
+    }
+    const hostPorts: Record<string, number> = {}
+    for (const [key, binds] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const port = Number(binds?.[0]?.HostPort)
+      if (port) hostPorts[key] = port
+    }
+    const network = Object.values(info.NetworkSettings.Networks ?? {}).find(n => n.IPAddress)
+    const state = info.State
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      labels: info.Config.Labels ?? {},
+      state: state.Status as ContainerState,
+      createdAt: ms(info.Created) ?? 0,
+      exitCode: state.Running ? undefined : state.ExitCode,
+      startedAt: ms(state.StartedAt),
+      finishedAt: ms(state.FinishedAt),
+      address: network?.IPAddress || undefined,
+      hostPorts,
+      networkMode: info.HostConfig.NetworkMode ?? 'bridge',
+    }
+  }
+
+  async create(opts: Docker.ContainerCreateOptions): Promise<string> {
+    const c = await this.call(`create container ${opts.name ?? ''}`, () => this.docker.createContainer(opts))
+    return c.id
+  }
+
+  // Start, stop, pause... of a container already in that state answer 304/409: done either way.
+  private async idempotent(doing: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.call(doing, fn)
+    } catch (err) {
+      if (!isCode(err, 'DOCKER_CONFLICT')) throw err
+      const status = ((err as Error).cause as { statusCode?: number } | undefined)?.statusCode
+      if (status === 304 || /already paused|is not paused|is not running/i.test((err as Error).message)) return
+      throw err
+    }
+  }
+
+  start(id: string) { return this.idempotent(`start ${id}`, () => this.docker.getContainer(id).start()) }
+  stop(id: string) { return this.idempotent(`stop ${id}`, () => this.docker.getContainer(id).stop()) }
+  kill(id: string) { return this.idempotent(`kill ${id}`, () => this.docker.getContainer(id).kill()) }
+  restart(id: string) { return this.idempotent(`restart ${id}`, () => this.docker.getContainer(id).restart()) }
+  pause(id: string) { return this.idempotent(`pause ${id}`, () => this.docker.getContainer(id).pause()) }
+  unpause(id: string) { return this.idempotent(`unpause ${id}`, () => this.docker.getContainer(id).unpause()) }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.call(`remove ${id}`, () => this.docker.getContainer(id).remove({ force: true }))
+    } catch (err) {
+      // Gone already, or Docker is already removing it: both mean it will not be there.
+      if (isCode(err, 'DOCKER_NOT_FOUND')) return
+      if (isCode(err, 'DOCKER_CONFLICT') && /already in progress/i.test((err as Error).message)) return
+      throw err
+    }
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect())
+      return true
+    } catch (err) {
+      if (isCode(err, 'DOCKER_NOT_FOUND')) return false
+      throw err
+    }
+  }
+
+  async pull(ref: string, onProgress: (status: string) => void): Promise<void> {
+    try {
+      const stream = await this.docker.pull(ref)
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {
+          // The engine reports some failures inside the stream with a 200 status.
+          const inStream = output?.find(o => o.error)?.error
+          if (err || inStream) reject(err ?? new Error(inStream))
+          else resolve()
+        }, (event: { status?: string; progress?: string; id?: string }) => {
+          if (event.status && !event.progress) onProgress(`${event.id ? event.id + ': ' : ''}${event.status}`)
+        })
+      })
+    } catch (err) {
+      const e = fromDockerError(err, `pull ${ref}`)
+      if (e.code === 'DOCKER_UNAVAILABLE') throw e
+      throw new ImagePullError(ref, (err as { json?: { message?: string } }).json?.message ?? (err as Error).message, err)
+    }
+  }
+
+  async events(labels: Record<string, string>, onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): Promise<EventSubscription> {
+    const stream = await this.call('subscribe to events', () =>
+      this.docker.getEvents({ filters: { type: ['container'], label: labelFilters(labels) } })) as NodeJS.ReadableStream & { destroy?: () => void }
+    let buffer = ''
+    let closed = false
+    stream.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8')
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).trim()
+        buffer = buffer.slice(nl + 1)
+        if (!line) continue
+        try {
+          const e = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
+          onEvent({ action: e.Action ?? e.status ?? '', containerId: e.Actor?.ID ?? e.id ?? '', labels: e.Actor?.Attributes ?? {} })
+        } catch {
+          // A torn or unknown line: the periodic resync covers whatever it meant.
+        }
+      }
+    })
+    const end = (err?: Error) => { if (!closed) { closed = true; onEnd(err) } }
+    stream.on('end', () => end())
+    stream.on('error', (err: Error) => end(err))
+    return { close: () => { closed = true; stream.destroy?.() } }
+  }
+
+  async info(): Promise<EngineInfo> {
+    const i = await this.call('read engine info', () => this.docker.info()) as { NCPU: number; MemTotal: number; ServerVersion: string }
+    return { cpus: i.NCPU, memory: i.MemTotal, version: i.ServerVersion }
+  }
+
+  async bridgeGateway(): Promise<string | undefined> {
+    const net = await this.call('inspect the bridge network', () => this.docker.getNetwork('bridge').inspect()) as
+      { IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] } }
+    const cfg = net.IPAM?.Config?.[0]
+    if (cfg?.Gateway) return cfg.Gateway
+    // The default bridge often lists only its subnet; its gateway is the subnet's first address.
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(cfg?.Subnet ?? '')
+    return m ? `${m[1]}.${m[2]}.${m[3]}.${Number(m[4]) + 1}` : undefined
+  }
+}

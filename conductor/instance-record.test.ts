@@ -1,0 +1,40 @@
+import t from 'tap'
+import { KeyLayout } from '../schemas/index.js'
+import type { ContainerDetail } from './docker-engine.js'
+import { emptyMemo, instanceRecord, memoFromRecord, sameRecord, skydnsRecords } from './instance-record.js'
+import type { DesiredInstance } from './model.js'
+
+const ref = { app: 'dummy', name: 'nginx', index: 2 }
+const desired: DesiredInstance = { ref, specHash: 's1', run: 'running', restartGeneration: 0, spec: { image: 'i', restart: 'always', services: { nginx: { port: 80, role: 'web' }, stats: { port: 9000 } } } }
+const detail: ContainerDetail = {
+  id: 'c1', name: 'dummy---nginx---2', labels: { 'io.dokkaa.spec': 's1' }, state: 'running', createdAt: 1, startedAt: Date.UTC(2025, 0, 1),
+  address: '172.17.0.9', hostPorts: { '80/tcp': 32768 }, networkMode: 'bridge',
+}
+const base = { ref, desired, hostId: 'h1', hostAddress: '10.0.0.5', now: Date.UTC(2025, 0, 2) }
+
+t.test('a running instance: record and SkyDNS entries', async t => {
+  const r = instanceRecord({ ...base, detail, memo: { ...emptyMemo(), restarts: 2 } })!
+  t.match(r, { host: 'h1', hostAddress: '10.0.0.5', containerId: 'c1', containerName: 'dummy---nginx---2', state: 'running', specHash: 's1', address: '172.17.0.9', ports: { nginx: 32768 }, restarts: 2, startedAt: '2025-01-01T00:00:00.000Z' })
+  t.equal(r.exitCode, undefined)
+  const dns = skydnsRecords(new KeyLayout('/p'), ref, desired, r)
+  t.same([...dns], [['/p/skydns/local/dokkaa/dummy/nginx/nginx-2', { host: '10.0.0.5', port: 32768, instance: 'dummy/nginx/2', protocol: 'tcp', role: 'web' }]])
+})
+
+t.test('states: stopped by us, died, pull failure', async t => {
+  const exited: ContainerDetail = { ...detail, state: 'exited', exitCode: 137 }
+  t.equal(instanceRecord({ ...base, detail: exited, memo: { ...emptyMemo(), stoppedByUs: true } })!.state, 'stopped')
+  const died = instanceRecord({ ...base, detail: exited, memo: emptyMemo() })!
+  t.match(died, { state: 'exited', exitCode: 137 })
+  t.equal(skydnsRecords(new KeyLayout(), ref, desired, died).size, 0, 'no DNS for an instance that is not running')
+  const failed = instanceRecord({ ...base, memo: { ...emptyMemo(), error: 'cannot pull image x: not found' } })!
+  t.match(failed, { state: 'failed', containerId: '', containerName: 'dummy---nginx---2', error: 'cannot pull image x: not found', specHash: 's1' })
+  t.equal(instanceRecord({ ...base, memo: emptyMemo() }), undefined, 'nothing to say before the first attempt')
+})
+
+t.test('change detection ignores the time of writing; memo round-trips', async t => {
+  const a = instanceRecord({ ...base, detail, memo: emptyMemo() })!
+  const b = instanceRecord({ ...base, now: base.now + 5000, detail, memo: emptyMemo() })!
+  t.ok(sameRecord(a, b))
+  t.notOk(sameRecord(a, { ...b, state: 'paused' }))
+  t.same(memoFromRecord({ ...a, state: 'stopped', restarts: 4, restartGeneration: 3 }), { restarts: 4, quickRestarts: 0, restartGeneration: 3, stoppedByUs: true })
+})
