@@ -1,0 +1,105 @@
+// Apps and their manifests: list, read, write (validated by the contract's schema, nothing
+// written when invalid), delete, scale, status; plus a validate endpoint the console's
+// editor calls as the user types.
+import type { FastifyPluginAsync } from 'fastify'
+import type { AppRef } from '../../schemas/index.js'
+import { principal, requireUser } from '../auth/authenticate.js'
+import type { BuilderContext } from '../context.js'
+import { NotFoundError } from '../errors.js'
+import {
+  anyObject, appParams, errorReply, manifestError, manifestParams, manifestView, withErrors,
+} from './shapes.js'
+
+const appSummary = {
+  type: 'object',
+  properties: { app: { type: 'string' }, owner: { type: 'string' }, manifests: { type: 'array', items: manifestView } },
+} as const
+
+/** A manifest body: a JSON object, or its text (text/plain) so the editor's syntax errors get reported. */
+const manifestBody = { anyOf: [{ type: 'object' }, { type: 'string' }] } as const
+
+function text(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body, null, 2)
+}
+
+export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
+  app.addHook('onRequest', requireUser(ctx.accounts))
+
+  app.get('/api/v1/apps', {
+    schema: { summary: 'Your apps (root: all) with their manifests, status and lifecycle intent', response: withErrors({ 200: { type: 'array', items: appSummary } }) },
+  }, async request => ctx.apps.list(principal(request)))
+
+  app.get('/api/v1/apps/:app', {
+    schema: { summary: 'One app', params: appParams, response: withErrors({ 200: appSummary }) },
+  }, async request => {
+    const { app: name } = request.params as { app: string }
+    const found = (await ctx.apps.list(principal(request))).find(a => a.app === name)
+    if (!found) throw new NotFoundError(`no app "${name}"`)
+    return found
+  })
+
+  app.get('/api/v1/apps/:app/:name', {
+    schema: { summary: 'A manifest with its status and lifecycle intent', params: manifestParams, response: withErrors({ 200: manifestView }) },
+  }, async request => ctx.apps.get(request.params as AppRef, principal(request)))
+
+  app.get('/api/v1/apps/:app/:name/manifest', {
+    schema: { summary: 'The manifest document as stored', params: manifestParams, response: withErrors({ 200: anyObject }) },
+  }, async request => (await ctx.apps.get(request.params as AppRef, principal(request))).manifest)
+
+  app.put('/api/v1/apps/:app/:name/manifest', {
+    schema: {
+      summary: 'Create or replace a manifest. Invalid: 400 INVALID_MANIFEST with every error\'s JSON path; nothing is written',
+      params: manifestParams, body: manifestBody, response: withErrors({ 200: manifestView, 201: manifestView }),
+    },
+  }, async (request, reply) => {
+    const ref = request.params as AppRef
+    const who = principal(request)
+    const { prev } = await ctx.apps.put(ref, text(request.body), who)
+    reply.code(prev ? 200 : 201)
+    return ctx.apps.get(ref, who)
+  })
+
+  app.delete('/api/v1/apps/:app/:name', {
+    schema: { summary: 'Delete a manifest; its containers are removed by the conductors', params: manifestParams, response: withErrors({ 204: { type: 'null' } }) },
+  }, async (request, reply) => {
+    await ctx.apps.delete(request.params as AppRef, principal(request))
+    reply.code(204)
+  })
+
+  app.get('/api/v1/apps/:app/:name/status', {
+    schema: { summary: 'The scheduler\'s status record (null before it has seen the manifest)', params: manifestParams, response: withErrors({ 200: { anyOf: [anyObject, { type: 'null' }] } }) },
+  }, async request => (await ctx.apps.get(request.params as AppRef, principal(request))).status ?? null)
+
+  app.post('/api/v1/apps/:app/:name/scale', {
+    schema: {
+      summary: 'Set the scale, or change it by a delta',
+      params: manifestParams,
+      body: {
+        type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+        properties: { scale: { type: 'integer', minimum: 0, maximum: 1000 }, delta: { type: 'integer', minimum: -1000, maximum: 1000 } },
+      },
+      response: withErrors({ 200: manifestView }),
+    },
+  }, async request => {
+    const ref = request.params as AppRef
+    const who = principal(request)
+    const body = request.body as { scale?: number; delta?: number }
+    const current = await ctx.apps.get(ref, who)
+    const doc = { ...(current.manifest as Record<string, unknown>) }
+    const before = typeof doc['scale'] === 'number' ? doc['scale'] : 1
+    doc['scale'] = Math.min(1000, Math.max(0, body.scale ?? before + (body.delta ?? 0)))
+    await ctx.apps.put(ref, JSON.stringify(doc, null, 2), who)
+    return ctx.apps.get(ref, who)
+  })
+
+  app.post('/api/v1/validate', {
+    schema: {
+      summary: 'Validate a manifest without saving it (the console calls this as you type)',
+      body: manifestBody,
+      response: withErrors({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, errors: { type: 'array', items: manifestError }, manifest: anyObject } } }),
+    },
+  }, async request => {
+    const result = await ctx.apps.validate(text(request.body))
+    return result.ok ? { ok: true, errors: [], manifest: result.manifest } : { ok: false, errors: result.errors }
+  })
+}

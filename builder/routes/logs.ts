@@ -1,0 +1,47 @@
+// Logs of an instance, from whichever host runs it: the builder finds the host in
+// /instances, the host's agent API in /hosts, and streams the agent's reply through.
+// No Docker socket is ever reachable over the network.
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsync } from 'fastify'
+import type { AppRef } from '../../schemas/index.js'
+import { principal, requireUser } from '../auth/authenticate.js'
+import type { BuilderContext } from '../context.js'
+import { AgentUnavailableError, NotFoundError } from '../errors.js'
+import { getHost } from '../store/hosts.js'
+import { instanceParams, withErrors } from './shapes.js'
+
+export const logRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
+  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.get('/api/v1/apps/:app/:name/instances/:index/logs', {
+    schema: {
+      summary: 'Container output (stdout and stderr) as text; follow=1 keeps the stream open',
+      params: instanceParams,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { tail: { type: 'integer', minimum: 0, maximum: 100000, default: 200 }, follow: { type: 'boolean', default: false } },
+      },
+      response: withErrors({ 200: { type: 'string' }, 502: {} }),
+    },
+  }, async (request, reply) => {
+    const { index, ...ref } = request.params as AppRef & { index: number }
+    const { tail, follow } = request.query as { tail: number; follow: boolean }
+    const inst = (await ctx.apps.instances(ref, principal(request))).find(i => i.index === index)
+    if (!inst) throw new NotFoundError(`no instance ${ref.app}/${ref.name}/${index} is running anywhere`)
+    const host = await getHost(ctx.kv, ctx.keys, inst.host)
+    if (!host?.agentUrl) throw new AgentUnavailableError(`host ${inst.host} serves no logs (no agent API)`)
+    const token = await ctx.agentToken()
+    const abort = new AbortController()
+    reply.raw.on('close', () => abort.abort())
+    const url = `${host.agentUrl.replace(/\/$/, '')}/v1/logs/${encodeURIComponent(inst.containerName)}?tail=${tail}&follow=${follow ? 1 : 0}`
+    let res: Response
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${token ?? ''}` }, signal: abort.signal })
+    } catch (err) {
+      throw new AgentUnavailableError(`host ${inst.host}'s agent at ${host.agentUrl} did not answer`, undefined, { cause: err })
+    }
+    if (res.status === 404) throw new NotFoundError(`container ${inst.containerName} is not on host ${inst.host}`)
+    if (!res.ok || !res.body) throw new AgentUnavailableError(`host ${inst.host}'s agent answered ${res.status}`)
+    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no')
+    return reply.send(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>))
+  })
+}

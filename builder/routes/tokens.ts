@@ -1,0 +1,43 @@
+// API tokens of the calling user: the plaintext is in the create reply only; etcd keeps a hash.
+import type { FastifyPluginAsync } from 'fastify'
+import { principal, requireUser } from '../auth/authenticate.js'
+import type { BuilderContext } from '../context.js'
+import { errorReply } from './shapes.js'
+
+const token = {
+  type: 'object',
+  properties: { id: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, createdAt: { type: 'string' }, token: { type: 'string' } },
+} as const
+const errors = { 400: errorReply, 401: errorReply, 404: errorReply }
+
+export const tokenRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
+  app.addHook('onRequest', requireUser(ctx.accounts))
+
+  app.get('/api/v1/tokens', {
+    schema: { summary: 'List your API tokens (never their secrets)', response: { 200: { type: 'array', items: token }, ...errors } },
+  }, async request => ctx.accounts.listTokens(principal(request).user))
+
+  app.post('/api/v1/tokens', {
+    schema: {
+      summary: 'Create an API token; the reply holds its plaintext, shown this once',
+      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } },
+      response: { 201: token, ...errors },
+    },
+  }, async (request, reply) => {
+    const { name } = request.body as { name: string }
+    const { plaintext, record } = await ctx.accounts.issueToken(principal(request).user, name, 'api')
+    reply.code(201)
+    return { ...record, token: plaintext }
+  })
+
+  app.delete('/api/v1/tokens/:id', {
+    schema: {
+      summary: 'Revoke a token',
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{12}$' } } },
+      response: { 204: { type: 'null' }, ...errors },
+    },
+  }, async (request, reply) => {
+    await ctx.accounts.revokeToken((request.params as { id: string }).id, principal(request))
+    reply.code(204)
+  })
+}
