@@ -1,0 +1,76 @@
+import t from 'tap'
+import { parseConfig, parsePortRange } from './config.js'
+import type { HostFacts } from './host-facts.js'
+import { parseDefaultRouteInterface, parseResolvConf } from './host-facts.js'
+import { parseEndpoint } from './listen-address.js'
+
+const host: HostFacts = {
+  interfaceAddress: (n) => ({ docker0: '172.17.0.1', eth0: '192.0.2.2' } as Record<string, string>)[n],
+  defaultRouteInterface: () => 'eth0',
+  resolvConf: () => '# generated\nsearch example\nnameserver 10.0.0.53\nnameserver 10.0.0.54\n',
+}
+
+t.test('defaults bind the bridge address and loopback, never all interfaces', async (t) => {
+  const c = parseConfig({}, host)
+  t.same(c.dnsListen, [{ address: '172.17.0.1', port: 53 }, { address: '127.0.0.1', port: 53 }])
+  t.same(c.proxyListen, ['172.17.0.1', '127.0.0.1'])
+  t.same(c.webListen, [{ address: '192.0.2.2', port: 80 }, { address: '127.0.0.1', port: 80 }])
+  t.same(c.upstream, { address: '10.0.0.53', port: 53 })
+  t.same(c.portRange, { from: 20000, to: 20999 })
+  t.equal(c.ttl, 5)
+  t.equal(c.domain, 'dokkaa.local')
+  t.same(c.etcd, ['http://127.0.0.1:2379'])
+})
+
+t.test('explicit flags', async (t) => {
+  const c = parseConfig({
+    dnsListen: '127.0.0.1:5353,[::1]:5353', proxyListen: '127.0.0.1', webListen: 'none', upstream: '127.0.0.2:5300',
+    ttl: '2s', domain: 'Example.Test.', portRange: '21000-21010', prefix: '/t-x', etcd: 'http://a:1,http://b:2',
+  }, { ...host, interfaceAddress: () => undefined })
+  t.same(c.dnsListen, [{ address: '127.0.0.1', port: 5353 }, { address: '::1', port: 5353 }])
+  t.same(c.webListen, [])
+  t.equal(c.ttl, 2)
+  t.equal(c.domain, 'example.test')
+  t.same(c.portRange, { from: 21000, to: 21010 })
+  t.same(c.etcd, ['http://a:1', 'http://b:2'])
+  t.equal(parseConfig({ upstream: 'none', dnsListen: '127.0.0.1', proxyListen: '127.0.0.1' }, host).upstream, undefined)
+})
+
+t.test('bad flags name the flag', async (t) => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ dnsListen: 'localhost:53' }, /^--dns-listen: "localhost:53" is not an IP address/],
+    [{ dnsListen: '127.0.0.1:99999' }, /^--dns-listen: .*outside 1-65535/],
+    [{ proxyListen: '127.0.0.1:80' }, /^--proxy-listen: .*addresses only/],
+    [{ portRange: '300-200' }, /^--port-range: .*300 is above 200/],
+    [{ portRange: 'many' }, /^--port-range: "many" is not FROM-TO/],
+    [{ ttl: '-1' }, /^--ttl: /],
+    [{ domain: 'local' }, /^--domain: /],
+    [{ prefix: 'x/' }, /^--prefix: /],
+    [{ etcd: 'localhost:2379' }, /^--etcd: /],
+    [{ logLevel: 'loud' }, /^--log-level: /],
+    [{ webListen: '127.0.0.1:20005' }, /^--web-listen: port 20005 lies inside --port-range/],
+    [{ dnsListen: '127.0.0.1:53', upstream: '127.0.0.1' }, /^--upstream: 127.0.0.1:53 is one of this ambassador's own DNS addresses/],
+  ]
+  for (const [flags, message] of bad) t.throws(() => parseConfig(flags, host), { code: 'BAD_FLAG', message }, JSON.stringify(flags))
+})
+
+t.test('no bridge and no explicit addresses: say which flags to pass', async (t) => {
+  t.throws(() => parseConfig({}, { ...host, interfaceAddress: () => undefined }), { code: 'NO_BRIDGE_ADDRESS', message: /docker0.*--dns-listen and --proxy-listen/ })
+})
+
+t.test('no upstream anywhere', async (t) => {
+  t.throws(() => parseConfig({ dnsListen: '127.0.0.1', proxyListen: '127.0.0.1' }, { ...host, resolvConf: () => '' }), { message: /--upstream: no nameserver in \/etc\/resolv.conf/ })
+})
+
+t.test('small parsers', async (t) => {
+  t.equal(parseResolvConf('nameserver 1.2.3.4'), '1.2.3.4')
+  t.equal(parseResolvConf('search x'), undefined)
+  const route = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
+    'docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n' +
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n'
+  t.equal(parseDefaultRouteInterface(route), 'eth0')
+  t.same(parseEndpoint('[::1]', 53, 'f'), { address: '::1', port: 53 })
+  t.same(parseEndpoint('::1', 53, 'f'), { address: '::1', port: 53 })
+  t.throws(() => parseEndpoint('1.2.3.4', undefined, '--x'), { message: /needs a port/ })
+  t.same(parsePortRange(undefined), { from: 20000, to: 20999 })
+})

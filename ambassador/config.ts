@@ -1,0 +1,139 @@
+// From the command line's strings to a checked AmbassadorConfig. Pure, given the
+// host facts; every problem is a BadFlagError naming the flag.
+import { DEFAULT_DOMAIN, DEFAULT_PORT_RANGE, type PortRange } from '../schemas/index.js'
+import { BadFlagError, NoBridgeAddressError } from './errors.js'
+import { parseResolvConf, type HostFacts } from './host-facts.js'
+import { formatEndpoint, parseAddressList, parseEndpoint, parseEndpointList, parsePort, type Endpoint } from './listen-address.js'
+
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+
+/** The flags as commander hands them over: strings, absent when not given. */
+export interface RawFlags {
+  etcd?: string
+  prefix?: string
+  domain?: string
+  dnsListen?: string
+  proxyListen?: string
+  portRange?: string
+  upstream?: string
+  upstreamTimeout?: string
+  ttl?: string
+  webListen?: string
+  bridgeInterface?: string
+  logLevel?: string
+}
+
+export interface AmbassadorConfig {
+  etcd: string[]
+  prefix: string
+  domain: string
+  dnsListen: Endpoint[]
+  proxyListen: string[]
+  portRange: PortRange
+  /** undefined: names outside the domain are refused. */
+  upstream?: Endpoint
+  upstreamTimeoutMs: number
+  ttl: number
+  /** Empty: no web router. */
+  webListen: Endpoint[]
+  logLevel: LogLevel
+}
+
+export const DEFAULTS = {
+  etcd: 'http://127.0.0.1:2379',
+  dnsPort: 53,
+  webPort: 80,
+  ttl: 5,
+  upstreamTimeoutMs: 2000,
+  bridgeInterface: 'docker0',
+  logLevel: 'info' as LogLevel,
+}
+
+export function parseConfig(raw: RawFlags, host: HostFacts): AmbassadorConfig {
+  const bridge = (): string => {
+    const iface = raw.bridgeInterface ?? DEFAULTS.bridgeInterface
+    const a = host.interfaceAddress(iface)
+    if (!a) throw new NoBridgeAddressError(iface)
+    return a
+  }
+  const etcd = (raw.etcd ?? DEFAULTS.etcd).split(',').map((s) => s.trim()).filter(Boolean)
+  if (etcd.length === 0) throw new BadFlagError('--etcd', 'needs at least one URL')
+  for (const u of etcd) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(u)) throw new BadFlagError('--etcd', `"${u}" is not an etcd client URL like http://127.0.0.1:2379`)
+  }
+
+  const prefix = raw.prefix ?? ''
+  if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/'))) {
+    throw new BadFlagError('--prefix', `"${prefix}" must start with "/" and not end with "/" (or be empty)`)
+  }
+
+  const domain = (raw.domain ?? DEFAULT_DOMAIN).toLowerCase().replace(/\.$/, '')
+  if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain)) {
+    throw new BadFlagError('--domain', `"${raw.domain}" is not a domain name with at least two labels, like dokkaa.local`)
+  }
+
+  const dnsListen = parseEndpointList(raw.dnsListen ?? `${bridge()},127.0.0.1`, DEFAULTS.dnsPort, '--dns-listen')
+  const proxyListen = parseAddressList(raw.proxyListen ?? `${bridge()},127.0.0.1`, '--proxy-listen')
+  const portRange = parsePortRange(raw.portRange)
+
+  let upstream: Endpoint | undefined
+  const upstreamText = raw.upstream ?? parseResolvConf(host.resolvConf())
+  if (upstreamText === undefined) {
+    throw new BadFlagError('--upstream', 'no nameserver in /etc/resolv.conf to forward to; give --upstream ip[:port], or --upstream none')
+  }
+  if (upstreamText !== 'none') {
+    upstream = parseEndpoint(upstreamText, 53, '--upstream')
+    // Forwarding to ourselves would loop every query until it times out.
+    if (dnsListen.some((e) => e.port === upstream!.port && e.address === upstream!.address)) {
+      throw new BadFlagError('--upstream', `${formatEndpoint(upstream)} is one of this ambassador's own DNS addresses (--dns-listen); queries would loop`)
+    }
+  }
+
+  const upstreamTimeoutMs = raw.upstreamTimeout === undefined ? DEFAULTS.upstreamTimeoutMs : positiveInt(raw.upstreamTimeout, '--upstream-timeout', 60000)
+  const ttl = raw.ttl === undefined ? DEFAULTS.ttl : nonNegativeInt(raw.ttl.replace(/s$/, ''), '--ttl', 86400)
+
+  let webListen: Endpoint[] = []
+  if (raw.webListen !== 'none') {
+    if (raw.webListen !== undefined) {
+      webListen = parseEndpointList(raw.webListen, DEFAULTS.webPort, '--web-listen')
+    } else {
+      const iface = host.defaultRouteInterface()
+      const publicAddress = iface ? host.interfaceAddress(iface) : undefined
+      webListen = parseEndpointList([publicAddress, '127.0.0.1'].filter(Boolean).join(','), DEFAULTS.webPort, '--web-listen')
+    }
+  }
+  // The web router and a service proxy on one address and port would fight for it.
+  for (const w of webListen) {
+    if (w.port >= portRange.from && w.port <= portRange.to) {
+      throw new BadFlagError('--web-listen', `port ${w.port} lies inside --port-range ${portRange.from}-${portRange.to}, where service proxies listen`)
+    }
+  }
+
+  const logLevel = (raw.logLevel ?? DEFAULTS.logLevel) as LogLevel
+  if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('--log-level', `"${raw.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
+
+  return { etcd, prefix, domain, dnsListen, proxyListen, portRange, upstream, upstreamTimeoutMs, ttl, webListen, logLevel }
+}
+
+export function parsePortRange(text: string | undefined): PortRange {
+  if (text === undefined) return { ...DEFAULT_PORT_RANGE }
+  const m = text.trim().match(/^(\d+)-(\d+)$/)
+  if (!m) throw new BadFlagError('--port-range', `"${text}" is not FROM-TO, like 20000-20999`)
+  const from = parsePort(m[1]!, '--port-range', text)
+  const to = parsePort(m[2]!, '--port-range', text)
+  if (from > to) throw new BadFlagError('--port-range', `"${text}": ${from} is above ${to}`)
+  return { from, to }
+}
+
+function nonNegativeInt(text: string, flag: string, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) > max) throw new BadFlagError(flag, `"${text}" is not a whole number from 0 to ${max}`)
+  return Number(text)
+}
+
+function positiveInt(text: string, flag: string, max: number): number {
+  const n = nonNegativeInt(text, flag, max)
+  if (n === 0) throw new BadFlagError(flag, 'must be above 0')
+  return n
+}

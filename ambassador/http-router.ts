@@ -1,0 +1,147 @@
+// The web router: one public HTTP port in front of every service with role "web".
+// The Host header picks the app (<app>.<domain>) or one service
+// (<service>.<app>.<domain>); requests go to its instances round-robin over kept-alive
+// backend connections; WebSocket and other upgrades are spliced through as raw sockets.
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { backendKey, type Balancer } from './balancer.js'
+import { bindError } from './errors.js'
+import { endToEnd, forwardedRequestHeaders } from './forwarded-headers.js'
+import { formatEndpoint, type Endpoint } from './listen-address.js'
+import { badGatewayPage, noBackendPage, notFoundPage, renderPage, type RouterPage } from './router-pages.js'
+import type { Backend, ServiceTable } from './service-table.js'
+import { splice } from './tcp-proxy.js'
+
+export interface HttpRouterOptions {
+  endpoints: Endpoint[]
+  domain: string
+  table: () => ServiceTable
+  balancer: Balancer
+  log: Logger
+  connectTimeoutMs?: number
+}
+
+export interface RunningHttpRouter { close(): Promise<void> }
+
+type Route = { kind: 'page'; page: RouterPage } | { kind: 'backends'; host: string; order: Backend[] }
+
+export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningHttpRouter> {
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 })
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 3000
+
+  const route = (req: IncomingMessage): Route => {
+    const host = req.headers.host?.toLowerCase()
+    const backends = host ? opts.table().webBackends(host, opts.domain) : undefined
+    if (!host || !backends) return { kind: 'page', page: notFoundPage(req.headers.host, opts.domain) }
+    if (backends.length === 0) return { kind: 'page', page: noBackendPage(host) }
+    return { kind: 'backends', host, order: opts.balancer.order(`web:${host.replace(/:\d+$/, '')}`, backends) }
+  }
+
+  const sendPage = (res: ServerResponse, req: IncomingMessage, page: RouterPage): void => {
+    const { contentType, body } = renderPage(page, req.headers.accept)
+    res.writeHead(page.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const r = route(req)
+    if (r.kind === 'page') { req.resume(); sendPage(res, req, r.page); return }
+    // Only a request without a body can be sent again to the next backend.
+    const bodyless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0'
+    const headers = forwardedRequestHeaders(req.headers, req.socket.remoteAddress)
+    const attempt = (i: number): void => {
+      const b = r.order[i]
+      if (!b) { sendPage(res, req, badGatewayPage(r.host, r.order.length)); return }
+      const out = httpRequest({ host: b.host, port: b.port, method: req.method, path: req.url, headers, agent })
+      let answered = false
+      out.on('socket', (s: Socket) => {
+        if (!s.connecting) return
+        const t = setTimeout(() => out.destroy(new Error('connect timeout')), connectTimeoutMs)
+        s.once('connect', () => clearTimeout(t))
+        s.once('close', () => clearTimeout(t))
+      })
+      out.on('response', (up) => {
+        answered = true
+        opts.balancer.succeeded(b)
+        res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEnd(up.headers))
+        up.pipe(res)
+        up.on('error', () => res.destroy())
+      })
+      out.on('error', (err) => {
+        if (answered || res.headersSent) { res.destroy(); return }
+        // A kept-alive connection the backend had already closed: not the backend's
+        // fault; go again on a fresh connection (reusedSocket is false then, so this ends).
+        if (out.reusedSocket && bodyless) { attempt(i); return }
+        opts.balancer.failed(b)
+        opts.log.debug({ host: r.host, backend: backendKey(b), err: err.message }, 'web backend failed')
+        if (bodyless) attempt(i + 1)
+        else sendPage(res, req, badGatewayPage(r.host, i + 1))
+      })
+      res.on('close', () => { if (!res.writableFinished) out.destroy() })
+      if (bodyless) out.end()
+      else req.pipe(out)
+    }
+    attempt(0)
+  }
+
+  const onUpgrade = (req: IncomingMessage, client: Duplex, head: Buffer): void => {
+    const socket = client as Socket
+    socket.on('error', () => undefined)
+    const r = route(req)
+    const refuse = (page: RouterPage): void => {
+      const { contentType, body } = renderPage(page, req.headers.accept)
+      socket.end(`HTTP/1.1 ${page.status} ${page.title}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    }
+    if (r.kind === 'page') { refuse(r.page); return }
+    const headers = forwardedRequestHeaders(req.headers, socket.remoteAddress, true)
+    const lines = [`${req.method} ${req.url} HTTP/1.1`]
+    for (const [k, v] of Object.entries(headers)) for (const one of [v].flat()) lines.push(`${k}: ${one}`)
+    const preamble = `${lines.join('\r\n')}\r\n\r\n`
+    const attempt = (i: number): void => {
+      const b = r.order[i]
+      if (!b) { refuse(badGatewayPage(r.host, r.order.length)); return }
+      const up = connect({ host: b.host, port: b.port, allowHalfOpen: true, noDelay: true })
+      const t = setTimeout(() => up.destroy(new Error('connect timeout')), connectTimeoutMs)
+      up.once('error', (err) => {
+        clearTimeout(t)
+        opts.balancer.failed(b)
+        opts.log.debug({ host: r.host, backend: backendKey(b), err: err.message }, 'upgrade backend failed')
+        attempt(i + 1)
+      })
+      up.once('connect', () => {
+        clearTimeout(t)
+        up.removeAllListeners('error')
+        opts.balancer.succeeded(b)
+        up.write(preamble)
+        if (head.length > 0) up.write(head)
+        splice(socket, up)
+      })
+    }
+    attempt(0)
+  }
+
+  const servers: Server[] = []
+  const close = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections() })))
+    agent.destroy()
+  }
+  try {
+    for (const e of opts.endpoints) {
+      const server = createServer({ keepAlive: true }, onRequest)
+      server.on('upgrade', onUpgrade)
+      server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); else socket.destroy() })
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err) => reject(bindError(err, e.address, e.port, '--web-listen', 'the web router')))
+        server.listen({ port: e.port, host: e.address, exclusive: true }, () => { server.removeAllListeners('error'); resolve() })
+      })
+      servers.push(server)
+      opts.log.info({ address: formatEndpoint(e) }, 'web router listening')
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+  return { close }
+}
