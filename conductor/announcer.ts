@@ -1,0 +1,115 @@
+// Writes what runs here to etcd: /instances records and SkyDNS entries, under the host
+// lease, only when they change. Keys a previous run of this conductor left behind are
+// taken over (written again under the new lease) or deleted when the instance is gone.
+import type { Etcd3 } from 'etcd3'
+import type { InstanceRecord, InstanceRef, KeyLayout, SkydnsRecord } from '../schemas/index.js'
+import type { LeaseKeeper } from './lease-keeper.js'
+import { instanceRecord, memoFromRecord, sameRecord, skydnsRecords, type InstanceMemo } from './instance-record.js'
+import type { ContainerDetail } from './docker-engine.js'
+import type { DesiredInstance } from './model.js'
+import { manifestKey, refKey } from './model.js'
+
+interface Written { value: string; leased: boolean }
+
+export class Announcer {
+  /** instance key -> what is there (our write, or a previous run's). */
+  private readonly records = new Map<string, Written & { record: InstanceRecord }>()
+  /** refKey -> skydns key -> what is there. */
+  private readonly dns = new Map<string, Map<string, Written>>()
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly keys: KeyLayout,
+    private readonly lease: LeaseKeeper,
+    private readonly hostId: string,
+    private readonly hostAddress: string,
+  ) {}
+
+  /** Reads what a previous run of this host's conductor left; returns its memos per refKey. */
+  async adopt(): Promise<Map<string, InstanceMemo>> {
+    const memos = new Map<string, InstanceMemo>()
+    const ours = new Map<string, InstanceRecord>()
+    for (const [key, value] of Object.entries(await this.client.getAll().prefix(this.keys.instances).strings())) {
+      const ref = this.keys.parseInstance(key)
+      const record = parseJson<InstanceRecord>(value)
+      if (!ref || !record || record.host !== this.hostId) continue
+      this.records.set(key, { value, leased: false, record })
+      memos.set(refKey(ref), memoFromRecord(record))
+      ours.set(refKey(ref), record)
+    }
+    for (const [key, value] of Object.entries(await this.client.getAll().prefix(this.keys.skydnsRoot).strings())) {
+      const entry = parseJson<SkydnsRecord>(value)
+      const prev = entry?.instance ? ours.get(entry.instance) : undefined
+      if (!entry || !prev || entry.host !== prev.hostAddress || !Object.values(prev.ports).includes(entry.port)) continue
+      const map = this.dns.get(entry.instance!) ?? new Map<string, Written>()
+      map.set(key, { value, leased: false })
+      this.dns.set(entry.instance!, map)
+    }
+    return memos
+  }
+
+  /** Every manifest we hold a record or DNS entry for (so resync looks at it even when nothing runs). */
+  manifests(): string[] {
+    const out = new Set<string>()
+    for (const key of this.records.keys()) {
+      const ref = this.keys.parseInstance(key)
+      if (ref) out.add(manifestKey(ref))
+    }
+    for (const rk of this.dns.keys()) out.add(rk.split('/').slice(0, 2).join('/'))
+    return [...out]
+  }
+
+  /** Announces one manifest's instances on this host; anything of it not desired here is withdrawn. */
+  async publish(app: string, name: string, desired: DesiredInstance[], details: Map<string, ContainerDetail>, memos: (ref: InstanceRef) => InstanceMemo, now: number): Promise<void> {
+    const seen = new Set<string>()
+    for (const d of desired) {
+      const rk = refKey(d.ref)
+      seen.add(rk)
+      const record = instanceRecord({ ref: d.ref, desired: d, detail: details.get(rk), memo: memos(d.ref), hostId: this.hostId, hostAddress: this.hostAddress, now })
+      await this.putRecord(d.ref, record)
+      await this.putDns(rk, skydnsRecords(this.keys, d.ref, d, record))
+    }
+    for (const key of [...this.records.keys()]) {
+      const ref = this.keys.parseInstance(key)
+      if (ref && ref.app === app && ref.name === name && !seen.has(refKey(ref))) await this.putRecord(ref, undefined)
+    }
+    for (const rk of [...this.dns.keys()]) {
+      if (rk.startsWith(`${app}/${name}/`) && !seen.has(rk)) await this.putDns(rk, new Map())
+    }
+  }
+
+  private async putRecord(ref: InstanceRef, record: InstanceRecord | undefined): Promise<void> {
+    const key = this.keys.instance(ref)
+    const old = this.records.get(key)
+    if (!record) {
+      if (old && await this.lease.delete(key, old.value)) this.records.delete(key)
+      return
+    }
+    if (old?.leased && sameRecord(old.record, record)) return
+    const value = JSON.stringify(record)
+    if (await this.lease.put(key, value)) this.records.set(key, { value, leased: true, record })
+  }
+
+  private async putDns(rk: string, want: Map<string, SkydnsRecord>): Promise<void> {
+    const have = this.dns.get(rk) ?? new Map<string, Written>()
+    for (const [key, w] of [...have]) {
+      if (!want.has(key) && await this.lease.delete(key, w.value)) have.delete(key)
+    }
+    for (const [key, entry] of want) {
+      const value = JSON.stringify(entry)
+      const w = have.get(key)
+      if (w?.leased && w.value === value) continue
+      if (await this.lease.put(key, value)) have.set(key, { value, leased: true })
+    }
+    if (have.size > 0) this.dns.set(rk, have)
+    else this.dns.delete(rk)
+  }
+}
+
+function parseJson<T>(value: string): T | undefined {
+  try {
+    return JSON.parse(value) as T
+  } catch {
+    return undefined
+  }
+}

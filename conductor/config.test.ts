@@ -1,0 +1,51 @@
+import t from 'tap'
+import { buildConfig } from './config.js'
+
+const machine = { hostname: 'box1', ipv4: ['10.0.0.5', '172.17.0.1'] }
+
+t.test('defaults', async t => {
+  const c = buildConfig({}, machine)
+  t.same(c.etcd, ['http://127.0.0.1:2379'])
+  t.equal(c.prefix, '')
+  t.equal(c.docker, 'unix:///var/run/docker.sock')
+  t.equal(c.hostId, 'box1')
+  t.equal(c.hostAddress, '10.0.0.5')
+  t.equal(c.leaseTtl, 3)
+  t.equal(c.resyncMs, 10_000)
+  t.equal(c.scheduler, true)
+  t.equal(c.ambassadorAddress, 'auto')
+  t.same(c.portRange, { from: 20000, to: 20999 })
+  t.equal(buildConfig({}, { hostname: 'x', ipv4: [] }).hostAddress, '127.0.0.1')
+})
+
+t.test('values', async t => {
+  const c = buildConfig({
+    etcd: 'http://a:2379, http://b:2379', prefix: '/t-1', hostId: 'h-2', hostAddress: '127.0.0.1', labels: 'zone=a, ssd=yes',
+    leaseTtl: '5', resync: '0.5', concurrency: '4', scheduler: false, ambassadorAddress: 'none', portRange: '30000-30010', logLevel: 'debug',
+  }, machine)
+  t.same(c.etcd, ['http://a:2379', 'http://b:2379'])
+  t.same(c.labels, { zone: 'a', ssd: 'yes' })
+  t.equal(c.resyncMs, 500)
+  t.equal(c.scheduler, false)
+  t.same(c.portRange, { from: 30000, to: 30010 })
+})
+
+const bad: [string, Record<string, string>, RegExp][] = [
+  ['etcd', { etcd: 'localhost' }, /^--etcd: /],
+  ['prefix', { prefix: 'x/' }, /^--prefix: /],
+  ['docker', { docker: 'http://x' }, /^--docker: /],
+  ['host-id', { hostId: 'a b' }, /^--host-id: /],
+  ['host-address', { hostAddress: '300.1.1.1' }, /^--host-address: /],
+  ['labels', { labels: 'zone' }, /^--labels: expected k=v/],
+  ['lease-ttl', { leaseTtl: 'soon' }, /^--lease-ttl: expected an integer/],
+  ['resync', { resync: '-1' }, /^--resync: /],
+  ['concurrency', { concurrency: '0' }, /^--concurrency: /],
+  ['ambassador-address', { ambassadorAddress: 'dns' }, /^--ambassador-address: /],
+  ['port-range', { portRange: '9-1' }, /^--port-range: /],
+  ['log-level', { logLevel: 'loud' }, /^--log-level: expected one of/],
+]
+for (const [flag, raw, message] of bad) {
+  t.test(`bad --${flag}`, async t => {
+    t.throws(() => buildConfig(raw, machine), { code: 'BAD_FLAG', flag, message })
+  })
+}

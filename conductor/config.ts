@@ -1,0 +1,110 @@
+// Flag values (already merged with their env vars by commander) checked and turned into
+// the conductor's configuration. Pure: the machine's facts (hostname, interfaces) are
+// passed in, so every rule is a unit test. A bad value is a BadFlagError naming the flag.
+import type { PortRange } from '../schemas/index.js'
+import { DEFAULT_PORT_RANGE } from '../schemas/index.js'
+import { BadFlagError } from './errors.js'
+
+export interface RawFlags {
+  etcd?: string
+  prefix?: string
+  docker?: string
+  hostId?: string
+  hostAddress?: string
+  labels?: string
+  leaseTtl?: string
+  resync?: string
+  concurrency?: string
+  scheduler?: boolean
+  ambassadorAddress?: string
+  portRange?: string
+  logLevel?: string
+}
+
+export interface MachineFacts {
+  hostname: string
+  /** Non-internal IPv4 addresses, in interface order. */
+  ipv4: string[]
+}
+
+export interface ConductorConfig {
+  etcd: string[]
+  prefix: string
+  docker: string
+  hostId: string
+  hostAddress: string
+  labels: Record<string, string>
+  leaseTtl: number
+  resyncMs: number
+  concurrency: number
+  scheduler: boolean
+  /** 'auto': the docker bridge gateway, found at start; 'none': no DNS injection. */
+  ambassadorAddress: string
+  portRange: PortRange
+  logLevel: string
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
+const HOST_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
+
+function number(flag: string, value: string | undefined, fallback: number, min: number, max: number, integer = true): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new BadFlagError(flag, `expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`)
+  }
+  return n
+}
+
+export function parseLabels(value: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const part of (value ?? '').split(',').map(p => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) throw new BadFlagError('labels', `expected k=v,k=v, got "${part}"`)
+    labels[part.slice(0, eq).trim()] = part.slice(eq + 1).trim()
+  }
+  return labels
+}
+
+export function parsePortRange(value: string | undefined): PortRange {
+  if (value === undefined || value === '') return DEFAULT_PORT_RANGE
+  const m = /^(\d+)-(\d+)$/.exec(value.trim())
+  const from = Number(m?.[1])
+  const to = Number(m?.[2])
+  if (!m || from < 1 || to > 65535 || from > to) throw new BadFlagError('port-range', `expected FROM-TO within 1-65535, like 20000-20999, got "${value}"`)
+  return { from, to }
+}
+
+export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConfig {
+  const etcd = (raw.etcd ?? 'http://127.0.0.1:2379').split(',').map(s => s.trim()).filter(Boolean)
+  if (etcd.length === 0) throw new BadFlagError('etcd', 'expected one or more endpoints, like http://127.0.0.1:2379')
+  for (const e of etcd) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(e)) throw new BadFlagError('etcd', `expected an endpoint like http://127.0.0.1:2379, got "${e}"`)
+  }
+  const prefix = raw.prefix ?? ''
+  if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/'))) {
+    throw new BadFlagError('prefix', `expected "" or a path like /dokkaa (leading "/", no trailing "/"), got "${prefix}"`)
+  }
+  const docker = raw.docker || 'unix:///var/run/docker.sock'
+  if (!/^(unix:\/\/\/|tcp:\/\/|\/)/.test(docker)) throw new BadFlagError('docker', `expected unix:///path/to/docker.sock or tcp://host:port, got "${docker}"`)
+  const hostId = raw.hostId || machine.hostname
+  if (!HOST_ID.test(hostId)) throw new BadFlagError('host-id', `expected letters, digits, '.', '_' or '-' (at most 63), got "${hostId}"`)
+  const hostAddress = raw.hostAddress || machine.ipv4[0] || '127.0.0.1'
+  if (!IPV4.test(hostAddress)) throw new BadFlagError('host-address', `expected an IPv4 address, got "${hostAddress}"`)
+  const ambassadorAddress = raw.ambassadorAddress || 'auto'
+  if (ambassadorAddress !== 'auto' && ambassadorAddress !== 'none' && !IPV4.test(ambassadorAddress)) {
+    throw new BadFlagError('ambassador-address', `expected an IPv4 address, "auto" or "none", got "${ambassadorAddress}"`)
+  }
+  const logLevel = raw.logLevel || 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('log-level', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  return {
+    etcd, prefix, docker, hostId, hostAddress, ambassadorAddress, logLevel,
+    labels: parseLabels(raw.labels),
+    leaseTtl: number('lease-ttl', raw.leaseTtl, 3, 1, 3600),
+    resyncMs: number('resync', raw.resync, 10, 0.1, 86400, false) * 1000,
+    concurrency: number('concurrency', raw.concurrency, 16, 1, 256),
+    scheduler: raw.scheduler !== false,
+    portRange: parsePortRange(raw.portRange),
+  }
+}

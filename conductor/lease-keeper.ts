@@ -1,0 +1,113 @@
+// Everything this conductor says about its host lives under one etcd lease, so a dead
+// host's records vanish by themselves. The keeper remembers every key it owns; when the
+// lease is lost (etcd unreachable for longer than the TTL), it grants a new one as soon
+// as etcd answers again and writes all of them back.
+import type { Etcd3, Lease } from 'etcd3'
+import type { Logger } from 'pino'
+
+export class LeaseKeeper {
+  private lease?: Lease
+  private readonly owned = new Map<string, string>()
+  private readonly unsynced = new Set<string>()
+  private granting?: Promise<void>
+  private stopped = false
+
+  constructor(private readonly client: Etcd3, private readonly ttl: number, private readonly log: Logger) {}
+
+  /** Resolves once a lease is granted (retrying while etcd is unreachable). */
+  start(): Promise<void> {
+    return this.regrant()
+  }
+
+  get leaseId(): Promise<string> | undefined {
+    return this.lease?.grant()
+  }
+
+  /** Writes key under the lease; remembered, so a new lease gets it too. Never throws: a failed
+   * write is retried by flush() or the next re-grant. Returns whether etcd has it now. */
+  async put(key: string, value: string): Promise<boolean> {
+    this.owned.set(key, value)
+    const lease = this.lease
+    if (!lease) {
+      this.unsynced.add(key)
+      return false
+    }
+    try {
+      await lease.put(key).value(value).exec()
+      this.unsynced.delete(key)
+      return true
+    } catch (err) {
+      this.unsynced.add(key)
+      this.log.warn({ err: (err as Error).message, key }, 'etcd write failed; will retry')
+      return false
+    }
+  }
+
+  /** Deletes a key we own. With `onlyIf`, deletes only while it still holds that value, so a
+   * key another host has taken over since is left alone. */
+  async delete(key: string, onlyIf?: string): Promise<boolean> {
+    this.owned.delete(key)
+    this.unsynced.delete(key)
+    try {
+      if (onlyIf === undefined) await this.client.delete().key(key).exec()
+      else await this.client.if(key, 'Value', '==', onlyIf).then(this.client.delete().key(key)).commit()
+      return true
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, key }, 'etcd delete failed')
+      return false
+    }
+  }
+
+  owns(key: string): boolean {
+    return this.owned.has(key)
+  }
+
+  ownedKeys(): string[] {
+    return [...this.owned.keys()]
+  }
+
+  /** Retries writes that failed while etcd was unreachable. */
+  async flush(): Promise<void> {
+    for (const key of [...this.unsynced]) {
+      const value = this.owned.get(key)
+      if (value !== undefined) await this.put(key, value)
+    }
+  }
+
+  /** Stops the keep-alives without revoking: records stay until the TTL runs out, and a
+   * conductor restarted in time takes them over without a gap. */
+  release(): void {
+    this.stopped = true
+    this.lease?.release()
+  }
+
+  private regrant(): Promise<void> {
+    this.granting ??= this.grantLoop().finally(() => { this.granting = undefined })
+    return this.granting
+  }
+
+  private async grantLoop(): Promise<void> {
+    let delay = 250
+    while (!this.stopped) {
+      const lease = this.client.lease(this.ttl, { autoKeepAlive: true })
+      lease.on('lost', err => {
+        if (this.stopped || this.lease !== lease) return
+        this.log.warn({ err: err.message }, 'etcd lease lost; granting a new one and writing our keys again')
+        this.lease = undefined
+        void this.regrant()
+      })
+      try {
+        const id = await lease.grant()
+        this.lease = lease
+        this.log.info({ lease: id, ttl: this.ttl }, 'etcd lease granted')
+        for (const [key, value] of [...this.owned]) await this.put(key, value)
+        return
+      } catch (err) {
+        lease.release()
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot grant an etcd lease; retrying')
+        await new Promise(r => setTimeout(r, delay))
+        delay = Math.min(delay * 2, 5000)
+      }
+    }
+  }
+}

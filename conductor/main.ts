@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// dokkaa-conductor: one per host. Registers the host, runs the host agent (and, unless
+// --no-scheduler, campaigns for the cluster's scheduler), until SIGTERM/SIGINT.
+import { hostname, networkInterfaces } from 'node:os'
+import { Command, CommanderError, Option } from 'commander'
+import { Etcd3 } from 'etcd3'
+import { pino, type Logger } from 'pino'
+import { KeyLayout } from '../schemas/index.js'
+import { Agent } from './agent.js'
+import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
+import { DockerodeEngine } from './dockerode-engine.js'
+import { BadFlagError } from './errors.js'
+import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
+
+function machineIpv4(): string[] {
+  return Object.values(networkInterfaces()).flat()
+    .filter(i => i && i.family === 'IPv4' && !i.internal)
+    .map(i => i!.address)
+}
+
+function parseArgs(argv: string[]): ConductorConfig {
+  const program = new Command('dokkaa-conductor')
+    .description('Makes this host\'s Docker engine match its assignments in etcd.')
+    .addOption(new Option('--etcd <urls>', 'etcd endpoints, comma-separated').env('DOKKAA_ETCD'))
+    .addOption(new Option('--prefix <prefix>', 'etcd key prefix ("" = none)').env('DOKKAA_PREFIX'))
+    .addOption(new Option('--docker <url>', 'Docker engine: unix:///path or tcp://host:port').env('DOCKER_HOST'))
+    .addOption(new Option('--host-id <id>', 'this host\'s id (default: hostname)').env('DOKKAA_HOST_ID'))
+    .addOption(new Option('--host-address <ip>', 'address published ports bind to (default: first non-internal IPv4)').env('DOKKAA_HOST_ADDRESS'))
+    .addOption(new Option('--labels <k=v,...>', 'host labels for placement constraints').env('DOKKAA_LABELS'))
+    .addOption(new Option('--lease-ttl <seconds>', 'host lease TTL (default 3)').env('DOKKAA_LEASE_TTL'))
+    .addOption(new Option('--resync <seconds>', 'full resync period (default 10)').env('DOKKAA_RESYNC'))
+    .addOption(new Option('--concurrency <n>', 'Docker operations in flight at once (default 16)').env('DOKKAA_CONCURRENCY'))
+    .addOption(new Option('--no-scheduler', 'do not campaign for the cluster scheduler'))
+    .addOption(new Option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)').env('DOKKAA_AMBASSADOR_ADDRESS'))
+    .addOption(new Option('--port-range <from-to>', 'stable proxy port range for links (default 20000-20999)').env('DOKKAA_PORT_RANGE'))
+    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').env('DOKKAA_LOG_LEVEL'))
+    .exitOverride()
+  program.parse(argv)
+  return buildConfig(program.opts<RawFlags>(), { hostname: hostname(), ipv4: machineIpv4() })
+}
+
+async function main(): Promise<void> {
+  let config: ConductorConfig
+  try {
+    config = parseArgs(process.argv)
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2)
+    if (err instanceof BadFlagError) {
+      process.stderr.write(`dokkaa-conductor: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+
+  const log = pino({ level: config.logLevel, base: { component: 'conductor', host: config.hostId } })
+  const engine = new DockerodeEngine(config.docker)
+  const client = new Etcd3({ hosts: config.etcd })
+  const keys = new KeyLayout(config.prefix)
+
+  let ambassadorAddress: string | undefined
+  if (config.ambassadorAddress === 'auto') {
+    ambassadorAddress = await waitFor(log, 'find the docker bridge gateway', () => engine.bridgeGateway())
+    if (!ambassadorAddress) log.warn('the docker bridge network has no gateway; containers get no ambassador DNS')
+  } else if (config.ambassadorAddress !== 'none') {
+    ambassadorAddress = config.ambassadorAddress
+  }
+
+  const agent = new Agent({
+    client, keys, engine, log, ambassadorAddress,
+    hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
+    leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, portRange: config.portRange,
+  })
+
+  let scheduler: RunningScheduler | undefined
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping; containers keep running')
+    await scheduler?.stop().catch(err => log.warn({ err: (err as Error).message }, 'scheduler stop failed'))
+    await agent.stop()
+    client.close()
+    log.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+
+  log.info({ etcd: config.etcd, prefix: config.prefix, docker: config.docker, hostAddress: config.hostAddress, ambassadorAddress }, 'starting')
+  await waitFor(log, 'start the host agent', () => agent.start())
+
+  if (config.scheduler) {
+    try {
+      scheduler = startScheduler({ client, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId })
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'the scheduler could not start; this host only runs its assignments')
+    }
+  }
+}
+
+/** Retries fn until it succeeds: a conductor started before Docker or etcd waits for them. */
+async function waitFor<T>(log: Logger, what: string, fn: () => Promise<T>): Promise<T> {
+  let delay = 500
+  for (;;) {
+    try {
+      return await fn()
+    } catch (err) {
+      log.warn({ err: (err as Error).message, code: (err as { code?: string }).code, retryInMs: delay }, `cannot ${what} yet; retrying`)
+      await new Promise(r => setTimeout(r, delay))
+      delay = Math.min(delay * 2, 10_000)
+    }
+  }
+}
+
+main().catch(err => {
+  process.stderr.write(`dokkaa-conductor: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})
