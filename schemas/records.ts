@@ -29,6 +29,9 @@ export interface Assignment {
   run?: DesiredRunState
   /** Bumped to ask the owning conductor for one restart of this instance. */
   restartGeneration?: number
+  /** The manifest's placement constraints, so the scheduler can still move the instance
+   * off a dead host while the current manifest is invalid. Conductors ignore it. */
+  constraints?: Record<string, string>
 }
 
 export type InstanceState =

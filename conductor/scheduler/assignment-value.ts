@@ -1,0 +1,50 @@
+// The value the scheduler writes under /assign/<host>/<app>/<name>/<index>: the spec, its
+// hash and revision, the placement constraints, and the lifecycle intent merged in from
+// the control record. Defaults are left out, so an app nobody stopped or restarted has
+// the same assignment it had before control records existed (no churn for conductors).
+import {
+  canonicalJson, type Assignment, type ContainerSpec, type ControlRecord, type DesiredRunState,
+} from '../../schemas/index.js'
+
+/** The run state of one instance: its own control entry, else the manifest-wide one, else running. */
+export function desiredRun(control: ControlRecord | undefined, index: number): DesiredRunState {
+  return control?.instances?.[String(index)]?.state ?? control?.state ?? 'running'
+}
+
+/** Manifest-wide and per-instance bumps add up: the sum grows whenever either is bumped,
+ * and the conductor restarts when the generation it sees exceeds the one it carried out. */
+export function restartGeneration(control: ControlRecord | undefined, index: number): number {
+  const all = nonNegative(control?.restartGeneration)
+  const own = nonNegative(control?.instances?.[String(index)]?.restartGeneration)
+  return all + own
+}
+
+function nonNegative(n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0
+}
+
+export interface AssignmentBase {
+  spec: ContainerSpec
+  specHash: string
+  revision: number
+  constraints?: Readonly<Record<string, string>>
+}
+
+export function buildAssignment(base: AssignmentBase, control: ControlRecord | undefined, index: number): Assignment {
+  const a: Assignment = { spec: base.spec, specHash: base.specHash, revision: base.revision }
+  if (base.constraints && Object.keys(base.constraints).length > 0) a.constraints = { ...base.constraints }
+  const run = desiredRun(control, index)
+  if (run !== 'running') a.run = run
+  const gen = restartGeneration(control, index)
+  if (gen > 0) a.restartGeneration = gen
+  return a
+}
+
+/** The same assignment with the control record merged in afresh (spec and placement kept). */
+export function withControl(a: Assignment, control: ControlRecord | undefined, index: number): Assignment {
+  return buildAssignment(a, control, index)
+}
+
+export function sameValue(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b)
+}

@@ -1,0 +1,95 @@
+// Builders for the planner's unit and property tests, and a tiny simulation of the
+// cluster around the planner: apply a plan to its input, let conductors report.
+import {
+  KeyLayout, type Assignment, type ControlRecord, type HostRecord, type InstanceRecord, type StatusRecord,
+} from '../../schemas/index.js'
+import { instanceId, manifestId, type ManifestInput, type ScheduleInput, type SchedulePlan } from './plan-types.js'
+
+export const KEYS = new KeyLayout('/u')
+export const NOW = Date.parse('2026-01-01T00:00:00Z')
+export const GiB = 1024 ** 3
+
+export function host(id: string, over: Partial<HostRecord> = {}): HostRecord {
+  return {
+    id, address: `10.0.0.${id.length}`, labels: {}, cpus: 4, memory: 8 * GiB,
+    engineVersion: '20.10', startedAt: new Date(NOW).toISOString(), ...over,
+  }
+}
+
+export function manifest(app: string, name: string, doc: object | string, revision = 10): ManifestInput {
+  return { app, name, text: typeof doc === 'string' ? doc : JSON.stringify(doc), revision }
+}
+
+export function input(over: Partial<ScheduleInput> = {}): ScheduleInput {
+  return {
+    keys: KEYS, manifests: [], controls: new Map(), statuses: new Map(), hosts: [],
+    assignments: [], instances: new Map(), now: NOW, ...over,
+  }
+}
+
+export interface Placed { host: string; app: string; name: string; index: number; value: Assignment }
+
+/** The assignments the input holds, as one flat list. */
+export function placed(i: ScheduleInput): Placed[] {
+  return i.assignments.filter((a): a is Placed => a.value !== undefined)
+}
+
+/** The input as it is once the plan was written to etcd. */
+export function applyPlan(i: ScheduleInput, plan: SchedulePlan, now = i.now): ScheduleInput {
+  const deleted = new Set(plan.deletes)
+  const byKey = new Map(i.assignments.map(a => [KEYS.assignment(a.host, a), a]))
+  for (const k of deleted) byKey.delete(k)
+  for (const p of plan.puts) {
+    const ref = KEYS.parseAssignment(p.key)!
+    byKey.set(p.key, { ...ref, value: p.value })
+  }
+  const statuses = new Map(i.statuses)
+  for (const [id] of statuses) {
+    const [app = '', name = ''] = id.split('/')
+    if (deleted.has(KEYS.status({ app, name }))) statuses.delete(id)
+  }
+  for (const s of plan.statuses) {
+    const m = /\/apps\/([^/]+)\/([^/]+)\/status$/.exec(s.key)!
+    statuses.set(`${m[1]}/${m[2]}`, s.status)
+  }
+  return { ...i, assignments: [...byKey.values()], statuses, now }
+}
+
+/** Every live host's conductor reports its assignments as running (or in `state`). */
+export function conductorsReport(i: ScheduleInput, state: InstanceRecord['state'] = 'running', only?: (p: Placed) => boolean): ScheduleInput {
+  const live = new Set(i.hosts.map(h => h.id))
+  const instances = new Map(i.instances)
+  for (const a of placed(i)) {
+    if (!live.has(a.host) || (only && !only(a))) continue
+    instances.set(instanceId(a), instanceRecord(a.host, a.value.specHash, state))
+  }
+  return { ...i, instances }
+}
+
+export function instanceRecord(hostId: string, specHash: string, state: InstanceRecord['state'] = 'running', over: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    host: hostId, hostAddress: '10.0.0.1', containerId: 'c', containerName: 'n', state, specHash,
+    ports: {}, restarts: 0, updatedAt: new Date(NOW).toISOString(), ...over,
+  }
+}
+
+export function statusOf(i: ScheduleInput, app: string, name: string): StatusRecord | undefined {
+  return i.statuses.get(manifestId({ app, name }))
+}
+
+export function controls(entries: Record<string, ControlRecord>): Map<string, ControlRecord> {
+  return new Map(Object.entries(entries))
+}
+
+/** Runs plan → apply → report until nothing changes; returns the settled input and the rounds it took. */
+export function settle(
+  i: ScheduleInput, planner: (i: ScheduleInput) => SchedulePlan, maxRounds = 50,
+): { state: ScheduleInput; rounds: number } {
+  let state = conductorsReport(i)
+  for (let round = 1; round <= maxRounds; round++) {
+    const plan = planner(state)
+    if (plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0) return { state, rounds: round }
+    state = conductorsReport(applyPlan(state, plan))
+  }
+  throw new Error(`did not settle in ${maxRounds} rounds`)
+}

@@ -1,0 +1,210 @@
+// The scheduler's decision for ONE manifest, given the load the manifests before it left:
+// scale up/down, moves off dead hosts, and one step of a rolling update. Pure.
+import {
+  type AppRef, type Assignment, type ControlRecord, type HostRecord, type InstanceRecord,
+  type KeyLayout, type ManifestError,
+} from '../../schemas/index.js'
+import { buildAssignment, sameValue, withControl, type AssignmentBase } from './assignment-value.js'
+import { fits, matchesConstraints, place, shiftLoad, type Load, type PlacementRequest } from './placement.js'
+import { instanceId, manifestId, type ScheduleEvent } from './plan-types.js'
+import { needOf } from './resources.js'
+
+/** One stored assignment of the manifest (after duplicates of an index were dropped). */
+export interface Slot {
+  key: string
+  host: string
+  index: number
+  value: Assignment
+  /** Its host still has a /hosts record. */
+  alive: boolean
+}
+
+export type Target =
+  | { kind: 'valid'; scale: number; base: AssignmentBase; constraints: Record<string, string> }
+  | { kind: 'invalid'; errors: ManifestError[] }
+  | { kind: 'deleted' }
+
+export interface ManifestContext {
+  ref: AppRef
+  target: Target
+  slots: ReadonlyMap<number, Slot>
+  control: ControlRecord | undefined
+  hosts: readonly HostRecord[]
+  instances: ReadonlyMap<string, InstanceRecord>
+  keys: KeyLayout
+  load: Load
+}
+
+export interface Placed {
+  host: string
+  value: Assignment
+}
+
+export interface ManifestOutcome {
+  puts: { key: string; value: Assignment }[]
+  deletes: string[]
+  /** The manifest's assignments once the plan is applied, by index. */
+  after: Map<number, Placed>
+  problems: string[]
+  events: ScheduleEvent[]
+  load: Load
+}
+
+/** The instance answers for its assignment: right host, right spec, in the asked-for state. */
+export function isReady(slot: Pick<Slot, 'host' | 'value'>, inst: InstanceRecord | undefined): boolean {
+  if (!inst || inst.host !== slot.host || inst.specHash !== slot.value.specHash) return false
+  switch (slot.value.run ?? 'running') {
+    case 'running': return inst.state === 'running'
+    case 'paused': return inst.state === 'paused'
+    case 'stopped': return inst.state === 'stopped' || inst.state === 'exited'
+  }
+}
+
+export function planManifest(ctx: ManifestContext): ManifestOutcome {
+  const out: ManifestOutcome = { puts: [], deletes: [], after: new Map(), problems: [], events: [], load: ctx.load }
+  switch (ctx.target.kind) {
+    case 'deleted':
+      for (const slot of sorted(ctx.slots)) {
+        out.deletes.push(slot.key)
+        event(ctx, out, slot.index, `removed instance ${slot.index} from ${slot.host}: manifest deleted`)
+      }
+      return out
+    case 'invalid':
+      keepDeployed(ctx, out)
+      return out
+    case 'valid':
+      converge(ctx, ctx.target, out)
+      return out
+  }
+}
+
+// The manifest is invalid: what runs stays as it is; only instances of dead hosts move
+// (with the spec and constraints they carry) and control changes still apply.
+function keepDeployed(ctx: ManifestContext, out: ManifestOutcome): void {
+  for (const slot of sorted(ctx.slots)) {
+    if (slot.alive) {
+      keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index))
+    } else {
+      moveOffDeadHost(ctx, out, slot, slot.value, slot.value.constraints ?? {})
+    }
+  }
+}
+
+function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' }>, out: ManifestOutcome): void {
+  const { scale, base, constraints } = target
+  const slots = sorted(ctx.slots)
+  // Scale down: every index past the scale goes (the highest first in the log).
+  for (const slot of slots.filter(s => s.index >= scale).reverse()) {
+    out.deletes.push(slot.key)
+    event(ctx, out, slot.index, `removed instance ${slot.index} from ${slot.host}: scale ${scale}`)
+  }
+  const kept = slots.filter(s => s.index < scale)
+  const inst = (s: Slot) => ctx.instances.get(instanceId({ ...ctx.ref, index: s.index }))
+  // Rolling gate: every instance already on the new spec answers (or its host is gone).
+  const gateOpen = kept.filter(s => s.value.specHash === base.specHash).every(s => !s.alive || isReady(s, inst(s)))
+
+  // New indexes, and instances whose host is gone, are placed now: nothing runs for them.
+  const missing: number[] = []
+  for (let i = 0; i < scale; i++) if (!ctx.slots.has(i)) missing.push(i)
+  const request = requestFor(ctx, base, constraints)
+  const placed = place(missing, ctx.hosts, out.load, request)
+  out.load = placed.load
+  let placedAny = false
+  for (const p of placed.placements) {
+    if ('host' in p) {
+      placedAny = true
+      put(ctx, out, p.host, p.index, buildAssignment(base, ctx.control, p.index))
+      event(ctx, out, p.index, `placed instance ${p.index} on ${p.host}`)
+    } else {
+      out.problems.push(`instance ${p.index}: unschedulable: ${p.unschedulable}`)
+    }
+  }
+  for (const slot of kept.filter(s => !s.alive)) {
+    if (moveOffDeadHost(ctx, out, slot, base, constraints)) placedAny = true
+  }
+
+  // Rolling update: instances on another spec, or on a host that no longer meets the
+  // constraints, are replaced one at a time; broken ones first, then by index.
+  const alive = kept.filter(s => s.alive)
+  const stale = (s: Slot) => s.value.specHash !== base.specHash || !hostMeets(ctx, s.host, constraints)
+  const candidates = alive.filter(stale)
+    .sort((a, b) => Number(isReady(a, inst(a))) - Number(isReady(b, inst(b))) || a.index - b.index)
+  const step = gateOpen && !placedAny ? candidates[0] : undefined
+  for (const slot of alive) {
+    if (slot === step) replace(ctx, out, slot, base, constraints)
+    else if (stale(slot)) keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index))
+    else keep(ctx, out, slot, buildAssignment({ ...base, revision: slot.value.revision }, ctx.control, slot.index))
+  }
+}
+
+function requestFor(ctx: ManifestContext, base: AssignmentBase, constraints: Readonly<Record<string, string>>): PlacementRequest {
+  return { manifest: manifestId(ctx.ref), need: needOf(base.spec), constraints }
+}
+
+function hostMeets(ctx: ManifestContext, hostId: string, constraints: Readonly<Record<string, string>>): boolean {
+  const host = ctx.hosts.find(h => h.id === hostId)
+  return host !== undefined && matchesConstraints(host, constraints)
+}
+
+// One step of the rolling update: in place when the host still qualifies and has room
+// for the new spec (the old one's share freed), else on the best other host.
+function replace(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: AssignmentBase, constraints: Readonly<Record<string, string>>): void {
+  const mid = manifestId(ctx.ref)
+  const freed = shiftLoad(out.load, slot.host, mid, needOf(slot.value.spec), -1)
+  const request = requestFor(ctx, base, constraints)
+  const host = ctx.hosts.find(h => h.id === slot.host)!
+  const value = buildAssignment(base, ctx.control, slot.index)
+  if (matchesConstraints(host, constraints) && fits(host, freed, request.need)) {
+    out.load = shiftLoad(freed, slot.host, mid, request.need, 1)
+    put(ctx, out, slot.host, slot.index, value)
+    event(ctx, out, slot.index, `rolling update: replacing instance ${slot.index} on ${slot.host} (spec ${slot.value.specHash} -> ${base.specHash})`)
+    return
+  }
+  const [p] = place([slot.index], ctx.hosts.filter(h => h.id !== slot.host), freed, request).placements
+  if (p && 'host' in p) {
+    out.load = shiftLoad(freed, p.host, mid, request.need, 1)
+    out.deletes.push(slot.key)
+    put(ctx, out, p.host, slot.index, value)
+    const why = matchesConstraints(host, constraints) ? 'no room for the new spec there' : 'it no longer meets the constraints'
+    event(ctx, out, slot.index, `rolling update: moving instance ${slot.index} from ${slot.host} to ${p.host} (${why})`)
+    return
+  }
+  out.problems.push(`instance ${slot.index}: cannot be updated: ${p ? p.unschedulable : 'no host'}`)
+  keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index))
+}
+
+/** Moves an instance off a host that is gone; if no host can take it, it stays assigned there. */
+function moveOffDeadHost(
+  ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: AssignmentBase, constraints: Readonly<Record<string, string>>,
+): boolean {
+  const request = requestFor(ctx, base, constraints)
+  const [p] = place([slot.index], ctx.hosts, out.load, request).placements
+  if (p && 'host' in p) {
+    out.load = shiftLoad(out.load, p.host, request.manifest, request.need, 1)
+    out.deletes.push(slot.key)
+    put(ctx, out, p.host, slot.index, buildAssignment({ ...base, constraints }, ctx.control, slot.index))
+    event(ctx, out, slot.index, `moved instance ${slot.index} from ${slot.host} (gone) to ${p.host}`)
+    return true
+  }
+  out.after.set(slot.index, { host: slot.host, value: slot.value })
+  out.problems.push(`instance ${slot.index}: host ${slot.host} is gone and it cannot move: ${p ? p.unschedulable : 'no host'}`)
+  return false
+}
+
+function keep(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, value: Assignment): void {
+  if (sameValue(value, slot.value)) out.after.set(slot.index, { host: slot.host, value: slot.value })
+  else put(ctx, out, slot.host, slot.index, value)
+}
+
+function put(ctx: ManifestContext, out: ManifestOutcome, host: string, index: number, value: Assignment): void {
+  out.puts.push({ key: ctx.keys.assignment(host, { ...ctx.ref, index }), value })
+  out.after.set(index, { host, value })
+}
+
+function event(ctx: ManifestContext, out: ManifestOutcome, index: number, message: string): void {
+  out.events.push({ ...ctx.ref, index, message })
+}
+
+function sorted(slots: ReadonlyMap<number, Slot>): Slot[] {
+  return [...slots.values()].sort((a, b) => a.index - b.index)
+}

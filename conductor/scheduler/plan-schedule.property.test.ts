@@ -1,0 +1,163 @@
+// Model-based property test: a random cluster history (manifests changed, hosts dying
+// and returning, conductors reporting or not) driven through the planner, with the
+// scheduler's promises checked after every plan.
+import fc from 'fast-check'
+import t from 'tap'
+import { type HostRecord, type InstanceRecord } from '../../schemas/index.js'
+import { isReady } from './plan-manifest.js'
+import { applyPlan, host, input, instanceRecord, KEYS, manifest, placed, GiB } from './plan-fixtures.js'
+import { capacity, matchesConstraints } from './placement.js'
+import { planSchedule } from './plan-schedule.js'
+import { instanceId, type ScheduleInput, type SchedulePlan } from './plan-types.js'
+import { needOf } from './resources.js'
+
+const HOSTS = ['h1', 'h2', 'h3', 'h4']
+const NAMES = ['m0', 'm1', 'm2']
+
+const arbHost = (id: string): fc.Arbitrary<HostRecord> => fc.record({
+  zone: fc.constantFrom('eu', 'us'), cpus: fc.constantFrom(1, 2, 4), memory: fc.constantFrom(1, 4),
+}).map(h => host(id, { labels: { zone: h.zone }, cpus: h.cpus, memory: h.memory * GiB }))
+
+const arbDoc = fc.oneof(
+  { weight: 8, arbitrary: fc.record({
+    image: fc.constantFrom('img:1', 'img:2', 'img:3'),
+    scale: fc.integer({ min: 0, max: 5 }),
+    constraints: fc.option(fc.record({ zone: fc.constantFrom('eu', 'us') }), { nil: undefined }),
+    resources: fc.option(fc.record({ cpus: fc.constantFrom(0.5, 1), memory: fc.constantFrom('256m', '1g') }), { nil: undefined }),
+  }).map(d => JSON.stringify(d)) },
+  { weight: 1, arbitrary: fc.constant('{"image": 1, "scale": -1}') },
+)
+
+type Action =
+  | { kind: 'manifest'; name: string; text: string }
+  | { kind: 'delete'; name: string }
+  | { kind: 'kill'; host: string }
+  | { kind: 'revive'; host: HostRecord }
+  | { kind: 'report'; ready: boolean[] }
+
+const arbAction: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('manifest' as const), name: fc.constantFrom(...NAMES), text: arbDoc }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), name: fc.constantFrom(...NAMES) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('kill' as const), host: fc.constantFrom(...HOSTS) }) },
+  { weight: 1, arbitrary: fc.constantFrom(...HOSTS).chain(id => arbHost(id)).map(h => ({ kind: 'revive' as const, host: h })) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('report' as const), ready: fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }) }) },
+)
+
+let revision = 100
+
+function act(s: ScheduleInput, a: Action): ScheduleInput {
+  switch (a.kind) {
+    case 'manifest':
+      return { ...s, manifests: [...s.manifests.filter(m => m.name !== a.name), manifest('app', a.name, a.text, ++revision)] }
+    case 'delete':
+      return { ...s, manifests: s.manifests.filter(m => m.name !== a.name) }
+    case 'kill': {
+      // The lease expires: the host record and its instance records vanish.
+      const instances = new Map([...s.instances].filter(([, r]) => r.host !== a.host))
+      return { ...s, hosts: s.hosts.filter(h => h.id !== a.host), instances }
+    }
+    case 'revive':
+      return s.hosts.some(h => h.id === a.host.id) ? s : { ...s, hosts: [...s.hosts, a.host] }
+    case 'report': {
+      const live = new Set(s.hosts.map(h => h.id))
+      const instances = new Map<string, InstanceRecord>(s.instances)
+      placed(s).forEach((p, n) => {
+        if (!live.has(p.host)) return
+        instances.set(instanceId(p), instanceRecord(p.host, p.value.specHash, a.ready[n % a.ready.length] ? 'running' : 'creating'))
+      })
+      return { ...s, instances }
+    }
+  }
+}
+
+function validDoc(s: ScheduleInput, name: string): { scale: number; constraints?: Record<string, string>; resources?: object } | undefined {
+  const m = s.manifests.find(x => x.name === name)
+  if (!m) return undefined
+  const d = JSON.parse(m.text) as { image: unknown; scale: number; constraints?: Record<string, string>; resources?: object }
+  return typeof d.image === 'string' ? d : undefined
+}
+
+function check(before: ScheduleInput, plan: SchedulePlan, after: ScheduleInput): void {
+  const live = new Map(before.hosts.map(h => [h.id, h]))
+  for (const p of plan.puts) {
+    const ref = KEYS.parseAssignment(p.key)!
+    const h = live.get(ref.host)
+    if (!h) throw new Error(`assigned to dead host: ${p.key}`)
+    if (!matchesConstraints(h, p.value.constraints ?? {})) throw new Error(`assigned against constraints: ${p.key}`)
+  }
+  const prior = new Map(placed(before).map(a => [KEYS.assignment(a.host, a), a]))
+  for (const p of plan.puts) {
+    if (prior.has(p.key)) continue
+    const doc = validDoc(before, KEYS.parseAssignment(p.key)!.name)
+    if (doc && !matchesConstraints(live.get(KEYS.parseAssignment(p.key)!.host)!, doc.constraints ?? {})) {
+      throw new Error(`new placement against the manifest's constraints: ${p.key}`)
+    }
+  }
+  for (const name of NAMES) {
+    const mine = placed(after).filter(a => a.name === name)
+    const indexes = mine.map(a => a.index)
+    if (new Set(indexes).size !== indexes.length) throw new Error(`index assigned twice in ${name}: ${indexes}`)
+    const doc = validDoc(before, name)
+    if (!before.manifests.some(m => m.name === name) && mine.length > 0) throw new Error(`deleted manifest ${name} still assigned`)
+    if (!doc) continue
+    if (mine.length > doc.scale || indexes.some(i => i >= doc.scale)) throw new Error(`more than scale ${doc.scale} in ${name}: ${indexes}`)
+    if (!doc.constraints && !doc.resources && before.hosts.length > 0) {
+      const want = Array.from({ length: doc.scale }, (_, i) => i).join()
+      if ([...indexes].sort((a, b) => a - b).join() !== want) throw new Error(`${name}: indexes ${indexes}, want ${want}`)
+    }
+    // Rolling: at most one instance replaced per plan, none while a new one is not answering.
+    const target = plan.puts.find(p => KEYS.parseAssignment(p.key)!.name === name)?.value.specHash
+    const replaced = placed(before).filter(a => a.name === name && live.has(a.host) && a.index < doc.scale)
+      .filter(a => {
+        const now = placed(after).find(b => b.name === name && b.index === a.index)
+        return now && (now.host !== a.host || now.value.specHash !== a.value.specHash)
+      })
+    if (replaced.length > 1) throw new Error(`${name}: ${replaced.length} instances replaced at once`)
+    if (replaced.length === 1 && target) {
+      const waiting = placed(before).filter(a => a.name === name && live.has(a.host) && a.value.specHash === target
+        && !isReady(a, before.instances.get(instanceId(a))))
+      if (waiting.length > 0) throw new Error(`${name}: replaced while instance ${waiting[0]!.index} of the new spec is not running`)
+    }
+  }
+  // Nothing new lands on a host without room for it.
+  for (const h of after.hosts) {
+    const on = placed(after).filter(a => a.host === h.id)
+    const cpus = on.reduce((n, a) => n + needOf(a.value.spec).cpus, 0)
+    const memory = on.reduce((n, a) => n + needOf(a.value.spec).memory, 0)
+    if (cpus > capacity(h).cpus + 1e-9 || memory > capacity(h).memory) throw new Error(`${h.id} overcommitted: ${cpus} cpus, ${memory} bytes`)
+  }
+}
+
+t.test('the scheduler keeps its promises over random cluster histories', async t => {
+  fc.assert(fc.property(
+    fc.tuple(...HOSTS.slice(0, 3).map(arbHost)), fc.array(arbAction, { minLength: 1, maxLength: 40 }),
+    (hosts, actions) => {
+      let s = input({ hosts })
+      for (const a of actions) {
+        s = act(s, a)
+        const plan = planSchedule(s)
+        const next = applyPlan(s, plan)
+        check(s, plan, next)
+        s = next
+      }
+    },
+  ), { numRuns: 300 })
+  t.pass('300 histories')
+})
+
+t.test('a settled cluster plans nothing, and planning is deterministic', async t => {
+  fc.assert(fc.property(
+    fc.tuple(...HOSTS.slice(0, 3).map(arbHost)), fc.array(arbAction, { minLength: 1, maxLength: 20 }),
+    (hosts, actions) => {
+      let s = input({ hosts })
+      for (const a of actions) s = applyPlan(act(s, a), planSchedule(act(s, a)))
+      const p1 = planSchedule(s)
+      if (JSON.stringify(p1) !== JSON.stringify(planSchedule(s))) throw new Error('two plans of one input differ')
+      const s2 = applyPlan(s, p1)
+      const p2 = planSchedule(s2)
+      // Applying a plan may open the rolling gate or free room, but never undoes itself.
+      for (const d of p2.deletes) if (p1.puts.some(p => p.key === d)) throw new Error(`put then deleted: ${d}`)
+    },
+  ), { numRuns: 200 })
+  t.pass('200 histories')
+})

@@ -1,0 +1,133 @@
+// The scheduler's pure core: from everything it reads in etcd (manifests, controls,
+// hosts, assignments, instances, statuses) to the writes that carry out its decision.
+// Manifests are planned one after another in name order, each seeing the load the ones
+// before it left, so the same input always gives the same plan.
+import {
+  containerSpec, parseManifest, specHash, type Assignment, type HostRecord, type InstanceRecord,
+} from '../../schemas/index.js'
+import { isReady, planManifest, type Slot, type Target } from './plan-manifest.js'
+import { shiftLoad, type Load } from './placement.js'
+import {
+  instanceId, manifestId, type CurrentAssignment, type ScheduleInput, type SchedulePlan,
+} from './plan-types.js'
+import { needOf } from './resources.js'
+import { computeStatus, sameStatus } from './status.js'
+
+export function planSchedule(input: ScheduleInput): SchedulePlan {
+  const { keys } = input
+  const hosts = [...input.hosts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const alive = new Set(hosts.map(h => h.id))
+  const plan: SchedulePlan = { puts: [], deletes: [], statuses: [], events: [] }
+
+  const manifests = new Map(input.manifests.map(m => [manifestId(m), m]))
+  const groups = groupSlots(input.assignments, alive, input.instances, keys, plan.deletes)
+  const ids = [...new Set([...manifests.keys(), ...groups.keys(), ...input.statuses.keys()])].sort()
+
+  const targets = new Map<string, Target>()
+  for (const id of ids) {
+    const m = manifests.get(id)
+    if (!m) { targets.set(id, { kind: 'deleted' }); continue }
+    const result = parseManifest(m.text, input.policy)
+    if (!result.ok) { targets.set(id, { kind: 'invalid', errors: result.errors }); continue }
+    const spec = containerSpec(result.manifest)
+    const constraints = result.manifest.constraints ?? {}
+    targets.set(id, {
+      kind: 'valid', scale: result.manifest.scale, constraints,
+      base: { spec, specHash: specHash(spec), revision: m.revision, constraints },
+    })
+  }
+
+  // What already runs where, before any decision: every assignment that stays on a live host.
+  let load: Load = new Map()
+  for (const [id, slots] of groups) {
+    const target = targets.get(id)!
+    for (const slot of slots.values()) {
+      const stays = target.kind === 'invalid' || (target.kind === 'valid' && slot.index < target.scale)
+      if (slot.alive && stays) load = shiftLoad(load, slot.host, id, needOf(slot.value.spec), 1)
+    }
+  }
+
+  const provided = providedServices(targets, groups)
+  for (const id of ids) {
+    const target = targets.get(id)!
+    const m = manifests.get(id)
+    const ref = m ? { app: m.app, name: m.name } : refOf(id)
+    const slots = groups.get(id) ?? new Map<number, Slot>()
+    const outcome = planManifest({
+      ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load,
+    })
+    load = outcome.load
+    plan.puts.push(...outcome.puts)
+    plan.deletes.push(...outcome.deletes)
+    plan.events.push(...outcome.events)
+
+    const previous = input.statuses.get(id)
+    if (target.kind === 'deleted' || !m) {
+      if (previous) plan.deletes.push(keys.status(ref))
+      continue
+    }
+    const links = target.kind === 'valid' ? target.base.spec.links ?? [] : [...slots.values()][0]?.value.spec.links ?? []
+    const status = computeStatus({
+      ref, target, revision: m.revision, outcome, control: input.controls.get(id), instances: input.instances,
+      alive, previous, links, provided, now: input.now,
+    })
+    if (!sameStatus(previous, status)) plan.statuses.push({ key: keys.status(ref), status })
+  }
+
+  // etcd refuses a transaction that touches one key twice: a put wins over a delete.
+  const written = new Set(plan.puts.map(p => p.key))
+  plan.deletes = [...new Set(plan.deletes)].filter(k => !written.has(k))
+  return plan
+}
+
+// Groups stored assignments by manifest and keeps one per index: on a live host first,
+// then the one whose instance answers, then by host id. The rest, and unreadable values,
+// are deleted.
+function groupSlots(
+  assignments: readonly CurrentAssignment[], alive: ReadonlySet<string>,
+  instances: ReadonlyMap<string, InstanceRecord>, keys: ScheduleInput['keys'], deletes: string[],
+): Map<string, Map<number, Slot>> {
+  const groups = new Map<string, Map<number, Slot>>()
+  const ordered = [...assignments].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+  for (const a of ordered) {
+    const key = keys.assignment(a.host, a)
+    if (!a.value) { deletes.push(key); continue }
+    const slot: Slot = { key, host: a.host, index: a.index, value: a.value as Assignment, alive: alive.has(a.host) }
+    const id = manifestId(a)
+    const slots = groups.get(id) ?? new Map<number, Slot>()
+    groups.set(id, slots)
+    const other = slots.get(a.index)
+    if (!other) { slots.set(a.index, slot); continue }
+    const inst = instances.get(instanceId(a))
+    const rank = (s: Slot) => (s.alive ? 2 : 0) + (inst?.host === s.host && isReady(s, inst) ? 1 : 0)
+    if (rank(slot) > rank(other)) {
+      deletes.push(other.key)
+      slots.set(a.index, slot)
+    } else {
+      deletes.push(slot.key)
+    }
+  }
+  return groups
+}
+
+function providedServices(targets: ReadonlyMap<string, Target>, groups: ReadonlyMap<string, ReadonlyMap<number, Slot>>): Set<string> {
+  const provided = new Set<string>()
+  for (const [id, target] of targets) {
+    const app = refOf(id).app
+    const services = target.kind === 'valid'
+      ? (target.scale > 0 ? Object.keys(target.base.spec.services) : [])
+      : target.kind === 'invalid' ? [...(groups.get(id)?.values() ?? [])].flatMap(s => Object.keys(s.value.spec.services ?? {})) : []
+    for (const s of services) provided.add(`${app}/${s}`)
+  }
+  return provided
+}
+
+function refOf(id: string): { app: string; name: string } {
+  const [app = '', name = ''] = id.split('/')
+  return { app, name }
+}
+
+/** The live hosts' records, for callers that hold them keyed by id. */
+export function liveHosts(records: ReadonlyMap<string, HostRecord>): HostRecord[] {
+  return [...records.entries()].map(([id, h]) => ({ ...h, id }))
+}

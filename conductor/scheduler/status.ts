@@ -1,0 +1,135 @@
+// The status a user reads at /apps/<app>/<name>/status: what the scheduler decided and
+// how far the cluster got, in one record. Pure; written only when it changed.
+import {
+  canonicalJson, type AppPhase, type AppRef, type ControlRecord, type InstanceRecord, type StatusRecord,
+} from '../../schemas/index.js'
+import { desiredRun } from './assignment-value.js'
+import type { ManifestOutcome, Target } from './plan-manifest.js'
+import { instanceId, type ScheduleEvent } from './plan-types.js'
+
+export interface StatusInput {
+  ref: AppRef
+  target: Exclude<Target, { kind: 'deleted' }>
+  /** Mod revision of the manifest key. */
+  revision: number
+  outcome: ManifestOutcome
+  control: ControlRecord | undefined
+  instances: ReadonlyMap<string, InstanceRecord>
+  /** Ids of live hosts: a dead host's instance records are about to vanish with its lease. */
+  alive: ReadonlySet<string>
+  previous: StatusRecord | undefined
+  /** Links of the manifest (of the deployed spec when the manifest is invalid). */
+  links: readonly string[]
+  /** "app/service" of every service some manifest in the cluster provides. */
+  provided: ReadonlySet<string>
+  now: number
+}
+
+const MAX_EVENTS_IN_MESSAGE = 3
+
+export function computeStatus(input: StatusInput): StatusRecord {
+  const { ref, target, outcome, previous, revision } = input
+  const placed = [...outcome.after.entries()].sort(([a], [b]) => a - b)
+  const specHash = target.kind === 'valid' ? target.base.specHash : previous?.specHash ?? placed[0]?.[1].value.specHash
+  const indexes = target.kind === 'valid' ? range(target.scale) : placed.map(([i]) => i)
+  const desired = indexes.filter(i => desiredRun(input.control, i) === 'running').length
+
+  let running = 0
+  let anyRunning = false
+  const instanceProblems: string[] = []
+  for (const [index, p] of placed) {
+    const inst = input.instances.get(instanceId({ ...ref, index }))
+    if (!inst || inst.host !== p.host || !input.alive.has(p.host)) continue
+    if (inst.state === 'running') {
+      anyRunning = true
+      if (inst.specHash === (target.kind === 'valid' ? target.base.specHash : p.value.specHash)) running++
+    }
+    if (inst.error) instanceProblems.push(`instance ${index} on ${p.host}: ${inst.error}`)
+    else if (inst.state === 'failed') {
+      instanceProblems.push(`instance ${index} on ${p.host} failed${inst.exitCode === undefined ? '' : ` (exit code ${inst.exitCode})`}`)
+    }
+  }
+  const problems = [...outcome.problems, ...instanceProblems, ...linkProblems(ref, input.links, input.provided)]
+  const errors = target.kind === 'invalid' ? target.errors : []
+  const phase = phaseOf(target.kind === 'invalid', desired, running, anyRunning, problems.length > 0)
+
+  const validRevision = target.kind === 'valid'
+    ? revision
+    : previous?.validRevision ?? (placed.length ? Math.max(...placed.map(([, p]) => p.value.revision)) : undefined)
+  const status: StatusRecord = {
+    phase, desired, running, revision,
+    ...(validRevision === undefined ? {} : { validRevision }),
+    ...(specHash === undefined ? {} : { specHash }),
+    errors, problems,
+    lastEvent: previous?.lastEvent ?? { at: iso(input.now), message: `manifest revision ${revision} read` },
+    updatedAt: iso(input.now),
+  }
+  const message = lastEventMessage(input, status)
+  if (message !== undefined) status.lastEvent = { at: iso(input.now), message }
+  return status
+}
+
+function phaseOf(invalid: boolean, desired: number, running: number, anyRunning: boolean, problems: boolean): AppPhase {
+  if (invalid) return 'Invalid'
+  if (desired === 0) return 'Stopped'
+  if (running >= desired && !problems) return 'Running'
+  if (problems) return anyRunning ? 'Degraded' : 'Failed'
+  return 'Pending'
+}
+
+// A link "svc" names a service of the same app, "svc.other" one of app "other".
+function linkProblems(ref: AppRef, links: readonly string[], provided: ReadonlySet<string>): string[] {
+  const problems: string[] = []
+  for (const link of links) {
+    const [service, app = ref.app] = link.split('.')
+    if (!provided.has(`${app}/${service}`)) problems.push(`link "${link}": no manifest provides service "${service}" in app "${app}" yet`)
+  }
+  return problems
+}
+
+// Something new to say, or undefined to keep the previous lastEvent.
+function lastEventMessage(input: StatusInput, status: StatusRecord): string | undefined {
+  const { previous, revision, outcome } = input
+  const parts: string[] = []
+  if (status.phase === 'Invalid' && (previous?.phase !== 'Invalid' || previous.revision !== revision)) {
+    const n = status.errors.length
+    parts.push(`manifest revision ${revision} is invalid (${n} error${n === 1 ? '' : 's'}); ` +
+      (status.validRevision === undefined ? 'nothing deployed' : `revision ${status.validRevision} keeps running`))
+  }
+  if (outcome.events.length > 0) parts.push(summarize(outcome.events))
+  if (parts.length > 0) return parts.join('; ')
+  if (previous === undefined || previous.phase !== status.phase) return phaseSentence(status, input)
+  if (previous.revision !== revision) return `manifest revision ${revision} accepted: no instance changes`
+  return undefined
+}
+
+function summarize(events: readonly ScheduleEvent[]): string {
+  const shown = events.slice(0, MAX_EVENTS_IN_MESSAGE).map(e => e.message)
+  if (events.length > MAX_EVENTS_IN_MESSAGE) shown.push(`and ${events.length - MAX_EVENTS_IN_MESSAGE} more`)
+  return shown.join('; ')
+}
+
+function phaseSentence(s: StatusRecord, input: StatusInput): string {
+  switch (s.phase) {
+    case 'Running': return `all ${s.desired} instance${s.desired === 1 ? '' : 's'} running`
+    case 'Pending': return `waiting for ${s.desired - s.running} of ${s.desired} instances`
+    case 'Degraded': return `${s.running} of ${s.desired} running: ${s.problems[0]}`
+    case 'Failed': return `none of ${s.desired} running: ${s.problems[0]}`
+    case 'Stopped': return input.target.kind === 'valid' && input.target.scale === 0 ? 'scaled to 0' : 'stopped by control'
+    case 'Invalid': return `manifest revision ${s.revision} is invalid`
+  }
+}
+
+/** Equal but for updatedAt: nothing worth a write. */
+export function sameStatus(a: StatusRecord | undefined, b: StatusRecord): boolean {
+  if (!a) return false
+  return canonicalJson({ ...a, updatedAt: undefined }) === canonicalJson({ ...b, updatedAt: undefined })
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}
