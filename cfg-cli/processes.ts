@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process'
 import { openSync, closeSync, readFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { CfgError } from './errors.js'
 
 export interface ProcessRecord {
   pid: number
@@ -78,11 +79,16 @@ export async function stopProcess(p: Pick<ProcessRecord, 'pid' | 'marker'>, grac
   for (let i = 0; i < 100 && isRunning(p); i++) await sleep(100)
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it succeeded. */
+/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it succeeded.
+ * Errors mean "not yet", except CfgErrors, which mean "never" (a daemon died) and are thrown. */
 export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 200): Promise<boolean> {
   const until = Date.now() + timeoutMs
   for (;;) {
-    try { if (await check()) return true } catch { /* not yet */ }
+    try {
+      if (await check()) return true
+    } catch (e) {
+      if (e instanceof CfgError) throw e
+    }
     if (Date.now() >= until) return false
     await sleep(intervalMs)
   }

@@ -1,0 +1,80 @@
+// up, down, status: provisioning commands, the same for every provider.
+import type { Command } from 'commander'
+import { makeProvider, intFlag, type ProviderFlags } from './providers.js'
+import { consoleProgress, silentProgress } from './progress.js'
+import { connectionLines } from './provider.js'
+import { makeOutput, table } from './output.js'
+import { UsageError } from './errors.js'
+import { DEFAULT_STATE_DIR } from './state-file.js'
+
+interface Globals { json?: boolean }
+
+function providerOptions(cmd: Command): Command {
+  return cmd
+    .option('--provider <name>', 'where hosts come from: local', 'local')
+    .option('--state-dir <dir>', 'where what was made is recorded', DEFAULT_STATE_DIR)
+    .option('--name <name>', 'cluster name; prefixes bridges, namespaces and droplets', 'dokkaa')
+}
+
+export function registerProvisioning(program: Command): void {
+  const collect = (v: string, prev: string[] = []) => [...prev, v]
+
+  providerOptions(program.command('up'))
+    .description('create or resize a cluster (idempotent: run it again to add or remove hosts)')
+    .requiredOption('--scale <n>', 'number of hosts')
+    .option('--subnet <cidr>', 'local: the lab bridge subnet', '10.213.0.0/24')
+    .option('--etcd-members <n>', 'local: etcd members', '1')
+    .option('--prefix <prefix>', 'etcd key prefix of the cluster', '')
+    .option('--image <ref>', 'local: copy this image from the machine\'s Docker into every host (repeatable)', collect)
+    .option('--no-agents', 'local: only hosts, etcd and registry; no conductor, ambassador or builder')
+    .option('--lease-ttl <seconds>', 'conductor lease TTL: how fast a dead host is noticed', '5')
+    .addHelpText('after', `
+Examples:
+  sudo dokkaacfg up --scale=3                  three namespace hosts on this machine
+  sudo dokkaacfg up --scale=5                  then add two more
+  sudo dokkaacfg up --scale=2                  drain and remove hosts 5, 4 and 3
+  sudo dokkaacfg up --scale=3 --image dokkaa/busybox:test --json`)
+    .action(async (o: ProviderFlags & { scale: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>()
+      const scale = intFlag(o.scale, '--scale')
+      if (scale === undefined) throw new UsageError('--scale is required')
+      const r = await makeProvider(o).up(scale, consoleProgress())
+      makeOutput(!!g.json).result(r, () => [
+        ...(r.added.length ? [`added: ${r.added.join(', ')}`] : []),
+        ...(r.removed.length ? [`removed: ${r.removed.join(', ')}`] : []),
+        ...connectionLines(r),
+      ])
+    })
+
+  providerOptions(program.command('down'))
+    .description('remove everything `up` made for this cluster, and nothing else')
+    .addHelpText('after', `
+Examples:
+  sudo dokkaacfg down
+  sudo dokkaacfg down --name demo --state-dir /tmp/demo-state`)
+    .action(async (o: ProviderFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>()
+      const r = await makeProvider(o).down(g.json ? silentProgress : consoleProgress())
+      makeOutput(!!g.json).result(r, () => [r.removed.length ? `removed: ${r.removed.join(', ')}` : 'nothing to remove'])
+    })
+
+  providerOptions(program.command('status'))
+    .description('what the provider made and whether it runs')
+    .addHelpText('after', `
+Examples:
+  dokkaacfg status
+  dokkaacfg status --json | jq '.hosts[].components'`)
+    .action(async (o: ProviderFlags, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>()
+      const s = await makeProvider(o).status()
+      makeOutput(!!g.json).result(s, () => {
+        if (!s.exists) return [`no ${s.provider} cluster recorded`]
+        const comps = [...new Set(s.hosts.flatMap(h => Object.keys(h.components)))]
+        return [
+          ...table(['HOST', 'ADDRESS', ...comps.map(c => c.toUpperCase())], s.hosts.map(h => [h.id, h.address, ...comps.map(c => h.components[c] ?? '-')])),
+          '',
+          ...table(['SERVICE', 'ADDRESS', 'STATE'], Object.entries(s.services).map(([k, v]) => [k, v.address, v.state])),
+        ]
+      })
+    })
+}

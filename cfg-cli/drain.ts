@@ -1,0 +1,33 @@
+// Draining a host before it goes: once its conductor stops, its lease goes (at once on a
+// clean shutdown, after the TTL otherwise) and the scheduler moves its assignments
+// elsewhere. We wait for that so `up --scale` down never drops running instances on the
+// floor while other hosts could take them.
+import { Etcd3 } from 'etcd3'
+import { KeyLayout } from '../schemas/index.js'
+import { waitUntil } from './processes.js'
+
+export async function waitForHostDrained(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
+  const client = new Etcd3({ hosts: etcd, dialTimeout: 2000 })
+  const keys = new KeyLayout(prefix)
+  try {
+    return await waitUntil(async () => {
+      const [host, assigned] = await Promise.all([
+        client.get(keys.host(hostId)).string(),
+        client.getAll().prefix(keys.assignments(hostId)).keys(),
+      ])
+      return host === null && assigned.length === 0
+    }, timeoutMs, 500)
+  } finally {
+    client.close()
+  }
+}
+
+/** Waits until the conductor of `hostId` has registered under /hosts/. */
+export async function waitForHostRegistered(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
+  const client = new Etcd3({ hosts: etcd, dialTimeout: 2000 })
+  try {
+    return await waitUntil(async () => (await client.get(new KeyLayout(prefix).host(hostId)).string()) !== null, timeoutMs, 300)
+  } finally {
+    client.close()
+  }
+}

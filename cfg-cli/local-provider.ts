@@ -1,0 +1,251 @@
+// The local provider: a whole cluster on this machine, like kind or k3d. A lab bridge
+// with etcd and a registry on its address, N namespace hosts each with dockerd,
+// conductor and ambassador, and a builder. Everything made is recorded (with pids) in
+// <state-dir>/<name>/state.json after every step; `down` removes exactly that.
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { readdirSync, rmdirSync, rmSync } from 'node:fs'
+import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET, type LabState } from './netns-lab.js'
+import { bridgePlan, maxHosts, overlaps, validateLabSpec, type LabSpec } from './lab-plan.js'
+import { StateFile, DEFAULT_STATE_DIR } from './state-file.js'
+import { planEtcd, startEtcd, startRegistry, type EtcdMember, type RegistryRecord } from './local-services.js'
+import { ambassadorArgs, bipGateway, builderArgs, builderPasswordFile, conductorArgs, nodeEntry, packageRoot, type ClusterFacts, type Part } from './local-agents.js'
+import { isRunning, logTail, spawnDaemon, stopProcess, waitUntil, type ProcessRecord } from './processes.js'
+import { waitForHostDrained, waitForHostRegistered } from './drain.js'
+import { requireCommands, requireRoot } from './preconditions.js'
+import { run } from './run-command.js'
+import { PreconditionError, ProvisionError, UsageError } from './errors.js'
+import type { ClusterStatus, Provider, UpResult } from './provider.js'
+import type { Progress } from './progress.js'
+
+export interface LocalOptions {
+  stateDir?: string
+  name?: string
+  subnet?: string
+  bipBase?: string
+  etcdMembers?: number
+  prefix?: string
+  runDir?: string
+  /** Images copied from the machine's main engine into every host (e.g. dokkaa/busybox:test). */
+  images?: string[]
+  /** Start conductor, ambassador and builder (off: only hosts, etcd and registry). */
+  agents?: boolean
+  leaseTtl?: number
+  builderPort?: number
+  /** How long scale-down waits for the scheduler to move a host's instances away. */
+  drainTimeoutMs?: number
+}
+
+interface AgentRecord { conductor?: ProcessRecord; ambassador?: ProcessRecord }
+
+export interface LocalState {
+  provider: 'local'
+  version: 1
+  prefix: string
+  etcdToken: string
+  lab: LabState
+  etcd: EtcdMember[]
+  registry: RegistryRecord
+  builder?: { listen: string; dataDir: string; process?: ProcessRecord }
+  agents: Record<string, AgentRecord>
+  leaseTtl: number
+  /** Images copied into every host, remembered so hosts added later get them too. */
+  images: string[]
+}
+
+export class LocalProvider implements Provider {
+  readonly name = 'local'
+  private readonly stateDir: string
+  private readonly clusterName: string
+  private readonly file: StateFile<LocalState>
+
+  constructor(private readonly opts: LocalOptions = {}) {
+    this.stateDir = opts.stateDir ?? DEFAULT_STATE_DIR
+    this.clusterName = opts.name ?? 'dokkaa'
+    this.file = new StateFile<LocalState>(join(this.stateDir, this.clusterName))
+  }
+
+  private get dataDir(): string { return join(this.stateDir, this.clusterName) }
+  private get logDir(): string { return join(this.dataDir, 'logs') }
+
+  private async initialState(): Promise<LocalState> {
+    const spec: LabSpec = { name: this.clusterName, subnet: this.opts.subnet ?? DEFAULT_SUBNET, bipBase: this.opts.bipBase ?? DEFAULT_BIP_BASE }
+    validateLabSpec(spec)
+    const bridge = bridgePlan(spec)
+    const routes = (await run('ip', ['-4', 'route', 'show'])).stdout.split('\n').map(l => l.split(' ')[0] ?? '').filter(r => r.includes('.'))
+    const clash = overlaps(bridge.cidr, routes)
+    if (clash) throw new PreconditionError(`subnet ${bridge.cidr} overlaps ${clash}, already routed on this machine`, 'choose another with --subnet')
+    const prefix = this.opts.prefix ?? ''
+    const members = this.opts.etcdMembers ?? 1
+    if (!Number.isInteger(members) || members < 1 || members > 7) throw new UsageError('--etcd-members must be 1 to 7')
+    return {
+      provider: 'local',
+      version: 1,
+      prefix,
+      etcdToken: `dokkaa-${this.clusterName}-${randomBytes(4).toString('hex')}`,
+      lab: { spec, dataDir: this.dataDir, runDir: this.opts.runDir ?? join('/run/dokkaa', this.clusterName), hosts: {} },
+      etcd: planEtcd(bridge.address, members, join(this.dataDir, 'etcd')),
+      registry: { address: `${bridge.address}:5000`, dataDir: join(this.dataDir, 'registry') },
+      agents: {},
+      leaseTtl: this.opts.leaseTtl ?? 5,
+      images: [],
+    }
+  }
+
+  private facts(s: LocalState): ClusterFacts {
+    return { etcd: s.etcd.map(m => m.clientUrl), prefix: s.prefix }
+  }
+
+  async up(scale: number, progress: Progress): Promise<UpResult> {
+    requireRoot('dokkaacfg up --provider=local')
+    await requireCommands(['ip', 'iptables', 'nsenter', 'dockerd', 'etcd', 'docker-registry'])
+    const state = this.file.load() ?? await this.initialState()
+    if (!Number.isInteger(scale) || scale < 0 || scale > maxHosts(state.lab.spec)) {
+      throw new UsageError(`--scale must be a whole number from 0 to ${maxHosts(state.lab.spec)}`)
+    }
+    state.images = [...new Set([...(state.images ?? []), ...(this.opts.images ?? [])])]
+    const save = () => this.file.save(state)
+    save()
+    const lab = NetnsLab.fromState(state.lab, { insecureRegistries: [state.registry.address] })
+    const facts = this.facts(state)
+    const before = new Set(lab.hosts().map(h => h.id))
+
+    await progress.step(`bridge ${bridgePlan(state.lab.spec).name} ${bridgePlan(state.lab.spec).address}/${bridgePlan(state.lab.spec).prefixLength}`, async () => { await lab.ensureBridge(); save() })
+    await progress.step(`etcd (${state.etcd.length} member${state.etcd.length > 1 ? 's' : ''}) on ${facts.etcd.join(',')}`, async () => {
+      try { await startEtcd(state.etcd, state.etcdToken, this.logDir) } finally { save() }
+    })
+    await progress.step(`registry on ${state.registry.address}`, async () => {
+      try { await startRegistry(state.registry, this.logDir) } finally { save() }
+    })
+
+    const removed: string[] = []
+    for (const h of lab.hosts().filter(x => x.index > scale).reverse()) {
+      await progress.step(`drain and remove ${h.id}`, async () => {
+        const agents = state.agents[h.id] ?? {}
+        if (agents.conductor && isRunning(agents.conductor)) {
+          await stopProcess(agents.conductor)
+          const drained = await waitForHostDrained(facts.etcd, state.prefix, h.id, this.opts.drainTimeoutMs ?? 30_000)
+          if (!drained) progress.info(`${h.id}: instances not moved within the drain timeout; removing anyway`)
+        }
+        if (agents.ambassador) await stopProcess(agents.ambassador)
+        await lab.removeHost(h.index)
+        delete state.agents[h.id]
+        removed.push(h.id)
+        save()
+      })
+    }
+
+    const agentsOn = this.opts.agents !== false
+    const entries = { conductor: agentsOn ? nodeEntry('conductor') : undefined, ambassador: agentsOn ? nodeEntry('ambassador') : undefined }
+    const started: string[] = []
+    for (let i = 1; i <= scale; i++) {
+      const id = `${this.clusterName}-h${i}`
+      await progress.step(`host ${id}`, async () => {
+        try {
+          const h = await lab.addHost(i)
+          // New hosts get every remembered image; existing ones only those named on this run.
+          for (const img of before.has(id) ? this.opts.images ?? [] : state.images) await lab.copyImage(img, undefined, [i])
+          const a = state.agents[id] ??= {}
+          const hf = { id, address: h.address, dockerGateway: bipGateway(h.bip), dockerHost: h.dockerd!.host }
+          if (entries.conductor && !(a.conductor && isRunning(a.conductor))) {
+            a.conductor = this.spawnAgent('conductor', entries.conductor, conductorArgs(facts, hf, state.leaseTtl), `${id}-conductor`, h.netns)
+            started.push(id)
+          }
+          if (entries.ambassador && !(a.ambassador && isRunning(a.ambassador))) {
+            a.ambassador = this.spawnAgent('ambassador', entries.ambassador, ambassadorArgs(facts, hf), `${id}-ambassador`, h.netns)
+          }
+        } finally { save() }
+      })
+    }
+    for (const p of ['conductor', 'ambassador'] as const) if (agentsOn && !entries[p]) progress.info(`${p}: no ${p}/main.ts or dist/${p}/main.js in ${packageRoot()}; not started`)
+    if (started.length) {
+      await progress.step(`conductors registered (${started.join(', ')})`, async () => {
+        const oks = await Promise.all(started.map(id => waitForHostRegistered(facts.etcd, state.prefix, id, 60_000)))
+        const late = started.filter((_, k) => !oks[k])
+        if (late.length) progress.info(`not registered within 60 s: ${late.join(', ')} (see ${this.logDir})`)
+      })
+    }
+
+    const builderEntry = agentsOn ? nodeEntry('builder') : undefined
+    if (builderEntry) {
+      await progress.step('builder', async () => {
+        const listen = `${bridgePlan(state.lab.spec).address}:${this.opts.builderPort ?? 8080}`
+        const b = state.builder ??= { listen, dataDir: join(this.dataDir, 'builder') }
+        if (!(b.process && isRunning(b.process))) {
+          b.process = this.spawnAgent('builder', builderEntry, builderArgs(facts, b.listen, b.dataDir), 'builder')
+          save()
+        }
+        const proc = b.process
+        const ok = await waitUntil(async () => {
+          if (!isRunning(proc)) throw new ProvisionError(`builder exited: ${logTail(proc.log)}`)
+          return (await fetch(`http://${b.listen}/`, { signal: AbortSignal.timeout(2000) })).status < 500
+        }, 60_000, 500)
+        if (!ok) progress.info(`builder did not answer on http://${b.listen}/ within 60 s (see ${this.logDir}/builder.log)`)
+      })
+    } else if (agentsOn) progress.info(`builder: no builder/main.ts or dist/builder/main.js in ${packageRoot()}; not started`)
+    save()
+
+    const hosts = lab.hosts().map(h => ({ id: h.id, address: h.address }))
+    return {
+      provider: this.name,
+      hosts,
+      added: hosts.map(h => h.id).filter(id => !before.has(id)),
+      removed,
+      etcdEndpoints: facts.etcd,
+      prefix: state.prefix,
+      consoleUrl: state.builder ? `http://${state.builder.listen}/` : undefined,
+      rootPasswordFile: state.builder ? builderPasswordFile(state.builder.dataDir) : undefined,
+      registry: state.registry.address,
+    }
+  }
+
+  private spawnAgent(part: Part, entry: string[], args: string[], logName: string, netns?: string): ProcessRecord {
+    // The marker is the flag list, which names the host id: unique to this process.
+    const argv = [...entry, ...args]
+    return spawnDaemon(argv, args.join(' '), join(this.logDir, `${logName}.log`), { netns, cwd: packageRoot() })
+  }
+
+  async down(progress: Progress): Promise<{ removed: string[] }> {
+    requireRoot('dokkaacfg down --provider=local')
+    const state = this.file.load()
+    if (!state) return { removed: [] }
+    const removed: string[] = []
+    const lab = NetnsLab.fromState(state.lab)
+    if (state.builder?.process) await progress.step('stop builder', () => stopProcess(state.builder!.process!, 10_000))
+    await progress.step('stop conductors and ambassadors', async () => {
+      await Promise.all(Object.values(state.agents).flatMap(a => [a.conductor, a.ambassador]).filter((p): p is ProcessRecord => !!p).map(p => stopProcess(p, 10_000)))
+    })
+    for (const h of lab.hosts()) removed.push(h.id)
+    await progress.step(`remove hosts, bridge and firewall rule`, async () => {
+      try { await lab.destroy() } finally { this.file.save(state) }
+    })
+    await progress.step('stop registry and etcd', async () => {
+      if (state.registry.process) await stopProcess(state.registry.process, 10_000)
+      await Promise.all(state.etcd.filter(m => m.process).map(m => stopProcess(m.process!, 10_000)))
+    })
+    rmSync(this.dataDir, { recursive: true, force: true })
+    try { if (readdirSync(this.stateDir).length === 0) rmdirSync(this.stateDir) } catch { /* kept: not empty */ }
+    return { removed }
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const state = this.file.load()
+    if (!state) return { provider: this.name, exists: false, hosts: [], services: {} }
+    const st = (p?: ProcessRecord) => (p ? (isRunning(p) ? 'running' : 'stopped') : 'absent')
+    const lab = NetnsLab.fromState(state.lab)
+    return {
+      provider: this.name,
+      exists: true,
+      hosts: lab.hosts().map(h => ({
+        id: h.id,
+        address: h.address,
+        components: { dockerd: st(h.dockerd?.process), conductor: st(state.agents[h.id]?.conductor), ambassador: st(state.agents[h.id]?.ambassador) },
+      })),
+      services: {
+        ...Object.fromEntries(state.etcd.map(m => [m.name, { address: m.clientUrl, state: st(m.process) }])),
+        registry: { address: state.registry.address, state: st(state.registry.process) },
+        ...(state.builder ? { builder: { address: `http://${state.builder.listen}/`, state: st(state.builder.process) } } : {}),
+      },
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// `dokkaacfg up` and `down` as a user runs them: a two-host cluster, grown to three,
+// shrunk to one, then removed, leaving nothing behind.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Etcd3 } from 'etcd3'
+import { KeyLayout } from '../schemas/index.js'
+import { findLeftovers } from './lab-leftovers.js'
+import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { nodeEntry } from './local-agents.js'
+
+const skip = canRunLabs()
+const main = join(import.meta.dirname, 'main.ts')
+
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: join(import.meta.dirname, '..') })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += d })
+    child.stderr.on('data', d => { stderr += d })
+    child.on('close', status => resolve({ status, stdout, stderr }))
+  })
+}
+
+t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { skip, timeout: 300_000 }, async t => {
+  const name = randomLabName('dku')
+  const subnet = await freeSubnet()
+  const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
+  const runDir = `/run/dokkaa/${name}`
+  const flags = ['--name', name, '--state-dir', stateDir]
+  t.teardown(async () => {
+    await cli(['down', ...flags])
+    rmSync(stateDir, { recursive: true, force: true })
+  })
+
+  const up2 = await cli(['--json', 'up', '--scale=2', '--subnet', subnet, '--image', 'dokkaa/busybox:test', ...flags])
+  t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
+  const r2 = JSON.parse(up2.stdout) as { hosts: { id: string }[]; added: string[]; etcdEndpoints: string[] }
+  t.same(r2.added, [`${name}-h1`, `${name}-h2`])
+  t.match(up2.stderr, /✓ host/, 'progress lines on stderr')
+
+  const etcd = new Etcd3({ hosts: r2.etcdEndpoints })
+  t.teardown(() => etcd.close())
+  const registered = async () => (await etcd.getAll().prefix(new KeyLayout('').hosts).keys()).sort()
+  if (nodeEntry('conductor')) {
+    t.same(await registered(), [`/hosts/${name}-h1`, `/hosts/${name}-h2`], 'both conductors registered in the cluster\'s etcd')
+  }
+
+  const up3 = await cli(['up', '--scale=3', ...flags])
+  t.equal(up3.status, 0, 'up --scale=3 succeeds', { stderr: up3.stderr })
+  t.match(up3.stdout, new RegExp(`added: ${name}-h3\\n`), 'only the third host is added')
+  t.match(up3.stdout, /export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=http:\/\//, 'tells how to point etcdctl at it')
+
+  const status = await cli(['--json', 'status', ...flags])
+  const s = JSON.parse(status.stdout) as { hosts: { id: string; components: Record<string, string> }[] }
+  t.equal(s.hosts.length, 3)
+  t.ok(s.hosts.every(h => h.components.dockerd === 'running'), 'every host\'s dockerd runs')
+
+  const up1 = await cli(['up', '--scale=1', ...flags])
+  t.equal(up1.status, 0, 'up --scale=1 succeeds', { stderr: up1.stderr })
+  t.match(up1.stdout, new RegExp(`removed: ${name}-h3, ${name}-h2`), 'hosts are removed highest first')
+  if (nodeEntry('conductor')) t.same(await registered(), [`/hosts/${name}-h1`], 'removed hosts left the cluster')
+
+  const down = await cli(['down', ...flags])
+  t.equal(down.status, 0, 'down succeeds', { stderr: down.stderr })
+  const left = await findLeftovers(name, subnet, [join(stateDir, name), runDir])
+  t.same(left, { netns: [], links: [], iptables: [], mounts: [], processes: [], paths: [] }, 'down leaves no leftovers')
+
+  const again = await cli(['down', ...flags])
+  t.equal(again.status, 0, 'down again is a no-op')
+  t.match(again.stdout, /nothing to remove/)
+})

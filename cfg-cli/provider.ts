@@ -1,0 +1,54 @@
+// Every way of getting hosts (this machine's namespaces, existing machines over SSH,
+// DigitalOcean droplets) behind one interface, so `up`, `down` and `status` are the
+// same commands whatever the provider.
+import type { Progress } from './progress.js'
+
+export interface HostStatus {
+  id: string
+  address: string
+  /** Per component: running | stopped | absent | <droplet status>… */
+  components: Record<string, string>
+}
+
+export interface ClusterStatus {
+  provider: string
+  exists: boolean
+  hosts: HostStatus[]
+  /** Cluster-wide services: etcd, registry, builder. */
+  services: Record<string, { address: string; state: string }>
+}
+
+export interface UpResult {
+  provider: string
+  hosts: { id: string; address: string }[]
+  added: string[]
+  removed: string[]
+  etcdEndpoints: string[]
+  prefix: string
+  consoleUrl?: string
+  rootPasswordFile?: string
+  registry?: string
+}
+
+export interface Provider {
+  readonly name: string
+  up(scale: number, progress: Progress): Promise<UpResult>
+  down(progress: Progress): Promise<{ removed: string[] }>
+  status(): Promise<ClusterStatus>
+}
+
+/** The closing lines of `up`: how to reach the cluster. */
+export function connectionLines(r: UpResult): string[] {
+  const endpoints = r.etcdEndpoints.join(',')
+  const lines = [
+    `hosts: ${r.hosts.map(h => `${h.id} (${h.address})`).join(', ') || 'none'}`,
+  ]
+  if (r.registry) lines.push(`registry: ${r.registry}`)
+  if (r.consoleUrl) lines.push(`console: ${r.consoleUrl}`)
+  if (r.rootPasswordFile) lines.push(`root password: ${r.rootPasswordFile}`)
+  lines.push('point dokkaacfg and etcdctl at it:')
+  lines.push(`  export DOKKAA_ETCD=${endpoints}${r.prefix ? ` DOKKAA_PREFIX=${r.prefix}` : ''}`)
+  if (r.consoleUrl) lines.push(`  export DOKKAA_URL=${r.consoleUrl}`)
+  lines.push(`  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${endpoints}`)
+  return lines
+}

@@ -1,0 +1,46 @@
+// Picks the provider named by --provider and hands it its flags.
+import { LocalProvider } from './local-provider.js'
+import { UsageError } from './errors.js'
+import type { Provider } from './provider.js'
+
+export interface ProviderFlags {
+  provider: string
+  stateDir?: string
+  name?: string
+  subnet?: string
+  etcdMembers?: string
+  prefix?: string
+  image?: string[]
+  agents?: boolean
+  leaseTtl?: string
+  hosts?: string
+  region?: string
+  size?: string
+  sshKey?: string[]
+}
+
+export const PROVIDERS = ['local'] as const
+
+export function intFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, not "${v}"`)
+  return Number(v)
+}
+
+export function makeProvider(f: ProviderFlags): Provider {
+  switch (f.provider) {
+    case 'local':
+      return new LocalProvider({
+        stateDir: f.stateDir,
+        name: f.name,
+        subnet: f.subnet,
+        etcdMembers: intFlag(f.etcdMembers, '--etcd-members'),
+        prefix: f.prefix,
+        images: f.image,
+        agents: f.agents,
+        leaseTtl: intFlag(f.leaseTtl, '--lease-ttl'),
+      })
+    default:
+      throw new UsageError(`unknown provider "${f.provider}"`, `use one of: ${PROVIDERS.join(', ')}`)
+  }
+}
