@@ -1,9 +1,12 @@
 // Entry point of the cluster-wide scheduler. Every conductor calls startScheduler; the
-// instances campaign in one etcd election and only the leader schedules.
-// (Signature agreed between the agent and the scheduler; the body is being written.)
-import type { Etcd3 } from 'etcd3'
+// instances campaign in one etcd election (keys under KeyLayout.schedulerElection) and
+// only the leader schedules. The campaign sits on its own lease, kept alive by this
+// process: if the process dies, the lease expires after `leaseTtl` seconds and the next
+// candidate takes over. Every write of the leader is guarded by its election key.
+import type { Campaign, Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
 import type { KeyLayout } from '../../schemas/index.js'
+import { ScheduleLoop } from './schedule-loop.js'
 
 export interface SchedulerOptions {
   client: Etcd3
@@ -13,6 +16,14 @@ export interface SchedulerOptions {
   hostId: string
   /** Injected for tests; Date.now by default. */
   clock?: () => number
+  /** TTL (seconds) of the campaign's lease: how long a dead leader blocks the next one. Default 3. */
+  leaseTtl?: number
+  /** Coalescing window (ms) for manifest, host, control and assignment changes. Default 5. */
+  debounceMs?: number
+  /** Coalescing window (ms) for instance reports (status only, mostly). Default 50. */
+  reportDebounceMs?: number
+  /** Full re-read of the cluster state, in case a watch missed something (ms). Default 30 000. */
+  resyncMs?: number
 }
 
 export interface RunningScheduler {
@@ -20,6 +31,94 @@ export interface RunningScheduler {
   stop(): Promise<void>
 }
 
-export function startScheduler(_opts: SchedulerOptions): RunningScheduler {
-  throw new Error('scheduler not written yet')
+export const DEFAULT_ELECTION_TTL = 3
+
+/** The election the schedulers campaign in; its keys are `${keys.schedulerElection}/<lease id>`. */
+export function schedulerElection(client: Etcd3, keys: KeyLayout, ttl = DEFAULT_ELECTION_TTL) {
+  return client.namespace(`${keys.prefix}/`).election('scheduler', ttl)
+}
+
+/** The host id of the scheduler in charge, if any. */
+export function currentScheduler(client: Etcd3, keys: KeyLayout): Promise<string | undefined> {
+  return schedulerElection(client, keys).leader()
+}
+
+export function startScheduler(opts: SchedulerOptions): RunningScheduler {
+  return new Scheduler(opts)
+}
+
+class Scheduler implements RunningScheduler {
+  private campaign: Campaign | undefined
+  private loop: ScheduleLoop | undefined
+  private leading = false
+  private stopped = false
+  private retry: NodeJS.Timeout | undefined
+  private failures = 0
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.run()
+  }
+
+  get isLeader(): boolean {
+    return this.leading
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    clearTimeout(this.retry)
+    await this.stepDown()
+    await this.campaign?.resign().catch(() => undefined)
+    this.campaign = undefined
+    this.o.log.info('scheduler stopped; resigned from the election')
+  }
+
+  private run(): void {
+    const campaign = schedulerElection(this.o.client, this.o.keys, this.o.leaseTtl ?? DEFAULT_ELECTION_TTL)
+      .campaign(this.o.hostId)
+    this.campaign = campaign
+    campaign.on('elected', () => void this.lead(campaign))
+    campaign.on('error', err => void this.lose(campaign, err))
+  }
+
+  private async lead(campaign: Campaign): Promise<void> {
+    if (this.stopped || campaign !== this.campaign) return
+    try {
+      const leaderKey = await campaign.getCampaignKey()
+      this.o.log.info({ leaderKey }, 'elected: this conductor now schedules the cluster')
+      const loop = new ScheduleLoop({
+        client: this.o.client, keys: this.o.keys, log: this.o.log, clock: this.o.clock ?? Date.now, leaderKey,
+        onDeposed: err => void this.lose(campaign, err),
+        debounceMs: this.o.debounceMs, reportDebounceMs: this.o.reportDebounceMs, resyncMs: this.o.resyncMs,
+      })
+      this.loop = loop
+      this.leading = true
+      await loop.start()
+      this.failures = 0
+    } catch (err) {
+      await this.lose(campaign, err as Error)
+    }
+  }
+
+  // The campaign failed (its lease was lost, etcd unreachable) or a write found us deposed:
+  // stop scheduling at once, give up the old campaign and stand again after a pause.
+  private async lose(campaign: Campaign, err: Error): Promise<void> {
+    if (campaign !== this.campaign) return
+    this.campaign = undefined
+    const wasLeader = this.leading
+    await this.stepDown()
+    await campaign.resign().catch(() => undefined)
+    if (this.stopped) return
+    const delay = Math.min(500 * 2 ** this.failures++, 10_000)
+    this.o.log.warn({ err: err.message, code: (err as { code?: string }).code, wasLeader, retryMs: delay },
+      'scheduler campaign ended; standing again')
+    this.retry = setTimeout(() => { if (!this.stopped) this.run() }, delay)
+  }
+
+  private async stepDown(): Promise<void> {
+    this.leading = false
+    const loop = this.loop
+    this.loop = undefined
+    await loop?.stop()
+  }
 }

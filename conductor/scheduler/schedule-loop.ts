@@ -1,0 +1,102 @@
+// What the elected scheduler does: keep the cache current, and whenever something
+// changed, plan from the whole cache and write the plan. Changes are coalesced for a few
+// milliseconds (longer for mere instance reports, which arrive in bursts), and at most
+// one plan is in flight; a change during a write is planned right after it.
+import type { Etcd3 } from 'etcd3'
+import type { Logger } from 'pino'
+import type { KeyLayout } from '../../schemas/index.js'
+import { ClusterCache } from './cluster-cache.js'
+import { SchedulerError } from './errors.js'
+import { planSchedule } from './plan-schedule.js'
+import { WatchedState } from './watched-state.js'
+import { writePlan } from './write-plan.js'
+
+export interface LoopOptions {
+  client: Etcd3
+  keys: KeyLayout
+  log: Logger
+  clock: () => number
+  /** The election key this scheduler holds; every write is guarded by its existence. */
+  leaderKey: string
+  /** Called once when a write finds the leader key gone. */
+  onDeposed: (err: SchedulerError) => void
+  debounceMs?: number
+  reportDebounceMs?: number
+  resyncMs?: number
+}
+
+export class ScheduleLoop {
+  private readonly state: WatchedState
+  private timer: NodeJS.Timeout | undefined
+  private timerDue = Infinity
+  private running: Promise<void> | undefined
+  private again = false
+  private resync: NodeJS.Timeout | undefined
+  private stopped = false
+  private failures = 0
+  /** Plans written, for logs and tests. */
+  plans = 0
+
+  constructor(private readonly o: LoopOptions) {
+    this.state = new WatchedState(o.client, new ClusterCache(o.keys), urgent => this.markDirty(urgent), o.log)
+  }
+
+  async start(): Promise<void> {
+    await this.state.load()
+    const every = this.o.resyncMs ?? 30_000
+    this.resync = setInterval(() => void this.state.reload(), every)
+    this.resync.unref()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    clearInterval(this.resync)
+    await this.state.stop()
+    await this.running
+  }
+
+  markDirty(urgent: boolean, delayMs?: number): void {
+    if (this.stopped) return
+    if (this.running) { this.again = true; return }
+    const delay = delayMs ?? (urgent ? this.o.debounceMs ?? 5 : this.o.reportDebounceMs ?? 50)
+    const due = Date.now() + delay
+    if (this.timer && due >= this.timerDue) return
+    clearTimeout(this.timer)
+    this.timerDue = due
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.timerDue = Infinity
+      this.running = this.runOnce().finally(() => {
+        this.running = undefined
+        if (this.again) { this.again = false; this.markDirty(true) }
+      })
+    }, delay)
+  }
+
+  private async runOnce(): Promise<void> {
+    if (this.stopped) return
+    const cache = this.state.cache
+    const plan = planSchedule(cache.toInput(this.o.clock()))
+    if (plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
+    try {
+      const written = await writePlan(this.o.client, this.o.leaderKey, plan)
+      for (const p of written.puts) cache.put(p.key, { value: p.value, modRevision: p.revision })
+      for (const d of written.deletes) cache.delete(d.key, d.revision)
+      this.plans++
+      this.failures = 0
+      for (const e of plan.events) this.o.log.info({ app: e.app, name: e.name, instance: e.index }, e.message)
+      this.o.log.debug({ puts: plan.puts.length, deletes: plan.deletes.length, statuses: plan.statuses.length }, 'schedule written')
+    } catch (err) {
+      if (err instanceof SchedulerError && err.code === 'SCHEDULER_DEPOSED') {
+        this.stopped = true
+        this.o.onDeposed(err)
+        return
+      }
+      this.failures++
+      const retryMs = Math.min(100 * 2 ** this.failures, 5_000)
+      this.o.log.warn({ err: (err as Error).message, retryMs }, 'writing the schedule failed; retrying')
+      setTimeout(() => this.markDirty(true), retryMs).unref()
+    }
+  }
+}

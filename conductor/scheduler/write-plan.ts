@@ -1,0 +1,44 @@
+// Writes a plan to etcd in transactions guarded by the leader key: if this scheduler
+// was deposed (its election key vanished with its lease), etcd refuses the writes, so
+// a stale leader can never overwrite the new one's decisions.
+import type { Etcd3 } from 'etcd3'
+import { DeposedError, fromEtcdError } from './errors.js'
+import type { SchedulePlan } from './plan-types.js'
+
+// etcd 3.4 refuses transactions of more than 128 operations (--max-txn-ops).
+export const MAX_OPS_PER_TXN = 100
+
+export interface Written {
+  /** etcd revision of each committed key, to feed the cache without waiting for the watch. */
+  puts: { key: string; value: string; revision: number }[]
+  deletes: { key: string; revision: number }[]
+}
+
+export async function writePlan(client: Etcd3, leaderKey: string, plan: SchedulePlan): Promise<Written> {
+  // Deletes before puts, so a move (delete on the old host, put on the new) lands in one
+  // transaction unless the plan is larger than one.
+  const ops: ({ kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string })[] = [
+    ...plan.deletes.map(key => ({ kind: 'delete' as const, key })),
+    ...plan.puts.map(p => ({ kind: 'put' as const, key: p.key, value: JSON.stringify(p.value) })),
+    ...plan.statuses.map(s => ({ kind: 'put' as const, key: s.key, value: JSON.stringify(s.status) })),
+  ]
+  const written: Written = { puts: [], deletes: [] }
+  for (let at = 0; at < ops.length; at += MAX_OPS_PER_TXN) {
+    const chunk = ops.slice(at, at + MAX_OPS_PER_TXN)
+    let res
+    try {
+      res = await client.if(leaderKey, 'Create', '>', 0)
+        .then(...chunk.map(op => (op.kind === 'put' ? client.put(op.key).value(op.value) : client.delete().key(op.key))))
+        .commit()
+    } catch (err) {
+      throw fromEtcdError(err, 'write the schedule')
+    }
+    if (!res.succeeded) throw new DeposedError(leaderKey)
+    const revision = Number(res.header.revision)
+    for (const op of chunk) {
+      if (op.kind === 'put') written.puts.push({ key: op.key, value: op.value, revision })
+      else written.deletes.push({ key: op.key, revision })
+    }
+  }
+  return written
+}
