@@ -1,0 +1,114 @@
+// The conductor's agent API: what the builder needs from a host without any Docker socket
+// on the network. Today: logs of this host's own containers (label io.dokkaa.host), behind
+// the cluster's agent bearer token (etcd ${prefix}/config/agent-token, created by the builder).
+import { timingSafeEqual } from 'node:crypto'
+import { PassThrough } from 'node:stream'
+import type Dockerode from 'dockerode'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Etcd3 } from 'etcd3'
+import { LABELS, type AgentTokenRecord, type KeyLayout } from '../../schemas/index.js'
+import { demuxBuffer } from './demux.js'
+
+export interface AgentApiOptions {
+  docker: Dockerode
+  hostId: string
+  listen: { host: string; port: number }
+  /** The bearer token callers must present (see readAgentToken). */
+  token: string
+  /** pino options or false. */
+  logger?: boolean | { level: string }
+}
+
+export interface RunningAgentApi {
+  /** Base URL to publish as HostRecord.agentUrl. */
+  url: string
+  app: FastifyInstance
+  close(): Promise<void>
+}
+
+class AgentError extends Error {
+  constructor(readonly statusCode: number, readonly code: string, message: string) { super(message) }
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false })
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err instanceof AgentError ? err.statusCode : err.statusCode && err.statusCode < 500 ? err.statusCode : 502
+    reply.code(status)
+    return { error: { code: err instanceof AgentError ? err.code : status === 502 ? 'DOCKER' : 'BAD_REQUEST', message: err.message } }
+  })
+  app.addHook('onRequest', async request => {
+    const h = request.headers.authorization ?? ''
+    if (!h.startsWith('Bearer ') || !same(h.slice(7), opts.token)) throw new AgentError(401, 'UNAUTHORIZED', 'missing or invalid agent token')
+  })
+
+  app.get('/v1/logs/:containerName', {
+    schema: {
+      params: { type: 'object', required: ['containerName'], properties: { containerName: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$' } } },
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { tail: { type: 'integer', minimum: 0, maximum: 100000, default: 200 }, follow: { type: 'string', enum: ['0', '1', 'false', 'true'], default: '0' } },
+      },
+    },
+  }, async (request, reply) => {
+    const { containerName } = request.params as { containerName: string }
+    const { tail, follow: followText } = request.query as { tail: number; follow: string }
+    const follow = followText === '1' || followText === 'true'
+    const container = opts.docker.getContainer(containerName)
+    let info: Dockerode.ContainerInspectInfo
+    try {
+      info = await container.inspect()
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) throw new AgentError(404, 'NOT_FOUND', `no container ${containerName}`)
+      throw err
+    }
+    // Only this host's Dokkaa containers: never a user's own, never another conductor's.
+    if (info.Config.Labels?.[LABELS.host] !== opts.hostId) throw new AgentError(404, 'NOT_FOUND', `no container ${containerName}`)
+    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store')
+    if (!follow) {
+      const buf = await container.logs({ stdout: true, stderr: true, tail, follow: false }) as unknown as Buffer
+      return info.Config.Tty ? buf : demuxBuffer(buf)
+    }
+    const stream = await container.logs({ stdout: true, stderr: true, tail, follow: true }) as NodeJS.ReadableStream & { destroy(): void }
+    const out = new PassThrough()
+    if (info.Config.Tty) stream.pipe(out)
+    else opts.docker.modem.demuxStream(stream, out, out)
+    stream.on('end', () => out.end())
+    stream.on('error', () => out.end())
+    reply.raw.on('close', () => stream.destroy())
+    return reply.send(out)
+  })
+  return app
+}
+
+/** Starts the agent API. Pass `url` to HostRecord.agentUrl. */
+export async function startAgentApi(opts: AgentApiOptions): Promise<RunningAgentApi> {
+  const app = buildAgentApi(opts)
+  await app.listen({ host: opts.listen.host, port: opts.listen.port })
+  const addr = app.server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : opts.listen.port
+  const host = opts.listen.host === '0.0.0.0' || opts.listen.host === '::' ? '127.0.0.1' : opts.listen.host
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    app,
+    close: async () => { app.server.closeAllConnections?.(); await app.close() },
+  }
+}
+
+/** Reads the cluster's agent token, waiting for the builder to create it (or creating it, if `create`). */
+export async function readAgentToken(client: Etcd3, keys: KeyLayout, opts: { create?: boolean } = {}): Promise<string> {
+  if (opts.create) {
+    const { randomBytes } = await import('node:crypto')
+    const rec: AgentTokenRecord = { token: randomBytes(32).toString('base64url'), createdAt: new Date().toISOString() }
+    await client.if(keys.agentToken, 'Create', '==', 0).then(client.put(keys.agentToken).value(JSON.stringify(rec))).commit()
+  }
+  const text = await client.get(keys.agentToken).string()
+  if (!text) throw new Error(`no agent token at ${keys.agentToken} yet (the builder creates it on start)`)
+  return (JSON.parse(text) as AgentTokenRecord).token
+}
