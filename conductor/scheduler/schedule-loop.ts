@@ -59,7 +59,7 @@ export class ScheduleLoop {
   markDirty(urgent: boolean, delayMs?: number): void {
     if (this.stopped) return
     if (this.running) { this.again = true; return }
-    const delay = delayMs ?? (urgent ? this.o.debounceMs ?? 5 : this.o.reportDebounceMs ?? 50)
+    const delay = delayMs ?? (urgent ? this.o.debounceMs ?? 2 : this.o.reportDebounceMs ?? 50)
     const due = Date.now() + delay
     if (this.timer && due >= this.timerDue) return
     clearTimeout(this.timer)

@@ -138,3 +138,27 @@ t.test('a deposed leader cannot write: the transaction is guarded by its electio
   await t.rejects(writePlan(c.etcd.client, `${c.keys.schedulerElection}/0`, plan), { code: 'SCHEDULER_DEPOSED' })
   t.equal(await status(c, web), undefined, 'nothing written')
 })
+
+t.test('put → assignment, measured over 30 manifests (reported, not asserted)', async t => {
+  const c = testCluster(t)
+  await fakeHost(t, c, 'h1')
+  scheduler(t, c, 'h1')
+  await wait(async () => (await c.etcd.client.getAll().prefix(`${c.keys.schedulerElection}/`).keys()).length === 1, 'a leader')
+  const seen = new Map<string, number>()
+  const watcher = await c.etcd.client.watch().prefix(c.keys.assignRoot).create()
+  t.teardown(() => watcher.cancel())
+  watcher.on('put', kv => { if (!seen.has(kv.key.toString())) seen.set(kv.key.toString(), performance.now()) })
+  const ms: number[] = []
+  for (let i = 0; i < 30; i++) {
+    const ref = { app: 'lat', name: `m${i}` }
+    const key = c.keys.assignment('h1', { ...ref, index: 0 })
+    const at = performance.now()
+    await putManifest(c, ref, nginx())
+    await wait(() => seen.has(key), `assignment of ${ref.name}`)
+    ms.push(seen.get(key)! - at)
+  }
+  ms.sort((a, b) => a - b)
+  const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!.toFixed(1)
+  t.comment(`manifest put -> assignment written: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (n=${ms.length})`)
+  t.equal(ms.length, 30)
+})

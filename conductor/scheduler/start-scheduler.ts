@@ -18,7 +18,7 @@ export interface SchedulerOptions {
   clock?: () => number
   /** TTL (seconds) of the campaign's lease: how long a dead leader blocks the next one. Default 3. */
   leaseTtl?: number
-  /** Coalescing window (ms) for manifest, host, control and assignment changes. Default 5. */
+  /** Coalescing window (ms) for manifest, host, control and assignment changes. Default 2. */
   debounceMs?: number
   /** Coalescing window (ms) for instance reports (status only, mostly). Default 50. */
   reportDebounceMs?: number
