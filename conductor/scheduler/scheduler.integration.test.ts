@@ -162,3 +162,16 @@ t.test('put → assignment, measured over 30 manifests (reported, not asserted)'
   t.comment(`manifest put -> assignment written: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (n=${ms.length})`)
   t.equal(ms.length, 30)
 })
+
+t.test('a plan larger than one etcd transaction allows is written in guarded chunks', async t => {
+  const c = testCluster(t)
+  await fakeHost(t, c, 'h1')
+  await fakeHost(t, c, 'h2')
+  scheduler(t, c, 'h1')
+  await putManifest(c, web, nginx({ scale: 230 }))
+  await wait(async () => (await placement(c, web)).length === 230, '230 assignments')
+  const where = await placement(c, web)
+  t.equal(where.filter(w => w.endsWith('@h1')).length, 115, 'spread evenly')
+  t.same(new Set(where.map(w => w.split('@')[0])).size, 230, 'each index once')
+  t.match(await wait(() => status(c, web), 'status'), { phase: 'Pending', desired: 230 })
+})
