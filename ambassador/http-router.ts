@@ -86,9 +86,15 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
     attempt(0)
   }
 
+  // Upgraded sockets leave the http server's bookkeeping (closeAllConnections misses
+  // them), so the router keeps its own list to end them at shutdown.
+  const upgraded = new Set<Socket>()
+  const track = (s: Socket): void => { upgraded.add(s); s.once('close', () => upgraded.delete(s)) }
+
   const onUpgrade = (req: IncomingMessage, client: Duplex, head: Buffer): void => {
     const socket = client as Socket
     socket.on('error', () => undefined)
+    track(socket)
     const r = route(req)
     const refuse = (page: RouterPage): void => {
       const { contentType, body } = renderPage(page, req.headers.accept)
@@ -103,6 +109,7 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
       const b = r.order[i]
       if (!b) { refuse(badGatewayPage(r.host, r.order.length)); return }
       const up = connect({ host: b.host, port: b.port, allowHalfOpen: true, noDelay: true })
+      track(up)
       const t = setTimeout(() => up.destroy(new Error('connect timeout')), connectTimeoutMs)
       up.once('error', (err) => {
         clearTimeout(t)
@@ -124,7 +131,9 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
 
   const servers: Server[] = []
   const close = async (): Promise<void> => {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections() })))
+    const closing = servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections() }))
+    for (const s of upgraded) s.destroy()
+    await Promise.all(closing)
     agent.destroy()
   }
   try {

@@ -24,6 +24,8 @@ export class TcpProxy {
   private readonly listeners = new Map<number, PortListeners>()
   private readonly connectTimeoutMs: number
   private syncing: Promise<void> = Promise.resolve()
+  /** Every open client and backend socket, so shutdown can end them. */
+  private readonly open = new Set<Socket>()
   private closed = false
 
   constructor(private readonly opts: TcpProxyOptions) {
@@ -44,7 +46,8 @@ export class TcpProxy {
     for (const [port, l] of this.listeners) {
       if (!table.byPort.has(port)) {
         this.listeners.delete(port)
-        await Promise.all(l.servers.map(closeServer))
+        // Stop accepting; connections already open run on until their peers close them.
+        for (const server of l.servers) server.close()
         this.opts.log.info({ port }, 'service port gone: proxy listener closed')
       }
     }
@@ -81,8 +84,14 @@ export class TcpProxy {
     })
   }
 
+  private track(s: Socket): void {
+    this.open.add(s)
+    s.once('close', () => this.open.delete(s))
+  }
+
   private accept(client: Socket, port: number): void {
     client.on('error', () => undefined) // a client reset is its own business; cleanup follows 'close'
+    this.track(client)
     const entry = this.opts.table().byPort.get(port)
     const backends = entry?.backends ?? []
     if (!entry || backends.length === 0) {
@@ -102,6 +111,7 @@ export class TcpProxy {
       return
     }
     const upstream = connect({ host: b.host, port: b.port, allowHalfOpen: true, noDelay: true })
+    this.track(upstream)
     let connected = false
     const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), this.connectTimeoutMs)
     const abandon = (): void => { if (!connected) upstream.destroy() }
@@ -128,7 +138,10 @@ export class TcpProxy {
     await this.syncing
     const all = [...this.listeners.values()].flatMap((l) => l.servers)
     this.listeners.clear()
-    await Promise.all(all.map(closeServer))
+    const closing = all.map(closeServer)
+    // server.close() waits for every open connection; shutdown ends them instead.
+    for (const s of this.open) s.destroy()
+    await Promise.all(closing)
   }
 }
 
