@@ -18,13 +18,14 @@ export const logRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
       params: instanceParams,
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { tail: { type: 'integer', minimum: 0, maximum: 100000, default: 200 }, follow: { type: 'boolean', default: false } },
+        properties: { tail: { type: 'integer', minimum: 0, maximum: 100000, default: 200 }, follow: { type: 'string', enum: ['0', '1', 'false', 'true'], default: '0' } },
       },
       response: withErrors({ 200: { type: 'string' }, 502: {} }),
     },
   }, async (request, reply) => {
     const { index, ...ref } = request.params as AppRef & { index: number }
-    const { tail, follow } = request.query as { tail: number; follow: boolean }
+    const { tail, follow: followText } = request.query as { tail: number; follow: string }
+    const follow = followText === '1' || followText === 'true'
     const inst = (await ctx.apps.instances(ref, principal(request))).find(i => i.index === index)
     if (!inst) throw new NotFoundError(`no instance ${ref.app}/${ref.name}/${index} is running anywhere`)
     const host = await getHost(ctx.kv, ctx.keys, inst.host)

@@ -1,7 +1,7 @@
 // Logging in and out of the console: a session token in an HttpOnly, SameSite=Strict cookie.
 // Login is rate limited per client address, so passwords cannot be guessed at speed.
 import type { FastifyPluginAsync } from 'fastify'
-import { principal, requireUser, SESSION_COOKIE } from '../auth/authenticate.js'
+import { principal, requireUser, resolvePrincipal, SESSION_COOKIE } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { UnauthorizedError } from '../errors.js'
 import { SESSION_TTL_MS } from '../store/accounts.js'
@@ -38,6 +38,17 @@ export const sessionRoutes: FastifyPluginAsync<SessionOptions> = async (app, { c
       path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookies, maxAge: SESSION_TTL_MS / 1000,
     })
     return p
+  })
+
+  // The console asks this on load: 200 either way, so a logged-out page logs no HTTP error.
+  app.get('/api/v1/session', {
+    schema: {
+      summary: 'The current session, if any (never 401)',
+      response: { 200: { type: 'object', properties: { authenticated: { type: 'boolean' }, user: { type: 'string' }, admin: { type: 'boolean' } } } },
+    },
+  }, async request => {
+    const p = await resolvePrincipal(ctx.accounts, request)
+    return p ? { authenticated: true, user: p.user, admin: p.admin } : { authenticated: false }
   })
 
   app.register(async scoped => {

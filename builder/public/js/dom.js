@@ -1,0 +1,44 @@
+// Tiny DOM helpers: elements are built with textContent, never innerHTML, so nothing a
+// user typed (app names, manifest text, logs) is ever parsed as HTML.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v)
+    else if (k === 'class') el.className = v
+    else if (v === true) el.setAttribute(k, '')
+    else el.setAttribute(k, String(v))
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)))
+  }
+  return el
+}
+
+export function stateBadge(state) {
+  return h('span', { class: `state ${state ?? ''}`, 'data-state': state ?? '' }, state ?? 'unknown')
+}
+
+export function table(headers, rows) {
+  return h('div', { class: 'table-wrap' },
+    h('table', {}, h('thead', {}, h('tr', {}, headers.map(x => h('th', {}, x)))), h('tbody', {}, rows)))
+}
+
+export function notice(kind, text) {
+  return h('div', { class: `notice ${kind}`, role: kind === 'bad' ? 'alert' : 'status' }, text)
+}
+
+export function errorList(errors) {
+  return h('ul', { class: 'errors', 'data-testid': 'manifest-errors' },
+    errors.map(e => h('li', {}, h('code', {}, e.path || '/'), ' ', e.message)))
+}
+
+export function ago(iso) {
+  if (!iso) return ''
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  if (s < 60) return `${s}s ago`
+  if (s < 3600) return `${Math.round(s / 60)}m ago`
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`
+  return `${Math.round(s / 86400)}d ago`
+}

@@ -1,0 +1,59 @@
+// The console's router: #/login, #/apps, #/apps/<app>/<name>, #/new, #/hosts, #/tokens.
+// Each view renders into <main> and returns a cleanup (live subscriptions, log streams).
+import { api, closeEvents } from './api.js'
+import { appView } from './views/app.js'
+import { appsView } from './views/apps.js'
+import { hostsView } from './views/hosts.js'
+import { loginView } from './views/login.js'
+import { newAppView } from './views/new-app.js'
+import { tokensView } from './views/tokens.js'
+
+const view = document.getElementById('view')
+const nav = document.getElementById('nav')
+let cleanup = () => {}
+let me
+
+async function whoami() {
+  try {
+    const s = await api('GET', '/session')
+    me = s.authenticated ? s : undefined
+  } catch { me = undefined }
+  nav.hidden = !me
+  document.getElementById('whoami').textContent = me ? `${me.user}${me.admin ? ' (admin)' : ''}` : ''
+  return me
+}
+
+async function route() {
+  cleanup()
+  cleanup = () => {}
+  view.replaceChildren()
+  const hash = location.hash.replace(/^#/, '') || '/apps'
+  if (!me && !(await whoami()) && hash !== '/login') { location.hash = '#/login'; return }
+  const parts = hash.split('/').filter(Boolean).map(decodeURIComponent)
+  const ctx = { view, me, go: h => { location.hash = h } }
+  let done
+  if (parts[0] === 'login') done = loginView(ctx, async () => { await whoami(); location.hash = '#/apps' })
+  else if (parts[0] === 'apps' && parts.length === 3) done = appView(ctx, parts[1], parts[2])
+  else if (parts[0] === 'new') done = newAppView(ctx)
+  else if (parts[0] === 'hosts') done = hostsView(ctx)
+  else if (parts[0] === 'tokens') done = tokensView(ctx)
+  else done = appsView(ctx)
+  cleanup = (await done) ?? (() => {})
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('POST', '/logout').catch(() => {})
+  closeEvents()
+  me = undefined
+  nav.hidden = true
+  location.hash = '#/login'
+})
+window.addEventListener('dokkaa:unauthorized', () => {
+  if (location.hash === '#/login') return
+  closeEvents()
+  me = undefined
+  nav.hidden = true
+  location.hash = '#/login'
+})
+window.addEventListener('hashchange', () => { void route() })
+void route()

@@ -1,0 +1,35 @@
+// The apps list with live state: each row patches itself from status/instance events.
+import { api, onChange } from '../api.js'
+import { h, stateBadge, table } from '../dom.js'
+
+function phaseOf(m) {
+  if (m.control?.state === 'stopped') return 'Stopped'
+  return m.status?.phase ?? 'Pending'
+}
+
+export async function appsView({ view }) {
+  const body = h('div')
+  view.append(h('div', { class: 'row' }, h('h1', {}, 'Apps'), h('a', { class: 'button', href: '#/new' }, 'New app')), body)
+
+  async function render() {
+    const apps = await api('GET', '/apps')
+    const rows = apps.flatMap(a => a.manifests.map(m => h('tr', { 'data-app': `${a.app}/${m.name}` },
+      h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(a.app)}/${encodeURIComponent(m.name)}` }, `${a.app}/${m.name}`)),
+      h('td', {}, m.manifest?.image ?? ''),
+      h('td', { class: 'phase' }, stateBadge(phaseOf(m))),
+      h('td', { class: 'counts' }, `${m.status?.running ?? 0} / ${m.manifest?.scale ?? 1}`),
+      h('td', { class: 'muted' }, a.owner ?? ''))))
+    body.replaceChildren(rows.length
+      ? table(['App / name', 'Image', 'State', 'Running / scale', 'Owner'], rows)
+      : h('p', { class: 'card' }, 'No apps yet. ', h('a', { href: '#/new' }, 'Create one'), ' or PUT a manifest to /v2/keys/apps/<app>/<name>/manifest.'))
+  }
+  await render()
+  // Coalesce bursts of changes into one re-read.
+  let timer
+  const off = onChange(c => {
+    if (c.kind === 'hosts') return
+    clearTimeout(timer)
+    timer = setTimeout(() => { render().catch(() => {}) }, 150)
+  })
+  return () => { off(); clearTimeout(timer) }
+}
