@@ -1,6 +1,7 @@
 // The one error handler: translates whatever was thrown into the builder's catalogue,
 // logs server faults, and replies in the shape the caller speaks — {error: {code, message,
 // details}} on /api, etcd v2's {errorCode, message, cause, index} on /v2/keys.
+import { EtcdError, GRPCGenericError } from 'etcd3'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   BadRequestError, BuilderError, InternalError, NotFoundError, StoreUnavailableError,
@@ -15,7 +16,7 @@ export function toBuilderError(err: unknown): BuilderError {
     return new BadRequestError(e.message ?? 'bad request', undefined, e.statusCode)
   }
   // etcd3's errors (GRPC*Error, EtcdError) all mean the store did not do what was asked.
-  if (e.name && (/^GRPC/.test(e.name) || /Etcd/.test(e.name))) {
+  if (err instanceof GRPCGenericError || err instanceof EtcdError) {
     return new StoreUnavailableError(`etcd: ${e.message}`, undefined, { cause: err })
   }
   return new InternalError('internal error', undefined, { cause: err })
