@@ -120,7 +120,7 @@ export class Agent {
     if (!ref || ref.host !== this.o.hostId) return
     const r: InstanceRef = { app: ref.app, name: ref.name, index: ref.index }
     this.setDesired(r, value)
-    this.queue.add(manifestKey(r))
+    this.queue.add(manifestKey(r), true)
   }
 
   private setDesired(ref: InstanceRef, value: string | undefined): void {

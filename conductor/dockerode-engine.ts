@@ -81,7 +81,7 @@ export class DockerodeEngine implements DockerEngine {
     try {
       await this.call(doing, fn)
     } catch (err) {
-      if (!isCode(err, 'DOCKER_CONFLICT')) throw err
+      // Docker answers these with 304, 409 or even 500 depending on the verb and version.
       const status = ((err as Error).cause as { statusCode?: number } | undefined)?.statusCode
       if (status === 304 || /already paused|is not paused|is not running/i.test((err as Error).message)) return
       throw err

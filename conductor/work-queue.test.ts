@@ -51,3 +51,22 @@ t.test('concurrency is bounded; stop waits for work in progress', async t => {
   t.equal(now, 0)
   t.ok(peak <= 3 && peak > 0, `peak ${peak}`)
 })
+
+t.test('a key backing off is not run early by add(), but a fresh add runs it now', async t => {
+  let calls = 0
+  const q = new WorkQueue(async () => {
+    calls++
+    throw new Error('still broken')
+  }, 1, () => {})
+  q.add('k')
+  while (calls < 1) await tick()
+  await q.idle()
+  q.add('k')
+  await tick()
+  t.equal(calls, 1, 'resync during backoff does not retry')
+  t.equal(q.failureCount('k'), 1)
+  q.add('k', true)
+  while (calls < 2) await tick()
+  t.equal(calls, 2, 'a changed assignment retries at once')
+  await q.stop()
+})

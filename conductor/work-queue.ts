@@ -12,7 +12,7 @@ export class WorkQueue {
   private readonly active = new Set<string>()
   private readonly dirty = new Set<string>()
   private readonly failures = new Map<string, number>()
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>()
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; failure: boolean }>()
   private running = 0
   private stopped = false
   private idleWaiters: (() => void)[] = []
@@ -24,8 +24,17 @@ export class WorkQueue {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  add(key: string): void {
+  /** Queues the key, unless it is backing off after a failure (then it runs when that ends).
+   * `fresh`: the wanted state changed, so the failure is old news: retry now. */
+  add(key: string, fresh = false): void {
     if (this.stopped) return
+    if (fresh) this.failures.delete(key)
+    const backoff = this.timers.get(key)
+    if (backoff?.failure) {
+      if (!fresh) return
+      clearTimeout(backoff.timer)
+      this.timers.delete(key)
+    }
     if (this.active.has(key)) {
       this.dirty.add(key)
       return
@@ -38,18 +47,22 @@ export class WorkQueue {
 
   /** Adds the key at `at` (ms since epoch); an earlier request wins over a later one. */
   addAt(key: string, at: number): void {
+    this.schedule(key, at, false)
+  }
+
+  private schedule(key: string, at: number, failure: boolean): void {
     if (this.stopped) return
     const delay = at - this.clock()
-    if (delay <= 0) return this.add(key)
+    if (delay <= 0 && !failure) return this.add(key)
     const existing = this.timers.get(key)
-    if (existing && existing.at <= at) return
+    if (existing && existing.at <= at && existing.failure === failure) return
     if (existing) clearTimeout(existing.timer)
     const timer = setTimeout(() => {
       this.timers.delete(key)
       this.add(key)
-    }, delay)
+    }, Math.max(0, delay))
     timer.unref()
-    this.timers.set(key, { at, timer })
+    this.timers.set(key, { at, timer, failure })
   }
 
   failureCount(key: string): number {
@@ -93,11 +106,12 @@ export class WorkQueue {
       this.failures.set(key, n)
       const delay = failureBackoff(n)
       this.onError(key, err, n, delay)
-      this.addAt(key, this.clock() + delay)
+      this.schedule(key, this.clock() + delay, true)
     } finally {
       this.active.delete(key)
       this.running--
-      if (this.dirty.delete(key)) this.add(key)
+      // Added while running: run again, unless it failed (the backoff timer brings it back).
+      if (this.dirty.delete(key) && !this.timers.get(key)?.failure) this.add(key)
       this.pump()
       if (this.running === 0 && this.waiting.length === 0) {
         const waiters = this.idleWaiters
