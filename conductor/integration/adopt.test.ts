@@ -54,3 +54,26 @@ t.test('a bad flag value: one line naming the flag, exit 2', async t => {
   t.equal(exit.code, 2)
   t.same(p.stderr, ['dokkaa-conductor: --lease-ttl: expected an integer from 1 to 3600, got "soon"'])
 })
+
+t.test('lease lost (revoked behind its back): a new lease, every record written again', async t => {
+  const b = bed(t)
+  const ref = { app: b.app, name: 'web', index: 0 }
+  await b.assign(ref, { image: TEST_IMAGE, services: { web: 80 } })
+  const p = b.start()
+  const c = await b.running(0, 'web')
+  const hostKey = b.keys.host(b.hostId)
+  const dnsKey = b.keys.skydns(b.app, 'web', 'web-0')
+  await waitFor(() => b.etcd.client.get(dnsKey).string(), { ...LONG, what: 'SkyDNS entry' })
+  const kv = (await b.etcd.client.get(hostKey).exec()).kvs[0]!
+  await b.etcd.client.leaseClient.leaseRevoke({ ID: kv.lease })
+  t.equal(await b.etcd.client.get(hostKey).string(), null, 'revoking dropped the host record')
+  await p.waitForLine('etcd lease lost', LONG)
+  const back = await waitFor(async () => {
+    const kvs = (await b.etcd.client.get(hostKey).exec()).kvs
+    return kvs[0] && kvs[0].lease !== kv.lease ? kvs[0] : undefined
+  }, { ...LONG, what: 'host record under a new lease' })
+  t.ok(back)
+  await waitFor(async () => (await b.record(ref))?.containerId === c.Id, { ...LONG, what: 'instance record back' })
+  await waitFor(() => b.etcd.client.get(dnsKey).string(), { ...LONG, what: 'SkyDNS entry back' })
+  t.equal((await b.running(0, 'web')).Id, c.Id, 'the container was never touched')
+})
