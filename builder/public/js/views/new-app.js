@@ -17,7 +17,7 @@ export function newAppView({ view, go }) {
     const input = h('input', { id, name: id, ...attrs })
     return { input, el: h('div', {}, h('label', { for: id }, label), input) }
   }
-  const app = field('app', 'App', { placeholder: 'dummy', required: true, pattern: '[a-z0-9]([-a-z0-9]*[a-z0-9])?' })
+  const app = field('app', 'App', { placeholder: 'dummy', required: true, pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?' })
   const name = field('name', 'Name (one manifest of the app)', { placeholder: 'nginx', required: true })
   const image = field('image', 'Image', { placeholder: 'dokkaa/busybox:test', required: true })
   const command = field('command', 'Command (optional; overrides the image\'s)', { placeholder: 'httpd -f -p 80 -h /www' })
