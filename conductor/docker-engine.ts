@@ -1,18 +1,10 @@
 // The narrow slice of the Docker Engine API the conductor uses. The dockerode
 // implementation lives in dockerode-engine.ts; nothing else imports dockerode.
 import type Docker from 'dockerode'
-import type { ContainerState } from './model.js'
+import type { ContainerFacts } from './model.js'
 
 /** What inspect tells us about a container, flattened. */
-export interface ContainerDetail {
-  id: string
-  name: string
-  labels: Record<string, string>
-  state: ContainerState
-  createdAt: number
-  exitCode?: number
-  startedAt?: number
-  finishedAt?: number
+export interface ContainerDetail extends ContainerFacts {
   /** IP on the container's first network (NetworkSettings.Networks). */
   address?: string
   /** "80/tcp" -> published host port. */

@@ -15,17 +15,20 @@ export interface DesiredInstance {
 /** Docker's container states (State.Status). */
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
 
-/** One container on the engine, as inspected, plus what this conductor remembers about its instance. */
-export interface ActualContainer {
+/** What the engine says about a container that reconcile cares about. Times in ms since the epoch. */
+export interface ContainerFacts {
   id: string
   name: string
   labels: Record<string, string>
   state: ContainerState
-  /** Milliseconds since the epoch. */
   createdAt: number
   exitCode?: number
   startedAt?: number
   finishedAt?: number
+}
+
+/** One container on the engine, plus what this conductor remembers about its instance. */
+export interface ActualContainer extends ContainerFacts {
   /** The restartGeneration this conductor last carried out; unknown (after a crash) counts as done. */
   restartGeneration?: number
   /** The container is down because we stopped it (run state), not because it died. */
