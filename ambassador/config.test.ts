@@ -1,7 +1,7 @@
 import t from 'tap'
 import { parseConfig, parsePortRange } from './config.js'
 import type { HostFacts } from './host-facts.js'
-import { parseDefaultRouteInterface, parseResolvConf } from './host-facts.js'
+import { parseDefaultRouteInterface, parseIpAddrOutput, parseResolvConf } from './host-facts.js'
 import { parseEndpoint } from './listen-address.js'
 
 const host: HostFacts = {
@@ -65,6 +65,8 @@ t.test('no upstream anywhere', async (t) => {
 t.test('small parsers', async (t) => {
   t.equal(parseResolvConf('nameserver 1.2.3.4'), '1.2.3.4')
   t.equal(parseResolvConf('search x'), undefined)
+  t.equal(parseIpAddrOutput('5: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\\       valid_lft forever'), '172.17.0.1')
+  t.equal(parseIpAddrOutput(''), undefined)
   const route = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
     'docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n' +
     'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n'
