@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 
   if (config.scheduler) {
     try {
-      scheduler = startScheduler({ client, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId })
+      scheduler = startScheduler({ client, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId, leaseTtl: config.leaseTtl })
     } catch (err) {
       log.error({ err: (err as Error).message }, 'the scheduler could not start; this host only runs its assignments')
     }
