@@ -8,6 +8,7 @@ import type { Etcd3 } from 'etcd3'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { AgentTokenRecord, ClusterPolicy, KeyLayout } from '../schemas/index.js'
 import type { BuilderContext } from './context.js'
+import { PrincipalCache } from './auth/principal-cache.js'
 import { installErrorHandler } from './error-handler.js'
 import { RateLimitedError } from './errors.js'
 import { EventsHub } from './events-hub.js'
@@ -50,9 +51,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   }
   let agentToken: string | undefined
   const hub = new EventsHub(kv, keys)
+  const principals = new PrincipalCache(kv, keys, clock)
   const ctx: BuilderContext = {
     kv, keys, hub,
-    accounts: new Accounts(kv, keys, clock),
+    accounts: new Accounts(kv, keys, clock, principals),
     apps: new Apps(kv, keys, policy, clock),
     async agentToken() {
       if (agentToken) return agentToken
@@ -68,7 +70,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   })
-  app.addHook('onClose', async () => hub.stop())
+  app.addHook('onClose', async () => { await hub.stop(); await principals.stop() })
   installErrorHandler(app, kv)
   // text/plain bodies are manifest text from the console's editor.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body))

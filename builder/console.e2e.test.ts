@@ -97,7 +97,7 @@ t.test('the console drives a real cluster', async t => {
     await page.waitForFunction(() => document.querySelector('[data-testid=logs]')?.textContent?.includes('hello from the console'), undefined, { timeout: 60_000 })
     t.pass('logs shown')
   } else {
-    t.skip('logs in the browser: this conductor publishes no agentUrl yet')
+    t.ok(true, 'logs in the browser', { skip: 'this conductor publishes no agentUrl yet' })
   }
 
   // --- a validation error, inline, before saving

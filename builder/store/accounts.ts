@@ -4,6 +4,7 @@ import type { KeyLayout } from '../../schemas/index.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import { hashPassword, hashToken, newToken, sameHash, tokenId, verifyPassword } from '../auth/secrets.js'
 import type { Kv } from './kv.js'
+import type { PrincipalCache } from '../auth/principal-cache.js'
 
 export interface UserRecord {
   name: string
@@ -28,7 +29,12 @@ export interface Principal { user: string; admin: boolean; tokenId?: string }
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
 
 export class Accounts {
-  constructor(private readonly kv: Kv, private readonly keys: KeyLayout, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly kv: Kv,
+    private readonly keys: KeyLayout,
+    private readonly clock: () => number = Date.now,
+    private readonly cache?: PrincipalCache,
+  ) {}
 
   private userKey(name: string): string { return `${this.keys.users}${name}` }
   private tokenKey(id: string): string { return `${this.keys.tokens}${id}` }
@@ -54,6 +60,7 @@ export class Accounts {
     const { prev } = await this.kv.delete(this.userKey(name))
     if (!prev) throw new NotFoundError(`no user "${name}"`)
     for (const t of await this.listTokens(name, true)) await this.kv.delete(this.tokenKey(t.id))
+    this.cache?.clear()
   }
 
   async checkPassword(name: string, password: string): Promise<Principal | undefined> {
@@ -77,6 +84,15 @@ export class Accounts {
 
   /** The principal a token acts as, or undefined when it is unknown, revoked or expired. */
   async checkToken(plaintext: string): Promise<Principal | undefined> {
+    const cached = this.cache?.get(plaintext)
+    if (cached) return cached
+    const p = await this.lookupToken(plaintext)
+    this.cache?.ensureStarted()
+    if (p) this.cache?.set(plaintext, p)
+    return p
+  }
+
+  private async lookupToken(plaintext: string): Promise<Principal | undefined> {
     const id = tokenId(plaintext)
     if (!id) return undefined
     const e = await this.kv.get(this.tokenKey(id))
@@ -103,5 +119,7 @@ export class Accounts {
     const rec = e ? JSON.parse(e.value) as TokenRecord : undefined
     if (!rec || (rec.user !== by.user && !by.admin)) throw new NotFoundError(`no token "${id}"`)
     await this.kv.delete(this.tokenKey(id))
+    // The watch clears it too, a moment later; this request's caller must not see that moment.
+    this.cache?.clear()
   }
 }
