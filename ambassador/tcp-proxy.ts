@@ -147,14 +147,30 @@ export class TcpProxy {
 
 /** Pipe two sockets both ways, passing each side's FIN on separately and a reset through. */
 export function splice(a: Socket, b: Socket): void {
-  a.pipe(b)
-  b.pipe(a)
+  forward(a, b)
+  forward(b, a)
   const onError = (other: Socket) => (): void => { if (!other.destroyed) other.resetAndDestroy() }
   a.on('error', onError(b))
   b.on('error', onError(a))
   // Both ends done: free the pair even when a peer never closes its side.
   a.on('close', () => { if (!b.destroyed && b.writableEnded && b.readableEnded) b.destroy() })
   b.on('close', () => { if (!a.destroyed && a.writableEnded && a.readableEnded) a.destroy() })
+}
+
+/**
+ * One direction of a spliced pair: what `from` reads is written to `to`, reading
+ * pauses while `to` is backed up, and `from`'s FIN becomes `to`'s FIN. A lean
+ * stand-in for stream.pipe(), which costs more per chunk on this hot path.
+ */
+function forward(from: Socket, to: Socket): void {
+  const resume = (): void => { from.resume() }
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause()
+      to.once('drain', resume)
+    }
+  })
+  from.on('end', () => { if (!to.destroyed) to.end() })
 }
 
 function closeServer(s: Server): Promise<void> {
