@@ -31,6 +31,8 @@ export interface AgentOptions {
   /** undefined: no DNS injection, links point at the host address. */
   ambassadorAddress?: string
   labels: Record<string, string>
+  /** Base URL of this host's agent API, published in the host record for the builder. */
+  agentUrl?: string
   leaseTtl: number
   resyncMs: number
   concurrency: number
@@ -80,6 +82,7 @@ export class Agent {
       engineVersion: info.version, startedAt: new Date(this.clock()).toISOString(),
     }
     if (o.ambassadorAddress) host.ambassadorAddress = o.ambassadorAddress
+    if (o.agentUrl) host.agentUrl = o.agentUrl
     await this.lease.put(o.keys.host(o.hostId), JSON.stringify(host))
     o.log.info({ host }, 'host registered')
 

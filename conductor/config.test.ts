@@ -43,9 +43,17 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ['ambassador-address', { ambassadorAddress: 'dns' }, /^--ambassador-address: /],
   ['port-range', { portRange: '9-1' }, /^--port-range: /],
   ['log-level', { logLevel: 'loud' }, /^--log-level: expected one of/],
+  ['agent-listen', { agentListen: 'anywhere' }, /^--agent-listen: expected "none"/],
 ]
 for (const [flag, raw, message] of bad) {
   t.test(`bad --${flag}`, async t => {
     t.throws(() => buildConfig(raw, machine), { code: 'BAD_FLAG', flag, message })
   })
 }
+
+t.test('--agent-listen: default on the host address, a port, IP:PORT, or none', async t => {
+  t.same(buildConfig({ hostAddress: '10.1.2.3' }, machine).agentListen, { host: '10.1.2.3', port: 0 })
+  t.same(buildConfig({ hostAddress: '10.1.2.3', agentListen: '7070' }, machine).agentListen, { host: '10.1.2.3', port: 7070 })
+  t.same(buildConfig({ agentListen: '127.0.0.1:7071' }, machine).agentListen, { host: '127.0.0.1', port: 7071 })
+  t.equal(buildConfig({ agentListen: 'none' }, machine).agentListen, undefined)
+})

@@ -19,6 +19,7 @@ export interface RawFlags {
   ambassadorAddress?: string
   portRange?: string
   logLevel?: string
+  agentListen?: string
 }
 
 export interface MachineFacts {
@@ -42,6 +43,8 @@ export interface ConductorConfig {
   ambassadorAddress: string
   portRange: PortRange
   logLevel: string
+  /** Where the agent API (logs for the builder) listens; undefined: not served. */
+  agentListen?: { host: string; port: number }
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -76,6 +79,17 @@ export function parsePortRange(value: string | undefined): PortRange {
   return { from, to }
 }
 
+/** "none", "PORT" (on the host address) or "IP:PORT"; default: the host address, a free port. */
+export function parseAgentListen(value: string | undefined, hostAddress: string): { host: string; port: number } | undefined {
+  if (value === 'none') return undefined
+  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+)$/.exec((value ?? '0').trim())
+  const port = Number(m?.[2])
+  if (!m || port > 65535 || (m[1] && !IPV4.test(m[1]))) {
+    throw new BadFlagError('agent-listen', `expected "none", a port, or IP:PORT like 10.0.0.5:7070, got "${value}"`)
+  }
+  return { host: m[1] ?? hostAddress, port }
+}
+
 export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConfig {
   const etcd = (raw.etcd ?? 'http://127.0.0.1:2379').split(',').map(s => s.trim()).filter(Boolean)
   if (etcd.length === 0) throw new BadFlagError('etcd', 'expected one or more endpoints, like http://127.0.0.1:2379')
@@ -106,5 +120,6 @@ export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConf
     concurrency: number('concurrency', raw.concurrency, 16, 1, 256),
     scheduler: raw.scheduler !== false,
     portRange: parsePortRange(raw.portRange),
+    agentListen: parseAgentListen(raw.agentListen, hostAddress),
   }
 }

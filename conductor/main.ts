@@ -10,6 +10,7 @@ import { Agent } from './agent.js'
 import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
 import { DockerodeEngine } from './dockerode-engine.js'
 import { BadFlagError } from './errors.js'
+import { readAgentToken, startAgentApi, type RunningAgentApi } from './agent-api/agent-api.js'
 import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
 
 function machineIpv4(): string[] {
@@ -33,6 +34,7 @@ function parseArgs(argv: string[]): ConductorConfig {
     .addOption(new Option('--no-scheduler', 'do not campaign for the cluster scheduler'))
     .addOption(new Option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)').env('DOKKAA_AMBASSADOR_ADDRESS'))
     .addOption(new Option('--port-range <from-to>', 'stable proxy port range for links (default 20000-20999)').env('DOKKAA_PORT_RANGE'))
+    .addOption(new Option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port').env('DOKKAA_AGENT_LISTEN'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').env('DOKKAA_LOG_LEVEL'))
     .exitOverride()
   program.parse(argv)
@@ -65,8 +67,17 @@ async function main(): Promise<void> {
     ambassadorAddress = config.ambassadorAddress
   }
 
+  // The agent API gives the builder this host's logs without a Docker socket on the network.
+  let agentApi: RunningAgentApi | undefined
+  if (config.agentListen) {
+    const listen = config.agentListen
+    const token = await waitFor(log, 'read the agent token', () => readAgentToken(client, keys, { create: true }))
+    agentApi = await startAgentApi({ docker: engine.docker, hostId: config.hostId, listen, token })
+    log.info({ agentUrl: agentApi.url }, 'agent API listening')
+  }
+
   const agent = new Agent({
-    client, keys, engine, log, ambassadorAddress,
+    client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url,
     hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
     leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, portRange: config.portRange,
   })
@@ -79,6 +90,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping; containers keep running')
     await scheduler?.stop().catch(err => log.warn({ err: (err as Error).message }, 'scheduler stop failed'))
     await agent.stop()
+    await agentApi?.close()
     client.close()
     log.info('stopped')
     process.exit(0)
