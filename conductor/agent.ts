@@ -31,6 +31,8 @@ export interface AgentOptions {
   /** undefined: no DNS injection, links point at the host address. */
   ambassadorAddress?: string
   labels: Record<string, string>
+  /** Docker network containers join. */
+  network: string
   /** Base URL of this host's agent API, published in the host record for the builder. */
   agentUrl?: string
   leaseTtl: number
@@ -62,7 +64,7 @@ export class Agent {
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
     this.driver = new Driver({
       engine: o.engine,
-      host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain },
+      host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain, network: o.network },
       linkPorts: (app, links) => this.linkPorts(app, links),
     })
     this.ops = new PQueue({ concurrency: o.concurrency })

@@ -43,6 +43,7 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ['ambassador-address', { ambassadorAddress: 'dns' }, /^--ambassador-address: /],
   ['port-range', { portRange: '9-1' }, /^--port-range: /],
   ['log-level', { logLevel: 'loud' }, /^--log-level: expected one of/],
+  ['network', { network: 'host' }, /^--network: expected the name of a Docker bridge network/],
   ['agent-listen', { agentListen: 'anywhere' }, /^--agent-listen: expected "none"/],
 ]
 for (const [flag, raw, message] of bad) {

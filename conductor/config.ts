@@ -20,6 +20,7 @@ export interface RawFlags {
   portRange?: string
   logLevel?: string
   agentListen?: string
+  network?: string
 }
 
 export interface MachineFacts {
@@ -43,6 +44,8 @@ export interface ConductorConfig {
   ambassadorAddress: string
   portRange: PortRange
   logLevel: string
+  /** Docker network containers join ('bridge' = docker0). */
+  network: string
   /** Where the agent API (logs for the builder) listens; undefined: not served. */
   agentListen?: { host: string; port: number }
 }
@@ -77,6 +80,16 @@ export function parsePortRange(value: string | undefined): PortRange {
   const to = Number(m?.[2])
   if (!m || from < 1 || to > 65535 || from > to) throw new BadFlagError('port-range', `expected FROM-TO within 1-65535, like 20000-20999, got "${value}"`)
   return { from, to }
+}
+
+const DOCKER_NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/
+
+export function parseNetwork(value: string | undefined): string {
+  const network = value || 'bridge'
+  if (!DOCKER_NETWORK.test(network) || network === 'host' || network === 'none') {
+    throw new BadFlagError('network', `expected the name of a Docker bridge network (default "bridge"), got "${value}"`)
+  }
+  return network
 }
 
 /** "none", "PORT" (on the host address) or "IP:PORT"; default: the host address, a free port. */
@@ -121,5 +134,6 @@ export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConf
     scheduler: raw.scheduler !== false,
     portRange: parsePortRange(raw.portRange),
     agentListen: parseAgentListen(raw.agentListen, hostAddress),
+    network: parseNetwork(raw.network),
   }
 }

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { ContainerSpec } from '../schemas/index.js'
 import { createOptions, fallbackName, linkEnvName, linkTarget, memoryBytes, type HostContext } from './container-options.js'
 
-const host: HostContext = { hostId: 'h1', hostAddress: '10.0.0.5', ambassadorAddress: '172.17.0.1', domain: 'dokkaa.local', linkPorts: { nginx: 20001, 'db-main.other': 20002 } }
+const host: HostContext = { hostId: 'h1', hostAddress: '10.0.0.5', ambassadorAddress: '172.17.0.1', domain: 'dokkaa.local', network: 'bridge', linkPorts: { nginx: 20001, 'db-main.other': 20002 } }
 const ref = { app: 'dummy', name: 'crawler', index: 1 }
 
 t.test('the seed crawler: command, links, DNS, labels, restart policy', async t => {
@@ -62,4 +62,18 @@ t.test('helpers', async t => {
   t.equal(memoryBytes('1048576'), 1048576)
   t.throws(() => memoryBytes('lots'))
   t.equal(fallbackName('dummy---nginx', 'host/1'), 'dummy---nginx.host_1')
+})
+
+t.test('containers join the host\'s network; a manifest\'s "bridge" means that network', async t => {
+  const onNet = { ...host, network: 'dokkaa-net' }
+  const o = createOptions({ image: 'i', restart: 'always', services: { web: { port: 80 } } }, 'h', ref, onNet, 'n')
+  t.equal(o.HostConfig?.NetworkMode, 'dokkaa-net')
+  t.same(o.HostConfig?.PortBindings, { '80/tcp': [{ HostIp: '10.0.0.5', HostPort: '' }] })
+  t.same(o.HostConfig?.Dns, ['172.17.0.1'])
+  const b = createOptions({ image: 'i', restart: 'always', services: {}, dockerflags: { NetworkMode: 'bridge' } }, 'h', ref, onNet, 'n')
+  t.equal(b.HostConfig?.NetworkMode, 'dokkaa-net')
+  const none = createOptions({ image: 'i', restart: 'always', services: { web: { port: 80 } }, dockerflags: { NetworkMode: 'none' } }, 'h', ref, onNet, 'n')
+  t.equal(none.HostConfig?.NetworkMode, 'none')
+  t.same(none.HostConfig?.PortBindings, {})
+  t.equal(none.HostConfig?.Dns, undefined)
 })

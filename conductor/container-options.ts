@@ -11,6 +11,8 @@ export interface HostContext {
   /** The ambassador as seen from containers; undefined when DNS injection is off. */
   ambassadorAddress?: string
   domain: string
+  /** Docker network containers join unless the manifest asks for none or host. */
+  network: string
   /** Link as written in the manifest ("nginx", "nginx.other") -> stable proxy port. */
   linkPorts: Record<string, number>
 }
@@ -56,7 +58,9 @@ export function instanceLabels(spec: ContainerSpec, specHash: string, ref: Insta
 
 export function createOptions(spec: ContainerSpec, specHash: string, ref: InstanceRef, host: HostContext, name: string): Docker.ContainerCreateOptions {
   const flags = spec.dockerflags ?? {}
-  const networkMode = flags.NetworkMode ?? 'bridge'
+  // A manifest's "bridge" means this host's container network; none and host are literal.
+  const networkMode = flags.NetworkMode === 'none' || flags.NetworkMode === 'host' ? flags.NetworkMode : host.network
+  const networked = networkMode !== 'none' && networkMode !== 'host'
   const env = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${String(v)}`)
   for (const link of spec.links ?? []) {
     const port = host.linkPorts[link]
@@ -72,7 +76,7 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
     const key = portKey(svc.port, svc.protocol)
     exposed[key] = {}
     // HostPort '' lets Docker pick a free port; we read it back from inspect.
-    if (networkMode === 'bridge') bindings[key] = [{ HostIp: host.hostAddress, HostPort: '' }]
+    if (networked) bindings[key] = [{ HostIp: host.hostAddress, HostPort: '' }]
   }
 
   const hostConfig: Docker.HostConfig = {
@@ -83,7 +87,7 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
   }
   if (spec.resources?.memory) hostConfig.Memory = memoryBytes(spec.resources.memory)
   if (spec.resources?.cpus) hostConfig.NanoCpus = Math.round(spec.resources.cpus * 1e9)
-  if (networkMode === 'bridge') {
+  if (networked) {
     const dns = spec.dns ?? (host.ambassadorAddress ? [host.ambassadorAddress] : undefined)
     if (dns) hostConfig.Dns = dns
     if (host.ambassadorAddress) hostConfig.DnsSearch = [`${ref.app}.${host.domain}`, host.domain]

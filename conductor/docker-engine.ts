@@ -50,5 +50,6 @@ export interface DockerEngine {
   events(labels: Record<string, string>, onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): Promise<EventSubscription>
   info(): Promise<EngineInfo>
   /** The default bridge network's gateway: where containers reach this host. */
-  bridgeGateway(): Promise<string | undefined>
+  /** Gateway address of a Docker network ("bridge" = docker0): where the ambassador listens for containers. */
+  networkGateway(network: string): Promise<string | undefined>
 }

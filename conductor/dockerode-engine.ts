@@ -167,8 +167,8 @@ export class DockerodeEngine implements DockerEngine {
     return { cpus: i.NCPU, memory: i.MemTotal, version: i.ServerVersion }
   }
 
-  async bridgeGateway(): Promise<string | undefined> {
-    const net = await this.call('inspect the bridge network', () => this.docker.getNetwork('bridge').inspect()) as
+  async networkGateway(network: string): Promise<string | undefined> {
+    const net = await this.call(`inspect network ${network}`, () => this.docker.getNetwork(network).inspect()) as
       { IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] } }
     const cfg = net.IPAM?.Config?.[0]
     if (cfg?.Gateway) return cfg.Gateway

@@ -34,6 +34,7 @@ function parseArgs(argv: string[]): ConductorConfig {
     .addOption(new Option('--no-scheduler', 'do not campaign for the cluster scheduler'))
     .addOption(new Option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)').env('DOKKAA_AMBASSADOR_ADDRESS'))
     .addOption(new Option('--port-range <from-to>', 'stable proxy port range for links (default 20000-20999)').env('DOKKAA_PORT_RANGE'))
+    .addOption(new Option('--network <name>', 'Docker network containers join (default: bridge)').env('DOKKAA_NETWORK'))
     .addOption(new Option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port').env('DOKKAA_AGENT_LISTEN'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').env('DOKKAA_LOG_LEVEL'))
     .exitOverride()
@@ -61,8 +62,8 @@ async function main(): Promise<void> {
 
   let ambassadorAddress: string | undefined
   if (config.ambassadorAddress === 'auto') {
-    ambassadorAddress = await waitFor(log, 'find the docker bridge gateway', () => engine.bridgeGateway())
-    if (!ambassadorAddress) log.warn('the docker bridge network has no gateway; containers get no ambassador DNS')
+    ambassadorAddress = await waitFor(log, `find the gateway of docker network ${config.network}`, () => engine.networkGateway(config.network))
+    if (!ambassadorAddress) log.warn({ network: config.network }, 'the docker network has no gateway; containers get no ambassador DNS')
   } else if (config.ambassadorAddress !== 'none') {
     ambassadorAddress = config.ambassadorAddress
   }
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   }
 
   const agent = new Agent({
-    client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url,
+    client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url, network: config.network,
     hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
     leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, portRange: config.portRange,
   })
