@@ -8,7 +8,8 @@
 # Usage (as root, from the repository):  bash deploy/install.sh
 # Environment: DOKKAA_STATE_DIR (/var/lib/dokkaa), DOKKAA_RUN_DIR (/run/dokkaa),
 #   DOKKAA_LOG_DIR (/var/log/dokkaa), DOKKAA_ETCD (http://127.0.0.1:2379),
-#   DOKKAA_BUILDER_LISTEN (127.0.0.1:8080), DOKKAA_SEED=0 to skip the seed example,
+#   DOKKAA_BUILDER_LISTEN (127.0.0.1:8080), DOKKAA_HOST_ADDRESS (docker0's gateway),
+#   DOKKAA_WEB_LISTEN (127.0.0.1:80), DOKKAA_SEED=0 to skip the seed example,
 #   DOKKAA_SEED_IMAGE=nginx to run the seed with that image (pulled if absent).
 set -euo pipefail
 
@@ -19,6 +20,11 @@ LOG_DIR=${DOKKAA_LOG_DIR:-/var/log/dokkaa}
 ETCD=${DOKKAA_ETCD:-http://127.0.0.1:2379}
 BUILDER_LISTEN=${DOKKAA_BUILDER_LISTEN:-127.0.0.1:8080}
 HOST_ID=${DOKKAA_HOST_ID:-$(hostname)}
+# Published ports bind to the host address. The default, docker0's gateway, is reachable
+# from this machine and from its containers (so DNS A records work inside them) but not
+# from other machines: a private one-host trial. Set the machine's address to serve others.
+HOST_ADDRESS=${DOKKAA_HOST_ADDRESS:-}
+WEB_LISTEN=${DOKKAA_WEB_LISTEN:-127.0.0.1:80}
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 export ETCDCTL_API=3
 
@@ -55,21 +61,25 @@ start_part() { # name args...
     echo "$name: already running (pid $(cat "$pidfile"), log $logfile)"
     return
   fi
+  local before
+  before=$(stat -c %s "$logfile" 2>/dev/null || echo 0)
   setsid node "$REPO/dist/$name/main.js" "$@" >>"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
   sleep 0.5
   alive "$pidfile" || { tail -n 20 "$logfile" >&2; die "$name exited at start; see $logfile"; }
   echo "$name: started (pid $(cat "$pidfile"), log $logfile)"
+  # The builder's own words: the console URL and where the root password is.
+  if [[ $name == builder ]]; then tail -c +$((before + 1)) "$logfile" | grep -h '^dokkaa-builder:' || true; fi
 }
 
 step "Dokkaa processes"
-start_part conductor --etcd "$ETCD" --host-id "$HOST_ID"
-if [[ -f $REPO/dist/ambassador/main.js ]]; then
-  start_part ambassador --etcd "$ETCD"
+if [[ -z $HOST_ADDRESS ]]; then
+  HOST_ADDRESS=$(ip -4 -o addr show docker0 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
+  HOST_ADDRESS=${HOST_ADDRESS:-127.0.0.1}
 fi
-if [[ -f $REPO/dist/builder/main.js ]]; then
-  start_part builder --etcd "$ETCD" --listen "$BUILDER_LISTEN" --password-file "$STATE_DIR/generated_password.txt"
-fi
+start_part conductor --etcd "$ETCD" --host-id "$HOST_ID" --host-address "$HOST_ADDRESS"
+start_part ambassador --etcd "$ETCD" --web-listen "$WEB_LISTEN"
+start_part builder --etcd "$ETCD" --listen "$BUILDER_LISTEN" --password-file "$STATE_DIR/generated_password.txt"
 
 if [[ ${DOKKAA_SEED:-1} != 0 ]]; then
   step "Seed example: /apps/dummy/nginx/manifest"
@@ -103,7 +113,6 @@ Status:        ETCDCTL_API=3 etcdctl --endpoints $ETCD get /apps/dummy/nginx/sta
 Scale it:      ETCDCTL_API=3 etcdctl --endpoints $ETCD put /apps/dummy/nginx/manifest '{"image": "...", "scale": 3, "services": {"nginx": 80}}'
 Logs:          $LOG_DIR/{conductor,ambassador,builder}.log
 MSG
-if [[ -f $REPO/dist/builder/main.js ]]; then
-  echo "Console:       http://$BUILDER_LISTEN/  (user root, password in $STATE_DIR/generated_password.txt)"
-fi
+echo "Console:       http://$BUILDER_LISTEN/console/  (user root, password in $STATE_DIR/generated_password.txt)"
+echo "Web router:    curl -H 'Host: <app>.dokkaa.local' http://$WEB_LISTEN/   (services with role web)"
 echo "Stop Dokkaa:   bash deploy/uninstall.sh   (containers keep running until you delete their manifests)"
