@@ -1,18 +1,19 @@
 // The seed's linked-services example, end to end with the real processes: a
 // dokkaa-conductor (scheduling too) and a dokkaa-ambassador on one engine, the
-// crawler linking to nginx by name. Containers reach the ambassador on the docker
-// bridge address, as they would on a real host; published ports stay on loopback.
+// crawler linking to nginx by name. The containers join a Docker network of this
+// test's own (conductor --network), and reach the ambassador on that network's gateway,
+// as they reach docker0's on a real host: so the test never competes for docker0:53
+// with a Dokkaa already running on this machine. Published ports stay on loopback.
 import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { KeyLayout, LABELS } from '../schemas/index.js'
 import { containerLogs, listByLabel, removeContainersByLabel, testDocker } from '../test/support/docker.js'
 import { testEtcd } from '../test/support/etcd.js'
 import { INDEX_TEXT, TEST_IMAGE } from '../test/support/images.js'
 import { startTsProcess } from '../test/support/processes.js'
 import { waitFor } from '../test/support/wait-for.js'
-import { realHostFacts } from './host-facts.js'
 import { freeDnsPort, freePortBlock } from './testing/fixtures.js'
 
 const exec = promisify(execFile)
@@ -30,35 +31,40 @@ async function dockerExec(id: string, ...cmd: string[]): Promise<{ ok: boolean; 
   }
 }
 
-const bridge = realHostFacts.interfaceAddress('docker0')
+/** A bridge network of the test's own; its gateway is where the containers' ambassador listens. */
+async function testNetwork(t: Test, name: string): Promise<string> {
+  const docker = testDocker()
+  const network = await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'io.dokkaa.test': 'crawler' } })
+  t.teardown(() => network.remove().catch(() => undefined))
+  const info = await network.inspect() as { IPAM: { Config: { Gateway?: string }[] } }
+  const gateway = info.IPAM.Config[0]?.Gateway
+  if (!gateway) throw new Error(`docker network ${name} has no gateway`)
+  return gateway
+}
 
-t.test('crawler links to nginx: env, proxy, DNS search domains, scale, delete and return', { skip: bridge ? false : 'no docker0 bridge on this machine' }, async (t) => {
-  if (!bridge) return
+t.test('crawler links to nginx: env, proxy, DNS search domains, scale, delete and return', async (t) => {
   const etcd = testEtcd(t)
   const keys = new KeyLayout(etcd.prefix)
   const hostId = `amb-e2e-${randomBytes(3).toString('hex')}`
   const app = `crawl${randomBytes(3).toString('hex')}`
   const range = await freePortBlock()
+  const network = `dokkaa-${hostId}`
+  const bridge = await testNetwork(t, network)
+  // Registered after the network's teardown, so it runs first (tap runs teardowns in reverse).
   t.teardown(() => removeContainersByLabel(LABELS.host, hostId))
 
-  // Containers resolve through port 53 on the bridge address; the host queries a spare loopback port.
+  // Containers resolve through port 53 on the network's gateway; the host queries a spare loopback port.
   const hostDnsPort = await freeDnsPort()
-  const startAmbassador = () => startTsProcess('ambassador/main.ts', [
+  const ambassador = startTsProcess('ambassador/main.ts', [
     '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix,
     '--dns-listen', `${bridge}:53,127.0.0.1:${hostDnsPort}`, '--proxy-listen', `${bridge},127.0.0.1`,
     '--port-range', `${range.from}-${range.to}`, '--upstream', 'none', '--web-listen', 'none',
   ], {}, { t, name: 'ambassador' })
-  // Port 53 on the bridge is one per machine: another test's ambassador may hold it for a while.
-  const ambassador = await waitFor(async () => {
-    const p = startAmbassador()
-    const ready = await Promise.race([p.waitForLine('ambassador ready', { timeoutMs: 30_000 }).then(() => true, () => false), p.exited.then(() => false)])
-    if (ready) return p
-    if (!/already in use/.test(p.output())) throw new Error(`ambassador did not start:\n${p.output()}`)
-    return undefined
-  }, { timeoutMs: 120_000, intervalMs: 2000, what: `${bridge}:53 free for the ambassador` })
+  await ambassador.waitForLine('ambassador ready', { timeoutMs: 30_000 })
+  // --ambassador-address auto: the conductor finds the gateway of its --network itself.
   const conductor = startTsProcess('conductor/main.ts', [
-    '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--host-id', hostId,
-    '--host-address', '127.0.0.1', '--ambassador-address', bridge, '--port-range', `${range.from}-${range.to}`, '--resync', '2',
+    '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--host-id', hostId, '--network', network,
+    '--host-address', '127.0.0.1', '--port-range', `${range.from}-${range.to}`, '--resync', '2',
   ], {}, { t, name: 'conductor' })
 
   const put = (name: string, manifest: object) => etcd.client.put(keys.manifest({ app, name })).value(JSON.stringify(manifest))
@@ -86,7 +92,10 @@ t.test('crawler links to nginx: env, proxy, DNS search domains, scale, delete an
     const r = await dockerExec(crawler.Id, 'nslookup', 'nginx')
     return new RegExp(`Name:\\s+nginx\\.${app}\\.dokkaa\\.local\\s+Address:\\s+127\\.0\\.0\\.1`).test(r.out) && r.out
   }, { ...LONG, what: 'nslookup nginx inside the crawler' })
-  t.match(lookup, `Server:\t\t${bridge}`, 'the short name resolves, through the ambassador and the search domains')
+  // On a user-defined network Docker's embedded DNS (127.0.0.11) answers first and forwards
+  // what it does not know to the Dns servers the conductor set: the ambassador.
+  t.match(lookup, /Server:\s+127\.0\.0\.11/, 'the short name resolves, through the ambassador and the search domains')
+  t.same((await testDocker().getContainer(crawler.Id).inspect()).HostConfig.Dns, [bridge], 'the container\'s DNS server is the ambassador')
 
   // Scale to 3: the crawler's address spreads over all three.
   await put('nginx', { image: TEST_IMAGE, services: { nginx: 80 }, scale: 3 })
