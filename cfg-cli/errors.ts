@@ -53,6 +53,8 @@ export class CommandError extends ProvisionError {
 export class ApiError extends CfgError {
   override readonly code = 'E_API'
   override readonly exitCode = EXIT.api
+  /** Per-field problems the API reported (a refused manifest's JSON paths). */
+  details?: { path: string; message: string }[]
   constructor(message: string, readonly status?: number, hint?: string) {
     super(message, hint)
   }

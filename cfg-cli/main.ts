@@ -4,6 +4,8 @@
 // their exit status; anything else is a bug and prints its stack.
 import { Command, CommanderError } from 'commander'
 import { registerProvisioning } from './cmd-provision.js'
+import { registerApps } from './cmd-apps.js'
+import { registerRuntime } from './cmd-runtime.js'
 import { CfgError, EXIT } from './errors.js'
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ Examples:
   dokkaacfg status
   sudo dokkaacfg down`)
   registerProvisioning(program)
+  registerApps(program)
+  registerRuntime(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }
@@ -29,7 +33,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram()
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return EXIT.ok
+    // A command that partly failed (apply with one refused file) sets its status and carries on.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are "errors" to commander; it has printed them already.

@@ -1,0 +1,66 @@
+// The builder's REST API (/api/v1) as dokkaacfg uses it, with a bearer token. HTTP
+// failures become our errors here, once: 401 AuthError, 404 NotFoundError, anything
+// else ApiError carrying the builder's own message (and manifest errors' JSON paths).
+import { ApiError, AuthError, NotFoundError, UsageError } from './errors.js'
+
+export interface ManifestErrorView { path: string; message: string }
+interface ErrorBody { error?: { code?: string; message?: string; details?: unknown } }
+
+export class BuilderClient {
+  constructor(readonly baseUrl: string, private readonly auth: { token?: string; basic?: { user: string; password: string } } = {}) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json', ...extra }
+    if (this.auth.token) h.authorization = `Bearer ${this.auth.token}`
+    else if (this.auth.basic) h.authorization = `Basic ${Buffer.from(`${this.auth.basic.user}:${this.auth.basic.password}`).toString('base64')}`
+    return h
+  }
+
+  url(path: string): string {
+    return `${this.baseUrl.replace(/\/+$/, '')}${path}`
+  }
+
+  async raw(method: string, path: string, body?: unknown): Promise<Response> {
+    let res: Response
+    try {
+      res = await fetch(this.url(path), {
+        method,
+        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    } catch (e) {
+      throw new ApiError(`cannot reach the builder at ${this.baseUrl}: ${String((e as { cause?: unknown }).cause ?? e)}`, undefined,
+        'is the cluster up? point dokkaacfg at it with `dokkaacfg login --url URL` or DOKKAA_URL')
+    }
+    if (res.ok) return res
+    const text = await res.text()
+    let err: ErrorBody['error']
+    try { err = (JSON.parse(text) as ErrorBody).error } catch { /* not JSON */ }
+    const message = err?.message ?? (text.trim() || res.statusText)
+    if (res.status === 401) throw new AuthError(`the builder refused the credentials: ${message}`, 'log in again with `dokkaacfg login`')
+    if (res.status === 403) throw new AuthError(`not allowed: ${message}`)
+    if (res.status === 404) throw new NotFoundError(message)
+    const e = new ApiError(message, res.status)
+    // The builder puts a refused manifest's errors (with JSON paths) in details.errors.
+    const details = err?.details as { errors?: unknown } | unknown[] | undefined
+    const list = Array.isArray(details) ? details : details?.errors
+    if (Array.isArray(list)) e.details = list as ManifestErrorView[]
+    throw e
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.raw(method, path, body)
+    if (res.status === 204) return undefined as T
+    return await res.json() as T
+  }
+}
+
+/** app/name or app/name/index, as the commands take them. */
+export function parseRef(s: string, opts: { index?: 'optional' | 'forbidden' } = {}): { app: string; name: string; index?: number } {
+  const parts = s.split('/')
+  const ok = parts.length === 2 || (parts.length === 3 && opts.index !== 'forbidden' && /^\d+$/.test(parts[2]!))
+  if (!ok || parts.slice(0, 2).some(p => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(p))) {
+    throw new UsageError(`"${s}" is not ${opts.index === 'forbidden' ? 'app/name' : 'app/name or app/name/index'}`, 'for example dummy/nginx or dummy/nginx/0')
+  }
+  return { app: parts[0]!, name: parts[1]!, ...(parts[2] !== undefined ? { index: Number(parts[2]) } : {}) }
+}

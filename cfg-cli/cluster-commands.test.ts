@@ -1,0 +1,114 @@
+// The cluster commands as a user runs them, against a real builder on real etcd
+// (its own key prefix): login, apply, ls, scale, state, ps, hosts, import --apply,
+// delete, and what the user sees when they get something wrong.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { testEtcd } from '../test/support/etcd.js'
+import { startTsProcess } from '../test/support/processes.js'
+import { waitFor } from '../test/support/wait-for.js'
+import { KeyLayout } from '../schemas/index.js'
+import { nodeEntry } from './local-agents.js'
+
+const main = join(import.meta.dirname, 'main.ts')
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    }).on('error', reject)
+  })
+}
+
+function cli(args: string[], env: Record<string, string>, input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += d })
+    child.stderr.on('data', d => { stderr += d })
+    child.on('close', status => resolve({ status, stdout, stderr }))
+    child.stdin.end(input ?? '')
+  })
+}
+
+t.test('cluster commands against a builder', { skip: nodeEntry('builder') ? false : 'no builder yet', timeout: 180_000 }, async t => {
+  const etcd = testEtcd(t)
+  const dir = mkdtempSync(join(tmpdir(), 'dokkaacfg-cmds-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  const passwordFile = join(dir, 'generated_password.txt')
+  const builder = startTsProcess('builder/main.ts', [
+    '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--listen', `127.0.0.1:${port}`,
+    '--data-dir', dir, '--log-level', 'warn',
+  ], {}, { t })
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(async () => existsSync(passwordFile) && (await fetch(`${url}/api/v1/session`)).ok, { timeoutMs: 60_000, what: 'builder answering' })
+  const env = { DOKKAA_CONFIG: join(dir, 'credentials.json'), DOKKAA_URL: '', DOKKAA_TOKEN: '' }
+  delete (env as Record<string, string | undefined>).DOKKAA_URL
+  delete (env as Record<string, string | undefined>).DOKKAA_TOKEN
+  const run = (...args: string[]) => cli(args, env)
+
+  const notLoggedIn = await run('ls')
+  t.equal(notLoggedIn.status, 7, 'before login: authentication exit status')
+  t.match(notLoggedIn.stderr, /error: not logged in[\s\S]*hint: run `dokkaacfg login/)
+  t.notMatch(notLoggedIn.stderr, /    at /, 'no stack trace')
+
+  const badLogin = await cli(['login', '--url', url, '--password-stdin'], env, 'wrong\n')
+  t.equal(badLogin.status, 7, 'a wrong password is an authentication error')
+
+  const login = await run('login', '--url', url, '--password-file', passwordFile)
+  t.equal(login.status, 0, 'login with the generated root password', { stderr: login.stderr })
+  t.match(login.stdout, /logged in to .* as root/)
+  t.equal(JSON.parse(readFileSync(env.DOKKAA_CONFIG, 'utf8')).user, 'root')
+
+  mkdirSync(join(dir, 'm'))
+  writeFileSync(join(dir, 'm', 'nginx.json'), JSON.stringify({ image: 'dokkaa/busybox:test', services: { nginx: 80 } }))
+  writeFileSync(join(dir, 'm', 'crawler.yaml'), 'image: dokkaa/busybox:test\nlinks: [nginx]\ncommand: sleep 3600\n')
+  const apply = await run('apply', '-f', join(dir, 'm'), '--app', 'dummy')
+  t.equal(apply.status, 0, 'apply a directory', { stderr: apply.stderr })
+  t.match(apply.stdout, /dummy\/crawler: applied\ndummy\/nginx: applied/)
+  const keys = new KeyLayout(etcd.prefix)
+  t.match(JSON.parse((await etcd.client.get(keys.manifest({ app: 'dummy', name: 'nginx' })).string())!), { image: 'dokkaa/busybox:test' }, 'the manifest is in etcd')
+
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ image: 'x', scale: -1, bogus: 1 }))
+  const bad = await run('apply', '-f', join(dir, 'bad.json'), '--app', 'dummy')
+  t.equal(bad.status, 5, 'an invalid manifest is refused with the API exit status')
+  t.match(bad.stdout, /dummy\/bad: refused/)
+  t.match(bad.stdout, /\/scale: /, 'with the JSON path of each error')
+
+  const scale = await run('scale', 'dummy/nginx', '3')
+  t.equal(scale.status, 0, 'scale', { stderr: scale.stderr })
+  t.match(scale.stdout, 'dummy/nginx: scale 3')
+  const ls = await run('--json', 'ls')
+  const apps = JSON.parse(ls.stdout) as { manifests: { name: string; manifest: { scale?: number } }[] }[]
+  t.same(apps.flatMap(a => a.manifests.map(m => `${m.name}:${m.manifest.scale ?? 1}`)).sort(), ['crawler:1', 'nginx:3'])
+  t.match((await run('ls')).stdout, /MANIFEST\s+IMAGE\s+SCALE\s+PHASE\s+RUNNING\ndummy\/crawler/)
+
+  const stop = await run('stop', 'dummy/nginx/1')
+  t.equal(stop.status, 0, 'stop one instance', { stderr: stop.stderr })
+  const control = JSON.parse((await etcd.client.get(keys.control({ app: 'dummy', name: 'nginx' })).string())!)
+  t.match(control, { instances: { 1: { state: 'stopped' } } }, 'the lifecycle intent is recorded')
+  t.equal((await run('state', 'dummy/nginx')).status, 0)
+  t.equal((await run('ps', 'dummy')).status, 0)
+  t.equal((await run('hosts')).status, 0)
+
+  writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web:\n    image: dokkaa/busybox:test\n    ports: ["8080:80"]\n')
+  const imp = await run('import', join(dir, 'docker-compose.yml'), '--app', 'shop', '--apply')
+  t.equal(imp.status, 0, 'import --apply', { stderr: imp.stderr })
+  t.match(imp.stderr, /warning: web\.ports: host port 8080 for 80 dropped/)
+  t.ok(await etcd.client.get(keys.manifest({ app: 'shop', name: 'web' })).string(), 'imported manifest applied')
+
+  const del = await run('delete', 'dummy/crawler', 'shop/web')
+  t.equal(del.status, 0, 'delete', { stderr: del.stderr })
+  t.equal(await etcd.client.get(keys.manifest({ app: 'dummy', name: 'crawler' })).string(), null)
+  const missing = await run('delete', 'dummy/crawler')
+  t.equal(missing.status, 6, 'deleting what is not there: not-found exit status')
+  const usage = await run('scale', 'dummy', '3')
+  t.equal(usage.status, 2, 'a malformed reference is a usage error')
+  t.match(usage.stderr, /"dummy" is not app\/name/)
+})
