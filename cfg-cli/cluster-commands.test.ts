@@ -2,7 +2,6 @@
 // (its own key prefix): login, apply, ls, scale, state, ps, hosts, import --apply,
 // delete, and what the user sees when they get something wrong.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -12,8 +11,8 @@ import { startTsProcess } from '../test/support/processes.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { KeyLayout } from '../schemas/index.js'
 import { nodeEntry } from './local-agents.js'
+import { runCli } from './cli-test-support.js'
 
-const main = join(import.meta.dirname, 'main.ts')
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,17 +23,7 @@ function freePort(): Promise<number> {
   })
 }
 
-function cli(args: string[], env: Record<string, string>, input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
-    child.on('close', status => resolve({ status, stdout, stderr }))
-    child.stdin.end(input ?? '')
-  })
-}
+const cli = (args: string[], env: Record<string, string>, input?: string) => runCli(args, { ...process.env, ...env }, input)
 
 t.test('cluster commands against a builder', { skip: nodeEntry('builder') ? false : 'no builder yet', timeout: 180_000 }, async t => {
   const etcd = testEtcd(t)

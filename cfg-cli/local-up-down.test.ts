@@ -1,7 +1,6 @@
 // `dokkaacfg up` and `down` as a user runs them: a two-host cluster, grown to three,
 // shrunk to one, then removed, leaving nothing behind.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,20 +9,11 @@ import { KeyLayout } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
 import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
+import { runCli } from './cli-test-support.js'
 
 const skip = canRunLabs()
-const main = join(import.meta.dirname, 'main.ts')
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: join(import.meta.dirname, '..') })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
-    child.on('close', status => resolve({ status, stdout, stderr }))
-  })
-}
+const cli = (args: string[]) => runCli(args)
 
 t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { skip, timeout: 300_000 }, async t => {
   const name = randomLabName('dku')
