@@ -14,6 +14,7 @@ import { desiredFromAssignment } from './desired-state.js'
 import type { ContainerDetail, DockerEngine, EventSubscription } from './docker-engine.js'
 import { Driver } from './driver.js'
 import { emptyMemo, type InstanceMemo } from './instance-record.js'
+import { LatestOnly } from './latest-only.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import type { ActualContainer, DesiredInstance, Step } from './model.js'
 import { manifestKey, refKey } from './model.js'
@@ -48,6 +49,7 @@ export class Agent {
   private readonly linkPortCache = new Map<string, number>()
   private readonly lease: LeaseKeeper
   private readonly announcer: Announcer
+  private readonly announcing: LatestOnly
   private readonly driver: Driver
   private readonly ops: PQueue
   private readonly queue: WorkQueue
@@ -57,11 +59,13 @@ export class Agent {
   private resyncTimer?: NodeJS.Timeout
   private stopping = false
   private leaseStarted?: Promise<void>
+  private resyncing?: Promise<void>
 
   constructor(private readonly o: AgentOptions) {
     this.clock = o.clock ?? Date.now
     this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log)
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
+    this.announcing = new LatestOnly((mk, err) => o.log.warn({ manifest: mk, err: (err as Error).message }, 'announcing to etcd failed; the next pass retries'))
     this.driver = new Driver({
       engine: o.engine,
       host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain, network: o.network },
@@ -112,12 +116,14 @@ export class Agent {
     await this.watcher?.cancel().catch(() => {})
     await this.queue.stop()
     await this.ops.onIdle()
+    await this.announcing.idle()
     this.lease.release()
   }
 
   /** Resolves when no work is queued or in progress (tests and benchmarks). */
-  idle(): Promise<void> {
-    return this.queue.idle()
+  async idle(): Promise<void> {
+    await this.queue.idle()
+    await this.announcing.idle()
   }
 
   private onAssignment(key: string, value: string | undefined): void {
@@ -139,8 +145,14 @@ export class Agent {
     else this.o.log.error({ app: ref.app, name: ref.name, instance: ref.index }, 'assignment is not valid JSON of the expected shape; ignored')
   }
 
-  /** Full pass: reload every assignment, list every container of ours, look at every manifest. */
-  async resync(): Promise<void> {
+  /** Full pass: reload every assignment, list every container of ours, look at every manifest.
+   * At most one at a time: with etcd frozen, ticks must not pile up reads behind each other. */
+  resync(): Promise<void> {
+    this.resyncing ??= this.fullPass().finally(() => { this.resyncing = undefined })
+    return this.resyncing
+  }
+
+  private async fullPass(): Promise<void> {
     if (this.stopping) return
     const { o } = this
     const seen = new Set<string>()
@@ -220,7 +232,9 @@ export class Agent {
     }
     const byRef = speakers(details)
 
-    await this.announcer.publish(app, name, desired, byRef, ref => this.memo(ref), this.clock())
+    // Announced beside the Docker work, never before it: a frozen etcd must not keep a
+    // dead container down (static stability).
+    this.announce(app, name, desired, byRef)
 
     const plan = reconcile(o.hostId, desired, actual, this.clock())
     if (plan.steps.length === 0) {
@@ -243,10 +257,14 @@ export class Agent {
     })))
     if (failures.length > 0) {
       // Announce the failure now rather than after the backoff.
-      await this.announcer.publish(app, name, desired, speakers(await this.readActual(app, name)), ref => this.memo(ref), this.clock())
+      this.announce(app, name, desired, speakers(await this.readActual(app, name)))
       throw new AggregateError(failures, failures.map(f => f.message).join('; '))
     }
     return { again: true, retryAt: plan.retryAt }
+  }
+
+  private announce(app: string, name: string, desired: DesiredInstance[], byRef: Map<string, ContainerDetail>): void {
+    this.announcing.run(`${app}/${name}`, () => this.announcer.publish(app, name, desired, byRef, ref => this.memo(ref), this.clock()))
   }
 
   private afterStep(step: Step, before: ContainerDetail | undefined): void {

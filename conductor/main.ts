@@ -13,6 +13,8 @@ import { BadFlagError } from './errors.js'
 import { readAgentToken, startAgentApi, type RunningAgentApi } from './agent-api/agent-api.js'
 import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
 
+const ETCD_CALL_DEADLINE_MS = 5000
+
 function machineIpv4(): string[] {
   return Object.values(networkInterfaces()).flat()
     .filter(i => i && i.family === 'IPv4' && !i.internal)
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
 
   const log = pino({ level: config.logLevel, base: { component: 'conductor', host: config.hostId } })
   const engine = new DockerodeEngine(config.docker)
-  const client = new Etcd3({ hosts: config.etcd })
+  // A deadline on every unary call: a frozen etcd (the TCP connection up, nothing answering)
+  // must turn into errors the agent handles, not calls that hang until etcd returns.
+  const client = new Etcd3({ hosts: config.etcd, defaultCallOptions: ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }) })
   const keys = new KeyLayout(config.prefix)
 
   let ambassadorAddress: string | undefined
