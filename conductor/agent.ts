@@ -63,7 +63,7 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.clock = o.clock ?? Date.now
-    this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log)
+    this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log, key => this.announcer.forget(key))
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
     this.announcing = new LatestOnly((mk, err) => o.log.warn({ manifest: mk, err: (err as Error).message }, 'announcing to etcd failed; the next pass retries'))
     this.driver = new Driver({

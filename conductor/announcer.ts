@@ -48,6 +48,14 @@ export class Announcer {
     return memos
   }
 
+  /** A key another host took over while we were cut off: no longer ours to update or delete. */
+  forget(key: string): void {
+    this.records.delete(key)
+    for (const [rk, map] of this.dns) {
+      if (map.delete(key) && map.size === 0) this.dns.delete(rk)
+    }
+  }
+
   /** Every manifest we hold a record or DNS entry for (so resync looks at it even when nothing runs). */
   manifests(): string[] {
     const out = new Set<string>()

@@ -8,11 +8,15 @@ import type { Logger } from 'pino'
 export class LeaseKeeper {
   private lease?: Lease
   private readonly owned = new Map<string, string>()
+  /** key -> the lease our last successful write put it under: proof the key is still ours. */
+  private readonly leaseOf = new Map<string, string>()
   private readonly unsynced = new Set<string>()
   private granting?: Promise<void>
   private stopped = false
 
-  constructor(private readonly client: Etcd3, private readonly ttl: number, private readonly log: Logger) {}
+  /** `onKeyTaken`: a key we held was written by someone else while we were cut off; we gave it up. */
+  constructor(private readonly client: Etcd3, private readonly ttl: number, private readonly log: Logger,
+    private readonly onKeyTaken: (key: string) => void = () => {}) {}
 
   /** Resolves once a lease is granted (retrying while etcd is unreachable). */
   start(): Promise<void> {
@@ -33,9 +37,41 @@ export class LeaseKeeper {
       return false
     }
     try {
+      const id = await lease.grant()
       await lease.put(key).value(value).exec()
+      this.leaseOf.set(key, id)
       this.unsynced.delete(key)
       return true
+    } catch (err) {
+      this.unsynced.add(key)
+      this.log.warn({ err: (err as Error).message, key }, 'etcd write failed; will retry')
+      return false
+    }
+  }
+
+  /** Writes a key again after an outage, but only while it is still ours: absent (our lease
+   * expired with it), or still under the lease of our last write. A key another host wrote
+   * meanwhile (the scheduler moved the instance) is given up, never overwritten. */
+  private async reclaim(key: string, value: string): Promise<boolean> {
+    const lease = this.lease
+    if (!lease) return false
+    try {
+      const id = await lease.grant()
+      const put = this.client.put(key).value(value).lease(id)
+      const prev = this.leaseOf.get(key)
+      let ok = (await this.client.if(key, 'Create', '==', 0).then(put).commit()).succeeded
+      if (!ok && prev !== undefined) ok = (await this.client.if(key, 'Lease', '==', prev).then(this.client.put(key).value(value).lease(id)).commit()).succeeded
+      if (ok) {
+        this.leaseOf.set(key, id)
+        this.unsynced.delete(key)
+        return true
+      }
+      this.owned.delete(key)
+      this.leaseOf.delete(key)
+      this.unsynced.delete(key)
+      this.log.warn({ key }, 'another host wrote this key while we were cut off from etcd; leaving it to them')
+      this.onKeyTaken(key)
+      return false
     } catch (err) {
       this.unsynced.add(key)
       this.log.warn({ err: (err as Error).message, key }, 'etcd write failed; will retry')
@@ -47,6 +83,7 @@ export class LeaseKeeper {
    * key another host has taken over since is left alone. */
   async delete(key: string, onlyIf?: string): Promise<boolean> {
     this.owned.delete(key)
+    this.leaseOf.delete(key)
     this.unsynced.delete(key)
     try {
       if (onlyIf === undefined) await this.client.delete().key(key).exec()
@@ -66,11 +103,11 @@ export class LeaseKeeper {
     return [...this.owned.keys()]
   }
 
-  /** Retries writes that failed while etcd was unreachable. */
+  /** Retries writes that failed while etcd was unreachable (only keys that are still ours). */
   async flush(): Promise<void> {
     for (const key of [...this.unsynced]) {
       const value = this.owned.get(key)
-      if (value !== undefined) await this.put(key, value)
+      if (value !== undefined) await this.reclaim(key, value)
     }
   }
 
@@ -100,7 +137,7 @@ export class LeaseKeeper {
         const id = await lease.grant()
         this.lease = lease
         this.log.info({ lease: id, ttl: this.ttl }, 'etcd lease granted')
-        for (const [key, value] of [...this.owned]) await this.put(key, value)
+        for (const [key, value] of [...this.owned]) await this.reclaim(key, value)
         return
       } catch (err) {
         lease.release()
