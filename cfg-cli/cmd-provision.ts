@@ -11,21 +11,30 @@ interface Globals { json?: boolean }
 
 function providerOptions(cmd: Command): Command {
   return cmd
-    .option('--provider <name>', 'where hosts come from: local', 'local')
+    .option('--provider <name>', 'where hosts come from: local, ssh, digitalocean', 'local')
     .option('--state-dir <dir>', 'where what was made is recorded', DEFAULT_STATE_DIR)
     .option('--name <name>', 'cluster name; prefixes bridges, namespaces and droplets', 'dokkaa')
+    .option('--hosts <user@host,...>', 'ssh: the machines, in order (the first runs etcd and the builder)')
+    .option('--ssh-key <file|id>', 'ssh: private key file; digitalocean: key id or fingerprint (repeatable)', collect)
+    .option('--ssh-port <port>', 'ssh: port of every host', '22')
+    .option('--api-url <url>', 'digitalocean: API base URL (tests only; also DOKKAA_DO_API_URL)')
 }
 
+const collect = (v: string, prev: string[] = []) => [...prev, v]
+
 export function registerProvisioning(program: Command): void {
-  const collect = (v: string, prev: string[] = []) => [...prev, v]
 
   providerOptions(program.command('up'))
     .description('create or resize a cluster (idempotent: run it again to add or remove hosts)')
     .requiredOption('--scale <n>', 'number of hosts')
     .option('--subnet <cidr>', 'local: the lab bridge subnet', '10.213.0.0/24')
-    .option('--etcd-members <n>', 'local: etcd members', '1')
+    .option('--etcd-members <n>', 'local, ssh: etcd members (ssh: on the first N hosts)', '1')
     .option('--prefix <prefix>', 'etcd key prefix of the cluster', '')
-    .option('--image <ref>', 'local: copy this image from the machine\'s Docker into every host (repeatable)', collect)
+    .option('--image <ref>', 'local: copy this image from the machine\'s Docker into every host (repeatable); digitalocean: droplet image (debian-12-x64)', collect)
+    .option('--region <slug>', 'digitalocean: region, e.g. ams3')
+    .option('--size <slug>', 'digitalocean: droplet size, e.g. s-2vcpu-4gb')
+    .option('--name-prefix <prefix>', 'digitalocean: droplet names are <prefix>-h<N> (default: --name)')
+    .option('--skip-install', 'ssh: skip packages, copy, npm ci and build (a built checkout is already in /opt/dokkaa)')
     .option('--no-agents', 'local: only hosts, etcd and registry; no conductor, ambassador or builder')
     .option('--lease-ttl <seconds>', 'conductor lease TTL: how fast a dead host is noticed', '5')
     .addHelpText('after', `
@@ -33,7 +42,9 @@ Examples:
   sudo dokkaacfg up --scale=3                  three namespace hosts on this machine
   sudo dokkaacfg up --scale=5                  then add two more
   sudo dokkaacfg up --scale=2                  drain and remove hosts 5, 4 and 3
-  sudo dokkaacfg up --scale=3 --image dokkaa/busybox:test --json`)
+  sudo dokkaacfg up --scale=3 --image dokkaa/busybox:test --json
+  dokkaacfg up --provider=ssh --hosts root@10.0.0.5,root@10.0.0.6 --ssh-key ~/.ssh/id_ed25519 --scale=2
+  DIGITALOCEAN_ACCESS_TOKEN=dop_v1_… dokkaacfg up --provider=digitalocean --region ams3 --size s-2vcpu-4gb --ssh-key 12345 --scale=3`)
     .action(async (o: ProviderFlags & { scale: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<Globals>()
       const scale = intFlag(o.scale, '--scale')

@@ -1,5 +1,6 @@
 // Picks the provider named by --provider and hands it its flags.
 import { LocalProvider } from './local-provider.js'
+import { DigitalOceanProvider } from './do-provider.js'
 import { UsageError } from './errors.js'
 import type { Provider } from './provider.js'
 
@@ -17,9 +18,13 @@ export interface ProviderFlags {
   region?: string
   size?: string
   sshKey?: string[]
+  namePrefix?: string
+  apiUrl?: string
+  sshPort?: string
+  skipInstall?: boolean
 }
 
-export const PROVIDERS = ['local'] as const
+export const PROVIDERS = ['local', 'ssh', 'digitalocean'] as const
 
 export function intFlag(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined
@@ -39,6 +44,19 @@ export function makeProvider(f: ProviderFlags): Provider {
         images: f.image,
         agents: f.agents,
         leaseTtl: intFlag(f.leaseTtl, '--lease-ttl'),
+      })
+    case 'digitalocean':
+      return new DigitalOceanProvider({
+        cluster: f.name,
+        namePrefix: f.namePrefix,
+        region: f.region,
+        size: f.size,
+        // --image is repeatable for the local provider; a droplet boots the last one given.
+        image: f.image?.at(-1),
+        sshKeys: f.sshKey,
+        prefix: f.prefix,
+        leaseTtl: intFlag(f.leaseTtl, '--lease-ttl'),
+        apiUrl: f.apiUrl,
       })
     default:
       throw new UsageError(`unknown provider "${f.provider}"`, `use one of: ${PROVIDERS.join(', ')}`)
