@@ -1,0 +1,114 @@
+// The issue's end-to-end story on one machine, through the real `dokkaacfg`: up a
+// three-host cluster, apply the seed's nginx (scale 3) and crawler, see them spread over
+// the hosts and the crawler reach nginx on other hosts through the ambassadors; crash
+// the crawler's host and see everything come back on the others, the crawler working
+// again; `down` leaves nothing behind.
+import t from 'tap'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Etcd3 } from 'etcd3'
+import { KeyLayout, type InstanceRecord } from '../schemas/index.js'
+import { findLeftovers } from './lab-leftovers.js'
+import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { nodeEntry } from './local-agents.js'
+import { runCli } from './cli-test-support.js'
+import { NetnsLab } from './netns-lab.js'
+import { crashNetnsHost } from './host-crash.js'
+import type { LocalState } from './local-provider.js'
+import { containerLogs } from '../test/support/docker.js'
+import { waitFor } from '../test/support/wait-for.js'
+
+const skip = canRunLabs() || (!nodeEntry('conductor') || !nodeEntry('ambassador') || !nodeEntry('builder') ? 'needs conductor, ambassador and builder' : false)
+const IMAGE = 'dokkaa/busybox:test'
+
+interface PsRow { app: string; name: string; index: number; host?: string; state?: string }
+
+t.test('three hosts: nginx spread, crawler across hosts, a host dies and everything heals', { skip, timeout: 240_000 }, async t => {
+  const name = randomLabName('dkm')
+  const subnet = await freeSubnet()
+  const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
+  const runDir = `/run/dokkaa/${name}`
+  const prefix = `/t-${name}`
+  const env = { ...process.env, DOKKAA_CONFIG: join(stateDir, 'credentials.json') }
+  const cli = (args: string[]) => runCli(args, env)
+  const flags = ['--name', name, '--state-dir', stateDir]
+  t.teardown(async () => {
+    const d = await cli(['down', ...flags])
+    if (d.status !== 0) t.comment(`down at teardown failed: ${d.stderr}`)
+    rmSync(stateDir, { recursive: true, force: true })
+  })
+
+  const up = await cli(['--json', 'up', '--scale=3', '--subnet', subnet, '--prefix', prefix, '--image', IMAGE, ...flags])
+  t.equal(up.status, 0, 'up --scale=3 succeeds', { stderr: up.stderr })
+  const cluster = JSON.parse(up.stdout) as { hosts: { id: string; address: string }[]; etcdEndpoints: string[]; consoleUrl: string; rootPasswordFile: string }
+  t.equal(cluster.hosts.length, 3)
+  const state = JSON.parse(readFileSync(join(stateDir, name, 'state.json'), 'utf8')) as LocalState
+  const lab = NetnsLab.fromState(state.lab)
+  const hostIndex = (id: string) => lab.hosts().find(h => h.id === id)!.index
+
+  const keys = new KeyLayout(prefix)
+  const etcd = new Etcd3({ hosts: cluster.etcdEndpoints })
+  t.teardown(() => etcd.close())
+  // Each nginx instance serves its container's hostname, so the crawler's log tells which instance answered.
+  const nginx = { image: IMAGE, scale: 3, services: { nginx: 80 }, command: 'echo "hello from $(hostname)" > /www/index.html; exec httpd -f -p 80 -h /www' }
+  const crawler = { image: IMAGE, links: ['nginx'], command: 'while true; do wget -qO- http://$SERVICE_NGINX_ADDR:$SERVICE_NGINX_PORT; sleep 2; done' }
+  await etcd.put(keys.manifest({ app: 'dummy', name: 'nginx' })).value(JSON.stringify(nginx))
+  await etcd.put(keys.manifest({ app: 'dummy', name: 'crawler' })).value(JSON.stringify(crawler))
+
+  const login = await cli(['login', '--url', cluster.consoleUrl, '--password-file', cluster.rootPasswordFile])
+  if (!t.equal(login.status, 0, 'dokkaacfg login with the generated root password', { stderr: login.stderr, stdout: login.stdout })) return
+  const ps = async () => {
+    const r = await cli(['--json', 'ps', 'dummy'])
+    if (r.status !== 0) throw new Error(r.stderr)
+    return JSON.parse(r.stdout) as PsRow[]
+  }
+  const allRunning = (rows: PsRow[], away?: string) =>
+    rows.length === 4 && rows.every(r => r.state === 'running' && r.host && r.host !== away) ? rows : undefined
+
+  const before = await waitFor(async () => allRunning(await ps()), { timeoutMs: 60_000, intervalMs: 500, what: 'dokkaacfg ps: 3 nginx and 1 crawler running' })
+  const nginxHosts = before.filter(r => r.name === 'nginx').map(r => r.host!)
+  t.equal(new Set(nginxHosts).size, 3, `ps shows the nginx instances on three different hosts (${nginxHosts.join(', ')})`)
+
+  const instances = async () => (await etcd.getAll().prefix(keys.instances).strings())
+  const record = async (app: string, n: string, index: number) => {
+    const v = (await instances())[keys.instance({ app, name: n, index })]
+    return v ? JSON.parse(v) as InstanceRecord : undefined
+  }
+  const crawlerBefore = (await record('dummy', 'crawler', 0))!
+  const crawlerHost = crawlerBefore.host
+  const remoteNginx = [] as string[]
+  for (let i = 0; i < 3; i++) {
+    const r = (await record('dummy', 'nginx', i))!
+    if (r.host !== crawlerHost) remoteNginx.push(r.containerId!.slice(0, 12))
+  }
+  const crawlerLogs = (host: string, id: string) => containerLogs(id, lab.docker(hostIndex(host)))
+  const reached = await waitFor(async () => {
+    const log = await crawlerLogs(crawlerHost, crawlerBefore.containerId!)
+    return remoteNginx.find(h => log.includes(`hello from ${h}`))
+  }, { timeoutMs: 30_000, intervalMs: 500, what: `the crawler on ${crawlerHost} to log a page of an nginx on another host (${remoteNginx.join(', ')})` })
+  t.ok(reached, `the crawler on ${crawlerHost} got the page of nginx ${reached} on another host, through the ambassador`)
+
+  // The crawler's host dies with one nginx on it.
+  await crashNetnsHost(lab.host(hostIndex(crawlerHost)))
+  const after = await waitFor(async () => allRunning(await ps(), crawlerHost), { timeoutMs: 60_000, intervalMs: 500, what: `every instance running away from the dead ${crawlerHost}` })
+  t.ok(after.every(r => r.host !== crawlerHost), `ps: all four instances run on the other hosts (${after.map(r => `${r.name}/${r.index}@${r.host}`).join(', ')})`)
+
+  // Seen by the engines, not only the records: each instance's container runs where its record says.
+  for (const r of after) {
+    const rec = (await record('dummy', r.name, r.index))!
+    const info = await lab.docker(hostIndex(rec.host)).getContainer(rec.containerId!).inspect()
+    t.equal(info.State.Running, true, `dummy/${r.name}/${r.index} runs in ${rec.host}'s engine`)
+  }
+
+  const crawlerAfter = (await record('dummy', 'crawler', 0))!
+  t.not(crawlerAfter.containerId, crawlerBefore.containerId, 'the crawler is a new container')
+  const page = await waitFor(async () => (await crawlerLogs(crawlerAfter.host, crawlerAfter.containerId!)).match(/hello from [0-9a-f]{12}/)?.[0],
+    { timeoutMs: 30_000, intervalMs: 500, what: 'the moved crawler to log a page' })
+  t.ok(page, `the crawler recovered on ${crawlerAfter.host}: "${page}"`)
+
+  const down = await cli(['down', ...flags])
+  t.equal(down.status, 0, 'down succeeds, dead host included', { stderr: down.stderr })
+  const left = await findLeftovers(name, subnet, [join(stateDir, name), runDir])
+  t.same(left, { netns: [], links: [], iptables: [], mounts: [], processes: [], paths: [] }, 'down leaves no leftovers')
+})
