@@ -57,10 +57,14 @@ export class LeaseKeeper {
     if (!lease) return false
     try {
       const id = await lease.grant()
-      const put = this.client.put(key).value(value).lease(id)
       const prev = this.leaseOf.get(key)
-      let ok = (await this.client.if(key, 'Create', '==', 0).then(put).commit()).succeeded
-      if (!ok && prev !== undefined) ok = (await this.client.if(key, 'Lease', '==', prev).then(this.client.put(key).value(value).lease(id)).commit()).succeeded
+      const put = () => this.client.put(key).value(value).lease(id)
+      let ok = (await this.client.if(key, 'Create', '==', 0).then(put()).commit()).succeeded
+      // Ours: under the lease of our last write, or already under the new one (a concurrent
+      // put() got there first; leaseOf may not say so yet).
+      for (const owner of new Set([prev, this.leaseOf.get(key), id])) {
+        if (!ok && owner !== undefined) ok = (await this.client.if(key, 'Lease', '==', owner).then(put()).commit()).succeeded
+      }
       if (ok) {
         this.leaseOf.set(key, id)
         this.unsynced.delete(key)
@@ -143,7 +147,9 @@ export class LeaseKeeper {
         lease.release()
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot grant an etcd lease; retrying')
         await new Promise(r => setTimeout(r, delay))
-        delay = Math.min(delay * 2, 5000)
+        // Short: when etcd returns it renews our old lease for just one TTL; a new lease
+        // must be in place (and our keys moved onto it) before that runs out.
+        delay = Math.min(delay * 2, this.ttl * 250)
       }
     }
   }

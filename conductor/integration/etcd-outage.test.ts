@@ -16,7 +16,7 @@ import { waitFor } from '../../test/support/wait-for.js'
 import { LONG } from './harness.js'
 import { startOwnEtcd } from './own-etcd.js'
 
-const TTL = 2
+const TTL = 3
 
 t.test('etcd frozen, then killed, each longer than the TTL: containers keep running, records come back', async t => {
   const etcd = await startOwnEtcd()
@@ -95,11 +95,21 @@ t.test('etcd frozen, then killed, each longer than the TTL: containers keep runn
   await sleep((3 * TTL + 1) * 1000)
   t.equal((await one()).Id, c.Id, 'etcd gone: the same container runs')
   await etcd.restart()
+  // etcd renews every lease for one TTL when it starts: a conductor that reconnects in
+  // time never lets its host record drop (the scheduler would move its instances).
+  const watchClient = new Etcd3({ hosts: [etcd.url] })
+  t.teardown(() => watchClient.close())
+  const drops: number[] = []
+  const restartedAt = Date.now()
+  const watcher = await watchClient.watch().key(keys.host(hostId)).create()
+  watcher.on('delete', () => drops.push(Date.now() - restartedAt))
   await announced(c.Id)
   // Past the old lease's TTL (renewed by the restart): the records must not go with it.
   await sleep((2 * TTL + 1) * 1000)
   const third = await announced(c.Id)
   t.ok(third.dns.value.includes('"port"'), 'SkyDNS entry back')
+  await watcher.cancel()
+  t.same(drops, [], 'the host record never dropped after etcd came back')
   const all = await mine()
   t.equal(all.length, 1, 'no duplicate container')
   t.equal(all[0]!.Id, c.Id, 'the same container throughout')
