@@ -3,7 +3,8 @@
 #   conductor  — put→running and 0→50 vs raw dockerode and Docker Swarm mode, RSS
 #   ambassador — proxy vs direct and HAProxy, DNS vs dnsmasq, RSS with 1,000 records
 #   builder    — status API requests/s and p99 over 100 apps
-# Usage: bash bench/run.sh [conductor|ambassador|builder ...]   (default: all; as root)
+#   cluster    — dokkaacfg up --scale=3 and host-crash failover vs Docker Swarm mode (~5 min)
+# Usage: bash bench/run.sh [conductor|ambassador|builder|cluster ...]   (default: all; as root)
 # Installs the peers it needs (haproxy, dnsperf, dnsmasq-base), starts the test bed's
 # services if they are not running, builds, and prints Markdown tables.
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 
 benches=("$@")
-((${#benches[@]})) || benches=(conductor ambassador builder)
+((${#benches[@]})) || benches=(conductor ambassador builder cluster)
 
 missing=()
 for p in haproxy dnsperf dnsmasq-base; do
@@ -33,6 +34,7 @@ for b in "${benches[@]}"; do
     conductor) node dist/bench/conductor-bench.js ;;
     ambassador) node --import tsx bench/ambassador-bench.ts ;;
     builder) node --import tsx bench/builder-bench.ts ;;
-    *) echo "unknown benchmark $b (conductor, ambassador, builder)" >&2; exit 2 ;;
+    cluster) node --import tsx bench/cluster-bench.ts ;;
+    *) echo "unknown benchmark $b (conductor, ambassador, builder, cluster)" >&2; exit 2 ;;
   esac
 done
