@@ -34,6 +34,7 @@ export function registerProvisioning(program: Command): void {
     .option('--region <slug>', 'digitalocean: region, e.g. ams3')
     .option('--size <slug>', 'digitalocean: droplet size, e.g. s-2vcpu-4gb')
     .option('--name-prefix <prefix>', 'digitalocean: droplet names are <prefix>-h<N> (default: --name)')
+    .option('--dns-upstream <ip|none|auto>', 'ssh: DNS server the ambassadors forward other names to (auto: the host\'s resolv.conf)', 'auto')
     .option('--skip-install', 'ssh: skip packages, copy, npm ci and build (a built checkout is already in /opt/dokkaa)')
     .option('--no-agents', 'local: only hosts, etcd and registry; no conductor, ambassador or builder')
     .option('--lease-ttl <seconds>', 'conductor lease TTL: how fast a dead host is noticed', '5')

@@ -1,6 +1,7 @@
 // Picks the provider named by --provider and hands it its flags.
 import { LocalProvider } from './local-provider.js'
 import { DigitalOceanProvider } from './do-provider.js'
+import { SshProvider } from './ssh-provider.js'
 import { UsageError } from './errors.js'
 import type { Provider } from './provider.js'
 
@@ -22,6 +23,7 @@ export interface ProviderFlags {
   apiUrl?: string
   sshPort?: string
   skipInstall?: boolean
+  dnsUpstream?: string
 }
 
 export const PROVIDERS = ['local', 'ssh', 'digitalocean'] as const
@@ -57,6 +59,20 @@ export function makeProvider(f: ProviderFlags): Provider {
         prefix: f.prefix,
         leaseTtl: intFlag(f.leaseTtl, '--lease-ttl'),
         apiUrl: f.apiUrl,
+      })
+    case 'ssh':
+      return new SshProvider({
+        stateDir: f.stateDir,
+        cluster: f.name,
+        hosts: f.hosts,
+        identity: f.sshKey?.at(-1),
+        port: intFlag(f.sshPort, '--ssh-port'),
+        etcdMembers: intFlag(f.etcdMembers, '--etcd-members'),
+        prefix: f.prefix,
+        leaseTtl: intFlag(f.leaseTtl, '--lease-ttl'),
+        // Undefined when not given: a later `up` keeps what the first one chose.
+        install: f.skipInstall ? false : undefined,
+        dnsUpstream: f.dnsUpstream,
       })
     default:
       throw new UsageError(`unknown provider "${f.provider}"`, `use one of: ${PROVIDERS.join(', ')}`)

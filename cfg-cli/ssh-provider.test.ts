@@ -1,0 +1,95 @@
+// `dokkaacfg up/down --provider=ssh` against real sshd (Debian's openssh-server) in
+// namespace hosts: two "machines" with their own address, sshd, dockerd and files
+// (see ssh-lab.ts). The checkout is bound at /opt/dokkaa (--skip-install: no apt,
+// copy or npm ci here); there is no systemd in the namespaces, so the hosts take the
+// setsid + pid-file path of deploy/ssh-host.sh. up 2 -> etcd on host 1, conductor,
+// ambassador and builder on both, registered in that etcd; up 1 -> host 2 cleaned;
+// down -> every Dokkaa file and process gone from both, nothing else touched.
+import t from 'tap'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Etcd3 } from 'etcd3'
+import { NetnsLab } from './netns-lab.js'
+import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { ensureSshd, makeKeyPair, startSshHost, stopSshHost, type SshHost } from './ssh-lab.js'
+import { runCli } from './cli-test-support.js'
+import { packageRoot } from './local-agents.js'
+import { waitUntil } from './processes.js'
+import { run } from './run-command.js'
+
+const skip = canRunLabs()
+
+t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip, timeout: 300_000 }, async t => {
+  await ensureSshd()
+  const name = randomLabName('dks')
+  const subnet = await freeSubnet()
+  const base = mkdtempSync(join(tmpdir(), 'dokkaa-ssh-'))
+  const stateDir = join(base, 'state')
+  let lab: NetnsLab | undefined
+  const sshds: SshHost[] = []
+  t.teardown(async () => {
+    await runCli(['down', '--provider=ssh', '--name', name, '--state-dir', stateDir])
+    for (const s of sshds) await stopSshHost(s)
+    await lab?.destroy()
+    rmSync(base, { recursive: true, force: true })
+  })
+  lab = await NetnsLab.create({ name, subnet, dataDir: join(base, 'lab'), runDir: `/run/dokkaa-test/${name}` })
+  await Promise.all([lab.addHost(1), lab.addHost(2)])
+  const key = await makeKeyPair(base)
+  for (const i of [1, 2]) sshds.push(await startSshHost(lab, i, join(base, 'hosts'), key, packageRoot()))
+  const [a, b] = sshds.map(s => s.address) as [string, string]
+  const ssh = (addr: string, cmd: string) => run('ssh', ['-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${join(stateDir, name, 'known_hosts')}`, '-i', key, `root@${addr}`, cmd], { allowFail: true })
+  const flags = ['--provider=ssh', '--name', name, '--state-dir', stateDir]
+
+  const up2 = await runCli(['--json', 'up', ...flags, '--scale=2', '--hosts', `root@${a},root@${b}`, '--ssh-key', key, '--skip-install', '--dns-upstream', 'none'])
+  t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
+  const r = JSON.parse(up2.stdout || '{}') as { added: string[]; consoleUrl: string; etcdEndpoints: string[] }
+  t.same(r.added, [`${name}-h1`, `${name}-h2`])
+  t.equal(r.consoleUrl, `http://${a}:8080/`)
+  t.same(r.etcdEndpoints, [`http://${a}:2379`])
+  t.match(up2.stderr, /✓ check Debian, init system and node/, 'progress on stderr')
+  t.ok(existsSync(join(stateDir, name, 'known_hosts')), 'host keys pinned in the cluster\'s own known_hosts')
+
+  const etcd = new Etcd3({ hosts: r.etcdEndpoints })
+  t.teardown(() => etcd.close())
+  const hosts = async () => (await etcd.getAll().prefix('/hosts/').keys()).sort()
+  t.ok(await waitUntil(async () => (await hosts()).length === 2, 90_000, 500), 'both conductors register in host 1\'s etcd', { hosts: await hosts().catch(String) })
+  t.same(await hosts(), [`/hosts/${name}-h1`, `/hosts/${name}-h2`])
+  for (const addr of [a, b]) {
+    t.ok(await waitUntil(async () => (await fetch(`http://${addr}:8080/`, { signal: AbortSignal.timeout(2000) })).status < 500, 90_000, 500), `the builder answers on ${addr}:8080`)
+  }
+  const envB = (await ssh(b, 'cat /etc/dokkaa/env')).stdout
+  t.match(envB, new RegExp(`^DOKKAA_ETCD=http://${a.replace(/\./g, '\\.')}:2379$`, 'm'), 'host 2 points at host 1\'s etcd')
+  t.match(envB, /^DOKKAA_AMBASSADOR_ADDRESS=172\.30\.2\.1$/m, 'the ambassador address is host 2\'s docker bridge')
+  t.equal((await ssh(b, 'ls /etc/systemd/system/ | grep dokkaa-')).stdout.trim().split('\n').sort().join(' '),
+    'dokkaa-ambassador.service dokkaa-builder.service dokkaa-conductor.service dokkaa-etcd.service', 'the units from deploy/ are written')
+  t.match((await ssh(b, 'ls /run/dokkaa')).stdout, /conductor\.pid/, 'without systemd: pid files')
+  t.equal((await ssh(b, 'test -e /etc/dokkaa/etcd.env && echo yes || echo no')).stdout.trim(), 'no', 'host 2 runs no etcd')
+
+  const again = await runCli(['up', ...flags, '--scale=2'])
+  t.equal(again.status, 0, 'up again at the same scale is harmless', { stderr: again.stderr })
+  t.match(again.stderr, /already running/, 'what runs stays')
+
+  const up1 = await runCli(['up', ...flags, '--scale=1'])
+  t.equal(up1.status, 0, 'up --scale=1 succeeds', { stderr: up1.stderr })
+  t.match(up1.stdout, new RegExp(`removed: ${name}-h2`))
+  const left2 = await ssh(b, 'ls -d /etc/dokkaa /run/dokkaa /var/lib/dokkaa /var/log/dokkaa /etc/systemd/system/dokkaa-* 2>/dev/null')
+  t.equal(left2.stdout, '', 'host 2: files gone', { left2 })
+  t.equal((await ssh(b, 'test -d /opt/dokkaa/cfg-cli && echo kept')).stdout.trim(), 'kept', 'a checkout it did not copy is left in place')
+  t.ok(await waitUntil(async () => (await hosts()).length === 1, 60_000, 500), 'host 2 left the cluster')
+
+  const down = await runCli(['down', ...flags])
+  t.equal(down.status, 0, 'down succeeds', { stderr: down.stderr })
+  t.match(down.stdout, new RegExp(`removed: ${name}-h1`))
+  for (const [i, addr] of [[1, a], [2, b]] as const) {
+    t.equal((await ssh(addr, 'ls -d /etc/dokkaa /var/lib/dokkaa /var/log/dokkaa /run/dokkaa /etc/systemd/system/dokkaa-* 2>/dev/null')).stdout, '', `host ${i}: Dokkaa's files gone`)
+    const procs = (await run('ip', ['netns', 'pids', lab.hosts()[i - 1]!.netns])).stdout.split(/\s+/).filter(Boolean)
+    const cmdlines = procs.map(p => { try { return readdirSync(`/proc/${p}`) && run('cat', [`/proc/${p}/cmdline`]) } catch { return undefined } })
+    const dokkaa = (await Promise.all(cmdlines)).map(c => c?.stdout.replace(/\0/g, ' ') ?? '').filter(c => /dokkaa\/(dist\/)?(conductor|ambassador|builder)|\/usr\/bin\/etcd/.test(c))
+    t.same(dokkaa, [], `host ${i}: no Dokkaa process or etcd left`)
+  }
+  t.notOk(existsSync(join(stateDir, name)), 'state removed')
+  const again2 = await runCli(['down', ...flags])
+  t.match(again2.stdout, /nothing to remove/)
+})
