@@ -52,10 +52,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   let agentToken: string | undefined
   const hub = new EventsHub(kv, keys)
   const principals = new PrincipalCache(kv, keys, clock)
+  const apps = new Apps(kv, keys, policy, clock, err => app.log.warn({ err: err.message }, 'reading /apps again after a canceled etcd watch failed; retrying'))
   const ctx: BuilderContext = {
     kv, keys, hub,
     accounts: new Accounts(kv, keys, clock, principals),
-    apps: new Apps(kv, keys, policy, clock),
+    apps,
     async agentToken() {
       if (agentToken) return agentToken
       const e = await kv.get(keys.agentToken)
@@ -70,7 +71,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   })
-  app.addHook('onClose', async () => { await hub.stop(); await principals.stop() })
+  app.addHook('onClose', async () => { await hub.stop(); await principals.stop(); await apps.stop() })
   installErrorHandler(app, kv)
   // text/plain bodies are manifest text from the console's editor.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body))

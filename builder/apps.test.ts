@@ -1,6 +1,7 @@
 // Apps, manifests, ownership, lifecycle, instances, hosts: in-process against a real etcd.
 import t from 'tap'
 import type { HostRecord, InstanceRecord } from '../schemas/index.js'
+import { waitFor } from '../test/support/wait-for.js'
 import { builderFixture, nginx } from './testing.js'
 
 t.test('manifests: put, get, list, status, delete; invalid ones are refused with every error', async t => {
@@ -15,7 +16,9 @@ t.test('manifests: put, get, list, status, delete; invalid ones are refused with
   t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/dummy', auth: f.root })).json().manifests[0].name, 'nginx')
   t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/dummy/nginx/status', auth: f.root })).json(), null)
   await f.kv.put(f.keys.status({ app: 'dummy', name: 'nginx' }), JSON.stringify({ phase: 'Running', desired: 2, running: 2, revision: 1, errors: [], problems: [], lastEvent: { at: '', message: 'ok' }, updatedAt: '' }))
-  t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/dummy/nginx/status', auth: f.root })).json().phase, 'Running')
+  // The scheduler's write reaches the builder's watched copy a moment later.
+  const status = await waitFor(async () => (await f.req({ method: 'GET', url: '/api/v1/apps/dummy/nginx/status', auth: f.root })).json(), { what: 'the status record' })
+  t.equal(status.phase, 'Running')
   t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/dummy/nginx', auth: f.root })).json().status.running, 2)
 
   // invalid: 400 with the path and reason of each error, and nothing written
@@ -74,7 +77,8 @@ t.test('every app belongs to a user: others see 404, root sees all', async t => 
   // an app written straight into etcd belongs to nobody: root's only
   await f.kv.put(f.keys.manifest({ app: 'legacy', name: 'x' }), JSON.stringify(nginx))
   t.equal((await f.req({ method: 'PUT', url: '/api/v1/apps/legacy/y/manifest', auth: alice, payload: nginx })).statusCode, 404)
-  t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/legacy/x', auth: f.root })).statusCode, 200)
+  // written past the builder: it shows once the watch brought it
+  t.equal(await waitFor(async () => (await f.req({ method: 'GET', url: '/api/v1/apps/legacy/x', auth: f.root })).statusCode === 200, { what: 'legacy/x' }), true)
 })
 
 t.test('scale sets or changes the manifest\'s scale', async t => {

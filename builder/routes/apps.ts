@@ -6,6 +6,7 @@ import type { AppRef } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { NotFoundError } from '../errors.js'
+import type { AppSummary } from '../store/apps.js'
 import {
   anyObject, appParams, errorReply, manifestError, manifestParams, manifestView, withErrors,
 } from './shapes.js'
@@ -27,7 +28,13 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
 
   app.get('/api/v1/apps', {
     schema: { summary: 'Your apps (root: all) with their manifests, status and lifecycle intent', response: withErrors({ 200: { type: 'array', items: appSummary } }) },
-  }, async request => ctx.apps.list(principal(request)))
+  }, async (request, reply) => {
+    const serialize = reply.getSerializationFunction('200') as ((apps: AppSummary[]) => string) | undefined
+    if (!serialize) return ctx.apps.list(principal(request))
+    // Already JSON, serialized by this route's own response schema: fastify sends it as is.
+    reply.type('application/json; charset=utf-8')
+    return ctx.apps.listJson(principal(request), serialize)
+  })
 
   app.get('/api/v1/apps/:app', {
     schema: { summary: 'One app', params: appParams, response: withErrors({ 200: appSummary }) },

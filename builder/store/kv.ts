@@ -13,22 +13,43 @@ export interface WatchEvent {
   type: 'put' | 'delete'
   key: string
   value?: string
+  /** For a delete: the revision of the deletion. */
   modRevision: number
+  /** For a put. */
+  createRevision?: number
+}
+
+/** What a mirror needs to hear from a watch started at a known revision. */
+export interface WatchHandlers {
+  /** One etcd watch response: its events in revision order. */
+  onEvents(events: WatchEvent[]): void
+  /** etcd canceled the watch (e.g. the start revision was compacted): read everything again. */
+  onCanceled(err: Error): void
 }
 
 export interface Kv {
   get(key: string): Promise<Entry | undefined>
   list(prefix: string): Promise<Entry[]>
+  /** A consistent read of a prefix, with the store revision it was read at. */
+  snapshot(prefix: string): Promise<{ entries: Entry[]; revision: number }>
   /** Current store revision (the v2 API's X-Etcd-Index). */
   revision(): Promise<number>
   put(key: string, value: string): Promise<{ entry: Entry; prev?: Entry }>
   /** Writes only if the key does not exist; returns the winner's entry either way. */
   create(key: string, value: string): Promise<{ created: boolean; entry: Entry }>
-  /** Compare-and-swap on modRevision (0 = must not exist). False when someone else wrote first. */
-  swap(key: string, expectModRevision: number, value: string): Promise<boolean>
+  /** Compare-and-swap on modRevision (0 = must not exist): the write's revision, or undefined when someone else wrote first. */
+  swap(key: string, expectModRevision: number, value: string): Promise<number | undefined>
   delete(key: string): Promise<{ revision: number; prev?: Entry }>
   deletePrefix(prefix: string): Promise<number>
   watchPrefix(prefix: string, onEvent: (e: WatchEvent) => void): Promise<() => Promise<void>>
+  /** Watches a prefix from `fromRevision` on (inclusive); resolves once etcd accepted the watch. */
+  watchFrom(prefix: string, fromRevision: number, handlers: WatchHandlers): Promise<() => Promise<void>>
+}
+
+function toEvent(type: string, kv: IKeyValue): WatchEvent {
+  return type === 'Put'
+    ? { type: 'put', key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision) }
+    : { type: 'delete', key: kv.key.toString(), modRevision: Number(kv.mod_revision) }
 }
 
 function toEntry(kv: IKeyValue): Entry {
@@ -50,6 +71,10 @@ export function etcdKv(client: Etcd3): Kv {
     async list(prefix) {
       const res = await client.getAll().prefix(prefix).sort('Key', 'Ascend').exec()
       return res.kvs.map(toEntry)
+    },
+    async snapshot(prefix) {
+      const res = await client.getAll().prefix(prefix).exec()
+      return { entries: res.kvs.map(toEntry), revision: Number(res.header.revision) }
     },
     async revision() {
       const res = await client.get('\u0000').exec()
@@ -78,7 +103,7 @@ export function etcdKv(client: Etcd3): Kv {
       const res = await client.if(key, 'Mod', '==', expectModRevision)
         .then(client.put(key).value(value))
         .commit()
-      return res.succeeded
+      return res.succeeded ? Number(res.header.revision) : undefined
     },
     async delete(key) {
       // etcd3's builder does not expose prev_kv together with the header; read first.
@@ -97,6 +122,14 @@ export function etcdKv(client: Etcd3): Kv {
       watcher.on('delete', kv => onEvent({ type: 'delete', key: kv.key.toString(), modRevision: Number(kv.mod_revision) }))
       // etcd3 reconnects a broken watch itself and resumes from the last revision seen.
       watcher.on('error', () => {})
+      return () => watcher.cancel()
+    },
+    async watchFrom(prefix, fromRevision, handlers) {
+      const watcher: Watcher = await client.watch().prefix(prefix).startRevision(String(fromRevision)).create()
+      watcher.on('data', res => { if (res.events.length) handlers.onEvents(res.events.map(e => toEvent(e.type, e.kv))) })
+      // A dropped connection resumes by itself from the last revision seen; 'error' means
+      // etcd canceled the watch, and only a fresh read can catch up.
+      watcher.on('error', err => handlers.onCanceled(err))
       return () => watcher.cancel()
     },
   }
