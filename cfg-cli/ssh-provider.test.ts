@@ -42,6 +42,7 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   const ssh = (addr: string, cmd: string) => run('ssh', ['-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${join(stateDir, name, 'known_hosts')}`, '-i', key, `root@${addr}`, cmd], { allowFail: true })
   const flags = ['--provider=ssh', '--name', name, '--state-dir', stateDir]
 
+  const t0 = Date.now()
   const up2 = await runCli(['--json', 'up', ...flags, '--scale=2', '--hosts', `root@${a},root@${b}`, '--ssh-key', key, '--skip-install', '--dns-upstream', 'none'])
   t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
   const r = JSON.parse(up2.stdout || '{}') as { added: string[]; consoleUrl: string; etcdEndpoints: string[] }
@@ -55,6 +56,7 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   t.teardown(() => etcd.close())
   const hosts = async () => (await etcd.getAll().prefix('/hosts/').keys()).sort()
   t.ok(await waitUntil(async () => (await hosts()).length === 2, 90_000, 500), 'both conductors register in host 1\'s etcd', { hosts: await hosts().catch(String) })
+  t.comment(`up --scale=2 --skip-install: ${((Date.now() - t0) / 1000).toFixed(1)} s to both conductors registered`)
   t.same(await hosts(), [`/hosts/${name}-h1`, `/hosts/${name}-h2`])
   for (const addr of [a, b]) {
     t.ok(await waitUntil(async () => (await fetch(`http://${addr}:8080/`, { signal: AbortSignal.timeout(2000) })).status < 500, 90_000, 500), `the builder answers on ${addr}:8080`)
