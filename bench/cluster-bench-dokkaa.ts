@@ -24,6 +24,8 @@ export interface FailoverSample {
   /** Which host died and how many replicas it had. */
   victim: string
   moved: number
+  /** Dokkaa only: then the scheduler's own host crashes too → all replicas on the last host (ms). */
+  leaderFailoverMs?: number
 }
 
 /** dokkaacfg as a user runs it: the built file if there is one, else the source through tsx. */
@@ -64,8 +66,8 @@ export async function dokkaaFailover(image: string, replicas: number): Promise<F
       const all = lab.hosts().map(h => lab.docker(h.index))
       await waitForRunning(all, label, replicas, 120_000)
       // The election's oldest key is the leader's; its value is the host id.
-      const leader = (await etcd.getAll().prefix(`${keys.schedulerElection}/`).sort('Create', 'Ascend').limit(1).strings())
-      const leaderId = Object.values(leader)[0]
+      const leaderOf = async () => Object.values(await etcd.getAll().prefix(`${keys.schedulerElection}/`).sort('Create', 'Ascend').limit(1).strings())[0]
+      const leaderId = await leaderOf()
       const counts = await runningPerEngine(all, label)
       const candidates = lab.hosts().map((h, k) => ({ h, n: counts[k]! })).filter(c => c.h.id !== leaderId && c.n > 0)
       const victim = candidates.sort((a, b) => b.h.index - a.h.index)[0]
@@ -73,7 +75,15 @@ export async function dokkaaFailover(image: string, replicas: number): Promise<F
       const survivors = lab.hosts().filter(h => h.index !== victim.h.index).map(h => lab.docker(h.index))
       const killedAt = await crashNetnsHost(lab.host(victim.h.index))
       const healedAt = await waitForRunning(survivors, label, replicas, 120_000)
-      return { upMs, failoverMs: healedAt - killedAt, victim: victim.h.id, moved: victim.n }
+      // The worst case: the host that schedules dies; another must win the election first.
+      const leader = lab.hosts().find(h => h.id === leaderId && h.index !== victim.h.index)
+      let leaderFailoverMs: number | undefined
+      if (leader && (await leaderOf()) === leader.id) {
+        const last = lab.hosts().filter(h => h.index !== victim.h.index && h.index !== leader.index).map(h => lab.docker(h.index))
+        const leaderKilledAt = await crashNetnsHost(lab.host(leader.index))
+        leaderFailoverMs = (await waitForRunning(last, label, replicas, 120_000)) - leaderKilledAt
+      }
+      return { upMs, failoverMs: healedAt - killedAt, victim: victim.h.id, moved: victim.n, leaderFailoverMs }
     } finally {
       etcd.close()
     }
