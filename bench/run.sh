@@ -2,7 +2,8 @@
 # Runs every benchmark, each beside its baseline measured in the same run:
 #   conductor  — put→running and 0→50 vs raw dockerode and Docker Swarm mode, RSS
 #   ambassador — proxy vs direct and HAProxy, DNS vs dnsmasq, RSS with 1,000 records
-#   builder    — status API requests/s and p99 over 100 apps
+#   builder    — status API requests/s and p99 over 100 apps; manifest saved in the console →
+#                instance shown running (headless Chromium) vs API PUT → running in etcd
 #   cluster    — dokkaacfg up --scale=3 and host-crash failover vs Docker Swarm mode (~5 min)
 # Usage: bash bench/run.sh [conductor|ambassador|builder|cluster ...]   (default: all; as root)
 # Installs the peers it needs (haproxy, dnsperf, dnsmasq-base), starts the test bed's
@@ -33,7 +34,7 @@ for b in "${benches[@]}"; do
   case $b in
     conductor) node dist/bench/conductor-bench.js ;;
     ambassador) node --import tsx bench/ambassador-bench.ts ;;
-    builder) node --import tsx bench/builder-bench.ts ;;
+    builder) node --import tsx bench/builder-bench.ts && node --import tsx bench/builder-console-bench.ts ;;
     cluster) node --import tsx bench/cluster-bench.ts ;;
     *) echo "unknown benchmark $b (conductor, ambassador, builder, cluster)" >&2; exit 2 ;;
   esac

@@ -98,7 +98,18 @@ export async function appView({ view, go }, app, name) {
   showHeader()
   await renderInstances()
 
-  let timer
+  // An instance change re-reads the table at once; changes arriving meanwhile are folded
+  // into one more read, so a burst costs two reads and the first change shows without delay.
+  let reading = false
+  let again = false
+  let closed = false
+  const refreshInstances = async () => {
+    if (reading) { again = true; return }
+    reading = true
+    try {
+      do { again = false; await renderInstances() } while (again && !closed)
+    } catch { /* the next change or a reload shows it */ } finally { reading = false }
+  }
   const off = onChange(c => {
     if (c.app !== app || c.name !== name) return
     if (c.kind === 'status' && c.type === 'put') { current.status = c.value; showHeader() }
@@ -108,9 +119,8 @@ export async function appView({ view, go }, app, name) {
       showHeader()
       if (!editor.dirty) editor.set(JSON.stringify(c.value, null, 2))
     } else if (c.kind === 'instance') {
-      clearTimeout(timer)
-      timer = setTimeout(() => { renderInstances().catch(() => {}) }, 100)
+      void refreshInstances()
     }
   })
-  return () => { off(); stopLogs(); clearTimeout(timer) }
+  return () => { closed = true; off(); stopLogs() }
 }
