@@ -54,7 +54,7 @@ export async function dokkaaFailover(image: string, replicas: number): Promise<F
     const t0 = performance.now()
     const up = await dokkaacfg(['--json', 'up', '--scale=3', '--subnet', await freeSubnet(), '--image', image, ...flags])
     const upMs = performance.now() - t0
-    if (up.status !== 0) throw new Error(`dokkaacfg up failed: ${up.stderr}`)
+    if (up.status !== 0) throw new Error(`dokkaacfg up failed: ${up.stderr.trim().split('\n').slice(-3).join(' / ')}`)
     const cluster = JSON.parse(up.stdout) as { etcdEndpoints: string[]; prefix: string }
     const state = JSON.parse(readFileSync(join(stateDir, name, 'state.json'), 'utf8')) as LocalState
     const lab = NetnsLab.fromState(state.lab)

@@ -19,7 +19,7 @@ async function twice<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (e) {
-    console.error(`${what} failed (${(e as Error).message.split('\n')[0]}); once more`)
+    console.error(`${what} failed (${(e as Error).message}); once more`)
     return fn()
   }
 }
