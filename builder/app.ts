@@ -69,6 +69,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     logger: opts.logger ?? false,
     // Manifests are small; a larger body is a mistake or an attack.
     bodyLimit: 256 * 1024,
+    // Closing ends every connection: log follows and event streams never finish by
+    // themselves, and a kept-alive one would hold close() for fastify's 72 s keep-alive.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   })
   app.addHook('onClose', async () => { await hub.stop(); await principals.stop(); await apps.stop() })
