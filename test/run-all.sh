@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`). Two phases:
+#   1. every *.test.ts but the lab tests, two files at a time (tap's config in package.json);
+#   2. the *.lab.test.ts files one at a time: each builds a multi-host lab (network
+#      namespaces, one dockerd per host, sshd), and two labs starting dockerds at once on
+#      two cores crowd each other out.
+# Ends with one combined tap-style closing line, "# { total: N, pass: N, fail: N }",
+# and exits non-zero if either phase failed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+out=$(mktemp /tmp/dokkaa-tests.XXXXXX)
+trap 'rm -f "$out"' EXIT
+
+npx tap --exclude='**/*.lab.test.ts' "$@" 2>&1 | tee -a "$out"
+first=${PIPESTATUS[0]}
+npx tap --jobs=1 --include='**/*.lab.test.ts' "$@" 2>&1 | tee -a "$out"
+second=${PIPESTATUS[0]}
+
+# Sum the two closing lines ("# { total: 41, pass: 38, fail: 1, skip: 1 }").
+grep -E '^# \{ total: [0-9]+' "$out" | awk '
+  { for (i = 1; i <= NF; i++) { k = $i; gsub(/[{:,]/, "", k); v = $(i + 1); gsub(/[,}]/, "", v)
+      if (k == "total" || k == "pass" || k == "fail" || k == "skip" || k == "todo") sum[k] += v } }
+  END { printf "# { total: %d, pass: %d, fail: %d, skip: %d, todo: %d }\n", sum["total"], sum["pass"], sum["fail"], sum["skip"], sum["todo"] }'
+((first == 0 && second == 0))
