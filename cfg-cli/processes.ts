@@ -36,9 +36,22 @@ export function spawnDaemon(argv: string[], marker: string, log: string, opts: S
     child.unref()
     if (child.pid === undefined) throw new Error(`could not start ${full[0]}`)
     // nsenter execs the command in place, so this pid is the daemon's own.
+    awaitExec(child.pid, full.join(' '))
     return { pid: child.pid, marker, log, argv: full }
   } finally {
     closeSync(fd)
+  }
+}
+
+/** Until the forked child has exec'd, /proc/<pid>/cmdline is still node's, and isRunning
+ * would call a daemon that is merely starting "exited" (seen under load). Wait for the exec. */
+function awaitExec(pid: number, argv: string, timeoutMs = 5000): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  const ours = cmdline(process.pid)
+  for (let waited = 0; waited < timeoutMs; waited += 5) {
+    const cl = cmdline(pid)
+    if (cl === undefined || cl.trim() === argv || cl !== ours) return
+    Atomics.wait(pause, 0, 0, 5)
   }
 }
 
