@@ -2,6 +2,8 @@
 // several clusters (or test runs) can share one etcd; the default "" keeps the
 // seed's literal path: /apps/dummy/nginx/manifest.
 
+import { isDnsLabel, isHostId, isName } from './names.js'
+
 export interface AppRef { app: string; name: string }
 export interface InstanceRef extends AppRef { index: number }
 
@@ -59,34 +61,46 @@ export class KeyLayout {
   /** The election every conductor campaigns in; the winner schedules. */
   get schedulerElection(): string { return `${this.prefix}/election/scheduler` }
 
-  // --- parsing keys back into references (undefined when a key is not of that kind)
+  // --- parsing keys back into references. Each returns undefined for a key that is not
+  // of that kind OR whose app, name, service or host breaks the naming rules (names.ts):
+  // a key written straight into etcd with "VICTIM" or ".." never becomes a reference,
+  // so nothing downstream (scheduler, conductor, ambassador, builder) can act on it.
   parseManifest(key: string): AppRef | undefined {
+    return validRef(this.parseManifestKey(key))
+  }
+  /**
+   * The two segments of any key shaped like a manifest key, valid names or not — for the
+   * scheduler to report an invalid name instead of silently ignoring it.
+   */
+  parseManifestKey(key: string): AppRef | undefined {
     const m = this.after(key, this.apps)?.match(/^([^/]+)\/([^/]+)\/manifest$/)
     return m ? { app: m[1]!, name: m[2]! } : undefined
   }
   parseControl(key: string): AppRef | undefined {
     const m = this.after(key, this.apps)?.match(/^([^/]+)\/([^/]+)\/control$/)
-    return m ? { app: m[1]!, name: m[2]! } : undefined
+    return validRef(m ? { app: m[1]!, name: m[2]! } : undefined)
   }
   parseHost(key: string): string | undefined {
     const rest = this.after(key, this.hosts)
-    return rest && !rest.includes('/') ? rest : undefined
+    return isHostId(rest) ? rest : undefined
   }
   parseAssignment(key: string): (InstanceRef & { host: string }) | undefined {
-    const m = this.after(key, this.assignRoot)?.match(/^([^/]+)\/([^/]+)\/([^/]+)\/(\d+)$/)
-    return m ? { host: m[1]!, app: m[2]!, name: m[3]!, index: Number(m[4]) } : undefined
+    const m = this.after(key, this.assignRoot)?.match(/^([^/]+)\/([^/]+)\/([^/]+)\/(\d{1,6})$/)
+    const r = m ? { host: m[1]!, app: m[2]!, name: m[3]!, index: Number(m[4]) } : undefined
+    return r && isHostId(r.host) ? validRef(r) : undefined
   }
   parseInstance(key: string): InstanceRef | undefined {
-    const m = this.after(key, this.instances)?.match(/^([^/]+)\/([^/]+)\/(\d+)$/)
-    return m ? { app: m[1]!, name: m[2]!, index: Number(m[3]) } : undefined
+    const m = this.after(key, this.instances)?.match(/^([^/]+)\/([^/]+)\/(\d{1,6})$/)
+    return validRef(m ? { app: m[1]!, name: m[2]!, index: Number(m[3]) } : undefined)
   }
   parseSkydns(key: string): { app: string; service: string; leaf: string } | undefined {
     const m = this.after(key, this.skydnsRoot)?.match(/^([^/]+)\/([^/]+)\/([^/]+)$/)
-    return m ? { app: m[1]!, service: m[2]!, leaf: m[3]! } : undefined
+    if (!m || !isName(m[1]) || !isDnsLabel(m[2]) || !/^[a-z0-9-]{1,80}$/.test(m[3]!)) return undefined
+    return { app: m[1]!, service: m[2]!, leaf: m[3]! }
   }
   parsePort(key: string): { app: string; service: string } | undefined {
     const m = this.after(key, this.portsRoot)?.match(/^([^/]+)\/([^/]+)$/)
-    return m ? { app: m[1]!, service: m[2]! } : undefined
+    return m && isName(m[1]) && isDnsLabel(m[2]) ? { app: m[1]!, service: m[2]! } : undefined
   }
 
   private after(key: string, root: string): string | undefined {
@@ -97,4 +111,8 @@ export class KeyLayout {
 /** The SkyDNS leaf of one instance: unique per manifest and index, so two manifests may serve one service. */
 export function skydnsLeaf(r: InstanceRef): string {
   return `${r.name}-${r.index}`
+}
+
+function validRef<T extends AppRef>(r: T | undefined): T | undefined {
+  return r && isName(r.app) && isName(r.name) ? r : undefined
 }

@@ -1,11 +1,10 @@
 // The manifest's JSON Schema: the one contract between whoever writes a manifest
 // (etcdctl, the builder, dokkaacfg) and the scheduler and conductors that act on it.
 // Unknown fields are errors everywhere, so a typo never silently does nothing.
+// Names (DNS_LABEL, NAME_PATTERN) live in names.ts, size limits in limits.ts.
 
-/** A DNS label (RFC 1123): service and link names become DNS names. */
-export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
-/** App and manifest names: they become container names and etcd path segments. */
-export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
+import { DNS_LABEL } from './names.js'
+
 /** Docker memory sizes: 512m, 1g, 1048576, 1.5g. */
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?[bkmgBKMG]?$'
 

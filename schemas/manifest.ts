@@ -61,7 +61,4 @@ export interface ManifestError {
   message: string
 }
 
-/** Cluster-wide policy that widens what dockerflags may ask for. */
-export interface ClusterPolicy {
-  allowHostNetwork?: boolean
-}
+// ClusterPolicy lives in policy.ts.

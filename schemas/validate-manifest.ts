@@ -6,8 +6,11 @@ import {
   DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, manifestSchema,
 } from './manifest-schema.js'
 import type {
-  ClusterPolicy, Manifest, ManifestError, NormalizedManifest, ServiceSpec,
+  Manifest, ManifestError, NormalizedManifest, ServiceSpec,
 } from './manifest.js'
+import type { ClusterPolicy } from './policy.js'
+import { countProblems, effectiveLimits, textProblems, valueDepth } from './limits.js'
+import { parseImageReference } from './image-reference.js'
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 type AddFormats = (ajv: Ajv, formats: string[]) => Ajv
@@ -26,6 +29,9 @@ export type ValidationResult =
 
 /** Validates manifest text as read from etcd or an HTTP body. */
 export function parseManifest(text: string, policy: ClusterPolicy = {}): ValidationResult {
+  // Size and depth first: nothing parses a document the limits already refuse.
+  const tooBig = textProblems(text, effectiveLimits(policy.limits))
+  if (tooBig.length > 0) return { ok: false, errors: tooBig }
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -40,10 +46,23 @@ export function validateManifest(doc: unknown, policy: ClusterPolicy = {}): Vali
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return { ok: false, errors: [{ path: '', message: 'a manifest must be a JSON object like {"image": "nginx", "scale": 1}' }] }
   }
+  const limits = effectiveLimits(policy.limits)
+  // Depth before anything recursive (structuredClone, ajv) walks the document.
+  if (valueDepth(doc, limits.depth) > limits.depth) {
+    return { ok: false, errors: [{ path: '', message: `the manifest nests deeper than ${limits.depth} levels (limits.depth)` }] }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(doc), 'utf8')
+  if (bytes > limits.bytes) return { ok: false, errors: [{ path: '', message: `the manifest is ${bytes} bytes; the limit is ${limits.bytes} (limits.bytes)` }] }
+  const counts = countProblems(doc as Record<string, unknown>, limits)
+  if (counts.length > 0) return { ok: false, errors: counts }
   const copy = structuredClone(doc) as Record<string, unknown>
   const errors = forbiddenFlags(copy)
   if (!check(copy)) errors.push(...dedupe(explained(check.errors ?? []).map(describe)))
   const manifest = copy as unknown as Manifest
+  if (typeof manifest.image === 'string' && !errors.some(e => e.path === '/image')) {
+    const image = parseImageReference(manifest.image)
+    if (!image.ok) errors.push({ path: '/image', message: image.message })
+  }
   if (manifest.dockerflags?.NetworkMode === 'host' && !policy.allowHostNetwork) {
     errors.push({ path: '/dockerflags/NetworkMode', message: 'host networking is not allowed by the cluster policy (allowHostNetwork)' })
   }
