@@ -1,7 +1,8 @@
 // One ambassador: the table watch feeding the DNS server, the TCP proxy and the web
 // router. startAmbassador binds everything or nothing: a failure half-way closes what
 // was opened and throws the catalogued error.
-import { Etcd3 } from 'etcd3'
+import type { Etcd3 } from 'etcd3'
+import { createEtcdClient } from '../kit/etcd-client.js'
 import type { Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
 import { Balancer, backendKey } from './balancer.js'
@@ -29,7 +30,7 @@ const REBIND_INTERVAL_MS = 5000
 
 export async function startAmbassador(config: AmbassadorConfig, log: Logger, client?: Etcd3): Promise<RunningAmbassador> {
   const ownClient = !client
-  const etcd = client ?? new Etcd3({ hosts: config.etcd, dialTimeout: 5000 })
+  const etcd = client ?? createEtcdClient({ hosts: config.etcd, dialTimeout: 5000 })
   const keys = new KeyLayout(config.prefix, config.domain)
   const balancer = new Balancer()
   const closers: (() => Promise<void>)[] = []

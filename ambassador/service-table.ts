@@ -153,7 +153,10 @@ export function parseSkydnsValue(value: string): SkydnsRecord | string {
   try { v = JSON.parse(value) } catch { return 'value is not JSON' }
   if (typeof v !== 'object' || v === null) return 'value is not a JSON object'
   const r = v as Partial<SkydnsRecord>
-  if (typeof r.host !== 'string' || r.host === '') return 'no "host"'
+  // Conductors announce host addresses; anything else (a name, a URL) would make the
+  // proxy and DNS send traffic wherever a hand-written record points.
+  if (typeof r.host !== 'string' || isIP(r.host) === 0) return '"host" is not an IP address'
   if (typeof r.port !== 'number' || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535) return '"port" is not 1-65535'
+  if (r.role !== undefined && r.role !== 'web' && r.role !== 'tcp') return '"role" is not "web" or "tcp"'
   return r as SkydnsRecord
 }

@@ -7,6 +7,7 @@
 import { Range, type Etcd3, type IKeyValue, type Watcher } from 'etcd3'
 import type { Logger } from 'pino'
 import type { KeyLayout } from '../schemas/index.js'
+import { loadRange } from '../kit/paged-load.js'
 import { ServiceTable } from './service-table.js'
 
 export interface TableSnapshot { table: ServiceTable; revision: number }
@@ -45,18 +46,22 @@ export async function startTableWatch(client: Etcd3, keys: KeyLayout, log: Logge
     const previous = snapshot.table
     const table = ServiceTable.build({ skydns, ports }, keys)
     snapshot = { table, revision }
-    for (const p of table.problems) log.warn({ key: p.key }, `ignoring service record: ${p.problem}`)
+    // Each unusable record is logged when it first appears, not on every rebuild.
+    const known = new Set(previous.problems.map(p => `${p.key}\u0000${p.problem}`))
+    for (const p of table.problems) {
+      if (!known.has(`${p.key}\u0000${p.problem}`)) log.warn({ key: p.key.slice(0, 300) }, `ignoring service record: ${p.problem}`)
+    }
     for (const l of listeners) {
       try { l(table, previous) } catch (err) { log.error({ err }, 'service table listener failed') }
     }
   }
 
   const load = async (): Promise<number> => {
-    const res = await client.getAll().inRange(range).exec()
+    // In pages: the records of every app must load however many there are.
+    const { kvs, revision } = await loadRange(client, range)
     skydns.clear()
     ports.clear()
-    for (const kv of res.kvs) apply('Put', kv)
-    const revision = Number(res.header.revision)
+    for (const kv of kvs) apply('Put', kv)
     rebuild(revision)
     return revision
   }

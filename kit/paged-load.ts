@@ -19,9 +19,14 @@ export interface PagedLoadOptions {
 export const DEFAULT_PAGE_SIZE = 500
 
 /** All keys under `prefix`, in key order, read in pages at one revision. */
-export async function loadPrefix(client: Etcd3, prefix: string, opts: PagedLoadOptions = {}): Promise<PagedSnapshot> {
-  const end = Range.prefix(prefix).end
-  let start: Buffer = Buffer.from(prefix)
+export function loadPrefix(client: Etcd3, prefix: string, opts: PagedLoadOptions = {}): Promise<PagedSnapshot> {
+  return loadRange(client, Range.prefix(prefix), opts)
+}
+
+/** All keys of `range` ([start, end)), in key order, read in pages at one revision. */
+export async function loadRange(client: Etcd3, range: Range, opts: PagedLoadOptions = {}): Promise<PagedSnapshot> {
+  const end = range.end
+  let start: Buffer = range.start
   let pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE
   let revision: number | undefined
   const kvs: IKeyValue[] = []
