@@ -53,5 +53,5 @@ export async function main(argv: string[]): Promise<number> {
 
 const invoked = process.argv[1] ?? ''
 if (invoked.endsWith('/cfg-cli/main.ts') || invoked.endsWith('/cfg-cli/main.js') || invoked.endsWith('/dokkaacfg')) {
-  main(process.argv.slice(2)).then(code => { process.exitCode = code })
+  void main(process.argv.slice(2)).then(code => { process.exitCode = code })
 }

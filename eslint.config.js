@@ -1,0 +1,48 @@
+// Lint rules that keep the house as docs/architecture.md draws it: the layering of the
+// parts (schemas and kit import no part; parts meet only through schemas and kit; no
+// production file imports a test helper), no promise left floating, files short enough
+// to read. Type information comes from tsconfig.json (TypeScript 5.9: typescript-eslint
+// loads the compiler in-process).
+import tseslint from 'typescript-eslint'
+
+const PARTS = ['conductor', 'ambassador', 'builder', 'cfg-cli']
+const TEST_FILES = ['**/*.test.ts', '**/testing/**', '**/testing.ts', '**/test-kit.ts', '**/fixtures/**', '**/plan-fixtures.ts',
+  '**/integration/harness.ts', '**/integration/own-etcd.ts', '**/cli-test-support.ts', '**/lab-test-support.ts', 'test/**', 'bench/**']
+
+/** Import patterns that reach into the given folders from anywhere. */
+const into = (folders) => folders.flatMap(f => [`../${f}/*`, `../../${f}/*`, `../../../${f}/*`, `../${f}`, `../../${f}`])
+const testHelpers = ['**/test/support/*', '**/testing/*', '**/testing.js', '**/test-kit.js', '**/fixtures/*', '**/plan-fixtures.js',
+  '**/cli-test-support.js', '**/lab-test-support.js', '**/integration/*']
+
+const restrict = (folders, message) => ({
+  'no-restricted-imports': ['error', { patterns: [
+    { group: into(folders), message },
+    { group: testHelpers, message: 'production code never imports a test helper' },
+  ] }],
+})
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'builder/public/**', '**/*.js', '**/*.mjs'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  { files: ['schemas/**/*.ts'], ignores: TEST_FILES, rules: restrict([...PARTS, 'kit', 'test'], 'schemas/ is the contract: it imports no part and no kit') },
+  { files: ['kit/**/*.ts'], ignores: TEST_FILES, rules: restrict([...PARTS, 'test'], 'kit/ imports only schemas/ and third-party packages') },
+  ...PARTS.map(part => ({
+    files: [`${part}/**/*.ts`],
+    ignores: TEST_FILES,
+    rules: restrict([...PARTS.filter(p => p !== part), 'test'], `${part}/ meets the other parts only through schemas/ and kit/`),
+  })),
+  // Tests may be long tables of cases.
+  // tap's t.test() returns a promise tap itself awaits; floating it is the idiom.
+  { files: TEST_FILES, rules: { 'max-lines': 'off', '@typescript-eslint/no-floating-promises': 'off' } },
+)
