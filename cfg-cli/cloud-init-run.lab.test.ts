@@ -13,7 +13,7 @@ import { parse } from 'yaml'
 import { renderCloudInit } from './cloud-init.js'
 import { dropletCloudInit, type DoSettings } from './do-plan.js'
 import { NetnsLab } from './netns-lab.js'
-import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
 import { run, runInNetns } from './run-command.js'
 import { spawnDaemon, stopProcess, waitUntil } from './processes.js'
 
@@ -21,6 +21,11 @@ const settings: DoSettings = {
   cluster: 'demo', namePrefix: 'demo', region: 'ams3', size: 's-2vcpu-4gb', image: 'debian-12-x64', sshKeys: [],
   prefix: '', leaseTtl: 5, nodeUrl: 'https://nodejs.org/dist/v20.19.4/node-v20.19.4-linux-x64.tar.xz', dokkaaPackage: 'dokkaa@0.1.0', dnsUpstream: '67.207.67.2',
 }
+
+const installed = installedDokkaa()
+const FILES_MS = 60_000
+const NETNS_MS = 120_000
+allowLabTeardown(t, FILES_MS, NETNS_MS)
 
 interface UserData { write_files: { path: string; content: string; permissions?: string }[]; runcmd: (string | string[])[] }
 
@@ -33,7 +38,7 @@ function writeFiles(ud: UserData, root: string): void {
   }
 }
 
-t.test('write_files of the etcd droplet land where the units read them, and the units verify', async t => {
+t.test('write_files of the etcd droplet land where the units read them, and the units verify', { timeout: FILES_MS }, async t => {
   const root = mkdtempSync(join(tmpdir(), 'dokkaa-ci-root-'))
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   const ud = parse(renderCloudInit(dropletCloudInit(settings, 'demo-h1', undefined))) as UserData
@@ -55,18 +60,23 @@ t.test('write_files of the etcd droplet land where the units read them, and the 
   t.not((await run('systemd-analyze', ['verify', bad], { allowFail: true })).status, 0, '(and verify does reject a broken unit)')
 })
 
-t.test('in a namespace host: __PRIVATE_IP__ from eth1, etcd starts from the written etcd.env', { skip: canRunLabs(), timeout: 120_000 }, async t => {
+t.test('in a namespace host: __PRIVATE_IP__ from eth1, etcd starts from the written etcd.env', { skip: canRunLabs(), timeout: NETNS_MS }, async t => {
   const name = randomLabName('dkc')
   const subnet = await freeSubnet()
   const base = mkdtempSync(join(tmpdir(), 'dokkaa-ci-'))
   const root = join(base, 'root')
-  const lab = await NetnsLab.create({ name, subnet, dataDir: join(base, 'lab'), runDir: `/run/dokkaa-test/${name}` })
+  // Defined (nothing made yet) so the teardown exists before the bridge, the host and etcd do.
+  const lab = NetnsLab.define({ name, subnet, dataDir: join(base, 'lab'), runDir: testRunDir(name) })
   let etcd: ReturnType<typeof spawnDaemon> | undefined
   t.teardown(async () => {
-    if (etcd) await stopProcess(etcd, 5000)
-    await lab.destroy()
-    rmSync(base, { recursive: true, force: true })
+    try {
+      if (etcd) await stopProcess(etcd, 5000)
+      await lab.destroy()
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
   })
+  await lab.ensureBridge()
   const h = await lab.addHost(1, { dockerd: false })
   // The droplet's VPC address, on an eth1 inside the namespace (one end of a veth pair living there too): nothing leaves it.
   const vpc = '10.254.0.7'
@@ -78,14 +88,18 @@ t.test('in a namespace host: __PRIVATE_IP__ from eth1, etcd starts from the writ
   writeFiles(ud, root)
   const fill = ud.runcmd.map(c => (Array.isArray(c) ? c[2] ?? '' : c)).find(c => c.includes('__PRIVATE_IP__'))
   t.ok(fill, 'user-data has the step that fills in the private address')
-  // The same shell, pointed at the temporary root instead of /.
-  const r = await runInNetns(h.netns, 'sh', ['-c', fill!.replaceAll('/etc/dokkaa/', `${root}/etc/dokkaa/`)], { allowFail: true })
+  // The same shell, pointed at the temporary root instead of /: never at this machine's
+  // own (an installed Dokkaa's) files.
+  const script = fill!.replaceAll('/etc/dokkaa/', `${root}/etc/dokkaa/`)
+  if (!t.notMatch(script, /(^|[\s'"=])\/(etc|var|run|opt)\/dokkaa/, 'the step names only files under the temporary root')) return
+  const r = await runInNetns(h.netns, 'sh', ['-c', script], { allowFail: true })
   t.equal(r.status, 0, 'it runs', { stderr: r.stderr })
   const env = readFileSync(join(root, 'etc/dokkaa/env'), 'utf8')
   t.match(env, new RegExp(`^DOKKAA_HOST_ADDRESS=${vpc.replace(/\./g, '\\.')}$`, 'm'), 'the host address is eth1\'s')
   t.match(env, new RegExp(`^DOKKAA_ETCD=http://${vpc.replace(/\./g, '\\.')}:2379$`, 'm'), 'the etcd droplet points at itself')
   const etcdEnv = readFileSync(join(root, 'etc/dokkaa/etcd.env'), 'utf8').replace('/var/lib/dokkaa/etcd', join(base, 'etcd-data'))
   t.notMatch(etcdEnv, /__PRIVATE_IP__/)
+  if (!t.notMatch(etcdEnv, /=\/var\/lib\/dokkaa(\/|$)/m, 'etcd keeps its data in the test\'s dir, not /var/lib/dokkaa')) return
   writeFileSync(join(root, 'etc/dokkaa/etcd.env'), etcdEnv)
 
   // What dokkaa-etcd.service does: EnvironmentFile + ExecStart=/usr/bin/etcd.
@@ -95,3 +109,5 @@ t.test('in a namespace host: __PRIVATE_IP__ from eth1, etcd starts from the writ
   const member = (await runInNetns(h.netns, 'etcdctl', ['--endpoints', `http://${vpc}:2379`, 'member', 'list'], { env: { ...process.env, ETCDCTL_API: '3' }, allowFail: true })).stdout
   t.match(member, /demo-h1, http:\/\/10\.254\.0\.7:2380, http:\/\/10\.254\.0\.7:2379/, 'named after the droplet, peer and client URLs on the VPC address')
 })
+
+installedDokkaaUntouched(t, installed)

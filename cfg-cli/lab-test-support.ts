@@ -1,11 +1,22 @@
 // Helpers for tests that build labs: a fresh name and an unused subnet per run, so
-// concurrent runs (and a real `dokkaacfg up`) never collide.
+// concurrent runs (and a real `dokkaacfg up`) never collide; timeouts that leave a
+// failed lab time to tear down; and the check that a Dokkaa installed on this machine
+// (deploy/install.sh) is left alone by every lab test.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Test } from 'tap'
 import { run } from './run-command.js'
 import { overlaps } from './lab-plan.js'
+import { cmdline } from './processes.js'
 
 export function randomLabName(prefix = 'dkt'): string {
   return prefix + randomBytes(3).toString('hex')
+}
+
+/** Where lab tests put runtime files (sockets, exec roots): `/run/dokkaa-test/<name>`.
+ * Never /run/dokkaa, which is an installed Dokkaa's (its pid files). */
+export function testRunDir(name: string): string {
+  return `/run/dokkaa-test/${name}`
 }
 
 /** A /24 under 10.213.0.0/16 (third octet 100..249) that no route on this machine covers. */
@@ -22,4 +33,56 @@ export async function freeSubnet(): Promise<string> {
 export function canRunLabs(): string | false {
   if (process.getuid?.() !== 0) return 'needs root'
   return false
+}
+
+/** Time a lab's teardown may take after its test timed out: stopping dockerds (with
+ * their containers), `dokkaacfg down`, namespaces, mounts. */
+export const TEARDOWN_MS = 120_000
+
+/** Sets this test file's own timeout to the sum of its tests' timeouts plus TEARDOWN_MS.
+ * tap kills a file that outlives its timeout (package.json "timeout": 300 s) outright,
+ * so no teardown runs and the lab's dockerds, etcd, sshd, namespaces, bridge and rule
+ * stay behind. A test that times out, by contrast, is ended and its teardowns run:
+ * each lab test's own timeout must end well before the file's. */
+export function allowLabTeardown(t: Pick<Test, 'setTimeout'>, ...testTimeoutsMs: number[]): void {
+  t.setTimeout(testTimeoutsMs.reduce((a, b) => a + b, 0) + TEARDOWN_MS)
+}
+
+/** The run dir of the Dokkaa deploy/install.sh starts on this machine. */
+export const INSTALLED_RUN_DIR = '/run/dokkaa'
+const INSTALLED_PARTS = ['conductor', 'ambassador', 'builder'] as const
+
+function live(pid: number): boolean {
+  try { return !/^State:\s+[ZX]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')) } catch { return false }
+}
+
+/** The installed Dokkaa's processes: part -> "<pid> <command line>" for each live
+ * process named by /run/dokkaa/<part>.pid (the command line, so a reused pid counts as changed). */
+export function installedDokkaa(): Record<string, string> {
+  const found: Record<string, string> = {}
+  for (const part of INSTALLED_PARTS) {
+    let pid: number
+    try { pid = Number(readFileSync(`${INSTALLED_RUN_DIR}/${part}.pid`, 'utf8').trim()) } catch { continue }
+    const cl = pid > 0 && live(pid) ? cmdline(pid) : undefined
+    if (cl) found[part] = `${pid} ${cl.trim()}`
+  }
+  return found
+}
+
+/**
+ * Adds, as a file's last test, the check that the installed Dokkaa still runs with the
+ * processes it had when the file started (`before`: installedDokkaa() taken at load,
+ * before any lab exists). Without an installed Dokkaa there is nothing to check: under
+ * CI (which runs deploy/install.sh before the suite) that is a failure, elsewhere a skip.
+ */
+export function installedDokkaaUntouched(t: Pick<Test, 'test'>, before: Record<string, string>): void {
+  const absent = before.conductor ? false : `no installed Dokkaa is running (${INSTALLED_RUN_DIR}/conductor.pid names no live process)`
+  const skip = canRunLabs() || (absent && !process.env.CI ? `${absent}; run bash deploy/install.sh to check that lab tests leave it alone` : false)
+  void t.test('the installed Dokkaa (deploy/install.sh) still runs with the same pids', { skip }, async t => {
+    if (absent) {
+      t.fail(`${absent}. CI runs deploy/install.sh before the tests, so it should be: see its step in .ci/run`)
+      return
+    }
+    t.same(installedDokkaa(), before, `${Object.keys(before).join(', ')}: same pids as before this file's labs`)
+  })
 }

@@ -7,22 +7,29 @@ import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { KeyLayout } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
 import { runCli } from './cli-test-support.js'
 
 const skip = canRunLabs()
+const installed = installedDokkaa()
+const TEST_MS = 300_000
+allowLabTeardown(t, TEST_MS)
 
 const cli = (args: string[]) => runCli(args)
 
-t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { skip, timeout: 300_000 }, async t => {
+t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { skip, timeout: TEST_MS }, async t => {
   const name = randomLabName('dku')
   const subnet = await freeSubnet()
+  // State, etcd data and logs in a temp dir of this test's, never /var/lib/dokkaa-cfg.
   const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
+  // Where `dokkaacfg up` puts the hosts' sockets and exec roots (the CLI has no flag for it).
   const runDir = `/run/dokkaa/${name}`
   const flags = ['--name', name, '--state-dir', stateDir]
+  // Before the first `up`: `down` removes whatever the state file records by then.
   t.teardown(async () => {
-    await cli(['down', ...flags])
+    const d = await cli(['down', ...flags])
+    if (d.status !== 0) t.comment(`down at teardown failed: ${d.stderr}`)
     rmSync(stateDir, { recursive: true, force: true })
   })
 
@@ -63,3 +70,5 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
   t.equal(again.status, 0, 'down again is a no-op')
   t.match(again.stdout, /nothing to remove/)
 })
+
+installedDokkaaUntouched(t, installed)

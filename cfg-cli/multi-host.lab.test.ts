@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { KeyLayout, type InstanceRecord } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
 import { runCli } from './cli-test-support.js'
 import { NetnsLab } from './netns-lab.js'
@@ -21,18 +21,24 @@ import { waitFor } from '../test/support/wait-for.js'
 
 const skip = canRunLabs() || (!nodeEntry('conductor') || !nodeEntry('ambassador') || !nodeEntry('builder') ? 'needs conductor, ambassador and builder' : false)
 const IMAGE = 'dokkaa/busybox:test'
+const installed = installedDokkaa()
+const TEST_MS = 240_000
+allowLabTeardown(t, TEST_MS)
 
 interface PsRow { app: string; name: string; index: number; host?: string; state?: string }
 
-t.test('three hosts: nginx spread, crawler across hosts, a host dies and everything heals', { skip, timeout: 240_000 }, async t => {
+t.test('three hosts: nginx spread, crawler across hosts, a host dies and everything heals', { skip, timeout: TEST_MS }, async t => {
   const name = randomLabName('dkm')
   const subnet = await freeSubnet()
+  // State, etcd data, logs and credentials in a temp dir of this test's.
   const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
+  // Where `dokkaacfg up` puts the hosts' sockets and exec roots (the CLI has no flag for it).
   const runDir = `/run/dokkaa/${name}`
   const prefix = `/t-${name}`
   const env = { ...process.env, DOKKAA_CONFIG: join(stateDir, 'credentials.json') }
   const cli = (args: string[]) => runCli(args, env)
   const flags = ['--name', name, '--state-dir', stateDir]
+  // Before the first `up`: `down` removes whatever the state file records by then.
   t.teardown(async () => {
     const d = await cli(['down', ...flags])
     if (d.status !== 0) t.comment(`down at teardown failed: ${d.stderr}`)
@@ -112,3 +118,5 @@ t.test('three hosts: nginx spread, crawler across hosts, a host dies and everyth
   const left = await findLeftovers(name, subnet, [join(stateDir, name), runDir])
   t.same(left, { netns: [], links: [], iptables: [], mounts: [], processes: [], paths: [] }, 'down leaves no leftovers')
 })
+
+installedDokkaaUntouched(t, installed)

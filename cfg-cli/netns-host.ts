@@ -15,7 +15,7 @@ import { ProvisionError } from './errors.js'
 
 export interface DockerdRecord {
   process: ProcessRecord
-  /** unix:///run/dokkaa/<lab>/<host>/docker.sock */
+  /** unix://<lab runDir>/<host>/docker.sock (/run/dokkaa/<lab>/… for `dokkaacfg up`, /run/dokkaa-test/<lab>/… in tests) */
   host: string
   socketPath: string
   dataRoot: string

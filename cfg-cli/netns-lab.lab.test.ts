@@ -2,29 +2,32 @@
 // reached from host A's namespace over the lab bridge, and teardown leaves the
 // machine as it was.
 import t from 'tap'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab } from './netns-lab.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
 import { waitUntil } from './processes.js'
 
 const skip = canRunLabs()
-t.test('two namespace hosts reach each other\'s published ports; teardown leaves nothing', { skip }, async t => {
+const installed = installedDokkaa()
+const TEST_MS = 180_000
+allowLabTeardown(t, TEST_MS)
+
+t.test('two namespace hosts reach each other\'s published ports; teardown leaves nothing', { skip, timeout: TEST_MS }, async t => {
   const name = randomLabName()
   const subnet = await freeSubnet()
   const base = mkdtempSync(join(tmpdir(), 'dokkaa-lab-'))
   const dataDir = join(base, 'data')
-  const runDir = join('/run/dokkaa-test', name)
-  let lab: NetnsLab | undefined
+  const runDir = testRunDir(name)
+  // Defined (nothing made yet) so the teardown exists before the bridge does.
+  const lab = NetnsLab.define({ name, subnet, dataDir, runDir })
   t.teardown(async () => {
-    await lab?.destroy()
-    const { rmSync } = await import('node:fs')
-    rmSync(base, { recursive: true, force: true })
+    try { await lab.destroy() } finally { rmSync(base, { recursive: true, force: true }) }
   })
 
-  lab = await NetnsLab.create({ name, subnet, dataDir, runDir })
+  await lab.ensureBridge()
   const [a, b] = await Promise.all([lab.addHost(1), lab.addHost(2)])
   t.not(a.address, b.address, 'each host has its own address')
   t.not(a.dockerd?.socketPath, b.dockerd?.socketPath, 'and its own engine')
@@ -41,7 +44,7 @@ t.test('two namespace hosts reach each other\'s published ports; teardown leaves
 
   let body = ''
   const reached = await waitUntil(async () => {
-    body = await lab!.httpGet(1, `http://${b.address}:8080/`)
+    body = await lab.httpGet(1, `http://${b.address}:8080/`)
     return true
   }, 30_000, 300)
   t.ok(reached, 'host A reaches host B\'s published port')
@@ -54,7 +57,8 @@ t.test('two namespace hosts reach each other\'s published ports; teardown leaves
   t.notMatch(leftBefore.iptables.join('\n'), /DNAT/, 'no engine rule leaks into the host tables')
 
   await lab.destroy()
-  lab = undefined
   const left = await findLeftovers(name, subnet, [dataDir, runDir])
   t.same(left, { netns: [], links: [], iptables: [], mounts: [], processes: [], paths: [] }, 'no leftovers')
 })
+
+installedDokkaaUntouched(t, installed)

@@ -2,11 +2,16 @@
 // This is the piece other components' tests import to get several "machines" on one
 // machine:
 //
-//   const lab = await NetnsLab.create({ name: 'dkt' + rand, subnet: '10.213.57.0/24' })
+//   const lab = NetnsLab.define({ name: 'dkt' + rand, subnet: '10.213.57.0/24', dataDir, runDir })
+//   t.teardown(() => lab.destroy())            // registered before anything exists
+//   await lab.ensureBridge()                   // bridge + firewall rule
 //   const h1 = await lab.addHost(1)            // netns + dockerd
 //   await lab.copyImage('dokkaa/busybox:test') // into every host's engine
 //   ... h1.address, h1.dockerd.socketPath, lab.exec(1, 'wget', [...]) ...
 //   await lab.destroy()                        // leaves nothing behind
+//
+// Tests give their own dataDir (a temp dir) and runDir (under /run/dokkaa-test/): the
+// defaults are the real `dokkaacfg up`'s, and /run/dokkaa belongs to an installed Dokkaa.
 //
 // Its state is plain JSON, so `dokkaacfg up` stores it and `down` (another process)
 // tears down from it.
@@ -41,18 +46,28 @@ export const DEFAULT_SUBNET = '10.213.0.0/24'
 export const DEFAULT_BIP_BASE = '172.30'
 
 export class NetnsLab {
+  /** Set by destroy(): a test body still running after a timeout (tap runs the teardown
+   * then) must not create hosts or a bridge again behind the teardown's back. */
+  private destroyed = false
+
   private constructor(readonly state: LabState, private readonly dockerdOptions: DockerdOptions = {}) {}
 
-  /** Creates the bridge (idempotently) and returns the lab. */
-  static async create(opts: LabOptions): Promise<NetnsLab> {
+  /** The lab, with nothing created yet: register `destroy()` for cleanup, then `ensureBridge()`. */
+  static define(opts: LabOptions): NetnsLab {
     const spec: LabSpec = { name: opts.name, subnet: opts.subnet ?? DEFAULT_SUBNET, bipBase: opts.bipBase ?? DEFAULT_BIP_BASE }
     validateLabSpec(spec)
-    const lab = new NetnsLab({
+    return new NetnsLab({
       spec,
       dataDir: opts.dataDir ?? join('/var/lib/dokkaa-cfg', spec.name),
       runDir: opts.runDir ?? join('/run/dokkaa', spec.name),
       hosts: {},
     }, opts.dockerd)
+  }
+
+  /** Creates the bridge (idempotently) and returns the lab. A failure half-way leaves
+   * things behind that only the lab knows of: tests use define() + ensureBridge(). */
+  static async create(opts: LabOptions): Promise<NetnsLab> {
+    const lab = NetnsLab.define(opts)
     await lab.ensureBridge()
     return lab
   }
@@ -68,6 +83,7 @@ export class NetnsLab {
   }
 
   async ensureBridge(): Promise<BridgeRecord> {
+    this.assertNotDestroyed()
     // Recorded before creation, so a failure half-way is still torn down by destroy().
     this.state.bridge ??= { ...bridgePlan(this.state.spec), forwardRule: forwardRuleFor(bridgePlan(this.state.spec).name) }
     this.state.bridge = await createBridge(bridgePlan(this.state.spec))
@@ -86,6 +102,7 @@ export class NetnsLab {
 
   /** Adds host `index` (namespace, veth, dockerd); returns the existing one if it is there. */
   async addHost(index: number, opts: { dockerd?: boolean } = {}): Promise<NetnsHostRecord> {
+    this.assertNotDestroyed()
     const plan = hostPlan(this.state.spec, index)
     const dirs = { dataDir: join(this.state.dataDir, 'hosts', plan.id), runDir: join(this.state.runDir, plan.id) }
     // Record first, so a failure half-way is still torn down.
@@ -129,8 +146,13 @@ export class NetnsLab {
     return (await this.exec(index, process.execPath, ['-e', script])).stdout
   }
 
+  private assertNotDestroyed(): void {
+    if (this.destroyed) throw new Error(`lab ${this.state.spec.name} was destroyed (a test timed out?); not creating anything more`)
+  }
+
   /** Removes every host, the bridge, its firewall rule and the lab's directories. */
   async destroy(): Promise<void> {
+    this.destroyed = true
     const errors: unknown[] = []
     // In parallel: each dockerd's shutdown is independent and this keeps teardown short.
     await Promise.all(this.hosts().map(h => destroyNetnsHost(h).then(() => { delete this.state.hosts[h.id] }, e => { errors.push(e) })))

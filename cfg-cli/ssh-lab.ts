@@ -5,6 +5,13 @@
 // /opt/dokkaa, pid files) lands there, not on this machine, and each host sees only
 // its own. The host's own dockerd socket is bound at /run/docker.sock; with
 // `checkout`, a directory is bound read-only at /opt/dokkaa (the --skip-install case).
+//
+// The overlays' lower layers are this machine's own directories, so an installed
+// Dokkaa (deploy/install.sh: /run/dokkaa/*.pid, /var/lib/dokkaa, /var/log/dokkaa) would
+// show through: the host would find its pid files ("already running"), and its `stop`
+// would SIGTERM the installed processes (one pid namespace). Those paths are hidden in
+// each host (INSTALLED_PATHS): it starts with none of them, and what it writes or
+// removes there stays in its own upper layer.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from './run-command.js'
@@ -31,7 +38,21 @@ export async function makeKeyPair(dir: string): Promise<string> {
 
 export interface SshHost { address: string; root: string; sshd: ProcessRecord }
 
-export async function startSshHost(lab: NetnsLab, index: number, dir: string, clientKey: string, checkout?: string): Promise<SshHost> {
+/** What a Dokkaa installed on this machine (deploy/install.sh, or `dokkaacfg up
+ * --provider=ssh` pointed at it) keeps there: everything deploy/ssh-host.sh writes,
+ * starts from or removes. Globs are expanded by the host's shell. */
+export const INSTALLED_PATHS = ['/etc/dokkaa', '/etc/systemd/system/dokkaa-*.service', '/opt/dokkaa', '/run/dokkaa', '/var/lib/dokkaa', '/var/log/dokkaa']
+
+export interface SshHostOptions {
+  /** Bound read-only at /opt/dokkaa (for --skip-install). */
+  checkout?: string
+  /** The host is pushed here as soon as its sshd is spawned, before it is waited for,
+   * so a test's teardown stops an sshd that never came up too. */
+  started?: SshHost[]
+}
+
+export async function startSshHost(lab: NetnsLab, index: number, dir: string, clientKey: string, opts: SshHostOptions = {}): Promise<SshHost> {
+  const { checkout, started } = opts
   const h = lab.hosts().find(x => x.index === index)
   if (!h?.dockerd) throw new Error(`lab host ${index} has no dockerd`)
   const root = join(dir, `h${index}`)
@@ -45,13 +66,25 @@ export async function startSshHost(lab: NetnsLab, index: number, dir: string, cl
     `AuthorizedKeysFile ${join(root, 'authorized_keys')}`, 'UsePAM no', 'StrictModes no',
     `PidFile ${join(root, 'sshd.pid')}`, 'PrintMotd no', 'AcceptEnv none', '',
   ].join('\n'))
-  const mounts = ['etc', 'opt', 'var', 'run'].map(d =>
-    `mkdir -p ${root}/up/${d} ${root}/work/${d} && mount -t overlay overlay -o lowerdir=/${d},upperdir=${root}/up/${d},workdir=${root}/work/${d} /${d}`)
+  const tops = ['etc', 'opt', 'var', 'run']
+  const layers = tops.map(d => `mkdir -p ${root}/up/${d} ${root}/work/${d}`)
+  // An overlay whiteout (a 0/0 character device in the upper layer) hides the machine's
+  // entry; a mkdir through the overlay later makes an empty (opaque) directory there.
+  // Made before mounting, and only for paths that exist below (checked before the mount).
+  const whiteouts = [
+    `for p in ${INSTALLED_PATHS.join(' ')}; do`,
+    `  if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$(dirname "${root}/up$p")" && mknod "${root}/up$p" c 0 0; fi`,
+    'done',
+  ]
+  const mounts = tops.map(d =>
+    `mount -t overlay overlay -o lowerdir=/${d},upperdir=${root}/up/${d},workdir=${root}/work/${d} /${d}`)
   // The engine's socket is bound to a path outside the overlays first: seen through an
   // overlay, a socket file no longer connects to its listener.
   const script = [
     'set -e',
     `touch ${root}/docker.sock && mount --bind ${h.dockerd.socketPath} ${root}/docker.sock`,
+    ...layers,
+    ...whiteouts,
     ...mounts,
     'mkdir -p /run/sshd',
     `touch /run/docker.sock && mount --bind ${root}/docker.sock /run/docker.sock`,
@@ -59,9 +92,17 @@ export async function startSshHost(lab: NetnsLab, index: number, dir: string, cl
     `exec /usr/sbin/sshd -D -e -f ${config}`,
   ].join('\n')
   const sshd = spawnDaemon(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script], config, join(root, 'sshd.log'), { netns: h.netns })
+  const host: SshHost = { address: h.address, root, sshd }
+  started?.push(host)
   const ok = await waitUntil(async () => (await run('nsenter', [`--net=/var/run/netns/${h.netns}`, 'ss', '-ltn', `sport = :22`])).stdout.includes(`${h.address}:22`), 20_000, 100)
   if (!ok) throw new Error(`sshd of host ${index} did not listen; see ${join(root, 'sshd.log')}`)
-  return { address: h.address, root, sshd }
+  return host
+}
+
+/** Runs a shell script as the host sees the machine: in its sshd's mount and network
+ * namespaces (no ssh login needed, e.g. before the cluster's known_hosts exists). */
+export function hostShell(s: SshHost, script: string) {
+  return run('nsenter', ['-t', String(s.sshd.pid), '-m', '-n', 'sh', '-c', script], { allowFail: true })
 }
 
 export async function stopSshHost(s: SshHost): Promise<void> {

@@ -4,41 +4,56 @@
 // copy or npm ci here); there is no systemd in the namespaces, so the hosts take the
 // setsid + pid-file path of deploy/ssh-host.sh. up 2 -> etcd on host 1, conductor,
 // ambassador and builder on both, registered in that etcd; up 1 -> host 2 cleaned;
-// down -> every Dokkaa file and process gone from both, nothing else touched.
+// down -> every Dokkaa file and process gone from both, nothing else touched. The hosts
+// start without this machine's own Dokkaa files (an installed Dokkaa's pid files, state
+// and logs are hidden in them), and that installed Dokkaa still runs afterwards.
 import t from 'tap'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { NetnsLab } from './netns-lab.js'
-import { canRunLabs, freeSubnet, randomLabName } from './lab-test-support.js'
-import { ensureSshd, makeKeyPair, startSshHost, stopSshHost, type SshHost } from './ssh-lab.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
+import { ensureSshd, hostShell, makeKeyPair, startSshHost, stopSshHost, type SshHost } from './ssh-lab.js'
 import { runCli } from './cli-test-support.js'
 import { packageRoot } from './local-agents.js'
 import { waitUntil } from './processes.js'
 import { run } from './run-command.js'
 
 const skip = canRunLabs()
+const installed = installedDokkaa()
+const TEST_MS = 300_000
+allowLabTeardown(t, TEST_MS)
 
-t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip, timeout: 300_000 }, async t => {
+t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip, timeout: TEST_MS }, async t => {
   await ensureSshd()
   const name = randomLabName('dks')
   const subnet = await freeSubnet()
   const base = mkdtempSync(join(tmpdir(), 'dokkaa-ssh-'))
   const stateDir = join(base, 'state')
-  let lab: NetnsLab | undefined
+  // Everything below is made after this teardown exists, and is recorded (lab state,
+  // sshds) as it is made, so a failure or timeout anywhere still removes all of it.
+  const lab = NetnsLab.define({ name, subnet, dataDir: join(base, 'lab'), runDir: testRunDir(name) })
   const sshds: SshHost[] = []
   t.teardown(async () => {
-    await runCli(['down', '--provider=ssh', '--name', name, '--state-dir', stateDir])
-    for (const s of sshds) await stopSshHost(s)
-    await lab?.destroy()
-    rmSync(base, { recursive: true, force: true })
+    try {
+      const down = await runCli(['down', '--provider=ssh', '--name', name, '--state-dir', stateDir])
+      if (down.status !== 0) t.comment(`down at teardown failed (the lab's teardown kills what it left): ${down.stderr}`)
+      for (const s of sshds) await stopSshHost(s)
+      await lab.destroy()
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
   })
-  lab = await NetnsLab.create({ name, subnet, dataDir: join(base, 'lab'), runDir: `/run/dokkaa-test/${name}` })
+  await lab.ensureBridge()
   await Promise.all([lab.addHost(1), lab.addHost(2)])
   const key = await makeKeyPair(base)
-  for (const i of [1, 2]) sshds.push(await startSshHost(lab, i, join(base, 'hosts'), key, packageRoot()))
+  for (const i of [1, 2]) await startSshHost(lab, i, join(base, 'hosts'), key, { checkout: packageRoot(), started: sshds })
   const [a, b] = sshds.map(s => s.address) as [string, string]
+  for (const [i, s] of sshds.entries()) {
+    const seen = await hostShell(s, 'ls -d /etc/dokkaa /var/lib/dokkaa /var/log/dokkaa /run/dokkaa /etc/systemd/system/dokkaa-* 2>/dev/null; true')
+    t.equal(seen.stdout, '', `host ${i + 1} starts with none of this machine's Dokkaa files`, { stderr: seen.stderr })
+  }
   const ssh = (addr: string, cmd: string) => run('ssh', ['-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${join(stateDir, name, 'known_hosts')}`, '-i', key, `root@${addr}`, cmd], { allowFail: true })
   const flags = ['--provider=ssh', '--name', name, '--state-dir', stateDir]
 
@@ -95,3 +110,5 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   const again2 = await runCli(['down', ...flags])
   t.match(again2.stdout, /nothing to remove/)
 })
+
+installedDokkaaUntouched(t, installed)
