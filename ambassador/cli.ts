@@ -8,9 +8,10 @@ import { startAmbassador } from './ambassador.js'
 import { DEFAULTS, LOG_LEVELS, parseConfig, type RawFlags } from './config.js'
 import { AmbassadorError, BadFlagError, BindError, NoBridgeAddressError } from './errors.js'
 import { realHostFacts, type HostFacts } from './host-facts.js'
+import { withEnvVars } from '../kit/flags.js'
 
 export function buildProgram(): Command {
-  return new Command('dokkaa-ambassador')
+  return withEnvVars(new Command('dokkaa-ambassador')
     .description('DNS server, TCP proxy and web router for linked Dokkaa services (one per host)')
     .option('--etcd <urls>', 'etcd client URLs, comma-separated', DEFAULTS.etcd)
     .option('--prefix <prefix>', 'etcd key prefix shared with the conductors ("" = none)')
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .option('--bridge-interface <name>', 'docker bridge interface whose address the defaults use', DEFAULTS.bridgeInterface)
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULTS.logLevel))
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) }))
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit status. */

@@ -1,13 +1,12 @@
 // From the command line's strings to a checked AmbassadorConfig. Pure, given the
 // host facts; every problem is a BadFlagError naming the flag.
 import { DEFAULT_DOMAIN, DEFAULT_PORT_RANGE, type PortRange } from '../schemas/index.js'
+import { FlagError, LOG_LEVELS, parseEtcdUrls, parseLogLevel, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { BadFlagError, NoBridgeAddressError } from './errors.js'
 import { parseResolvConf, type HostFacts } from './host-facts.js'
-import { formatEndpoint, parseAddressList, parseEndpoint, parseEndpointList, parsePort, type Endpoint } from './listen-address.js'
+import { formatEndpoint, parseAddressList, parseEndpoint, parseEndpointList, type Endpoint } from './listen-address.js'
 
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-export type LogLevel = typeof LOG_LEVELS[number]
+export { LOG_LEVELS, type LogLevel }
 
 /** The flags as commander hands them over: strings, absent when not given. */
 export interface RawFlags {
@@ -52,22 +51,24 @@ export const DEFAULTS = {
 }
 
 export function parseConfig(raw: RawFlags, host: HostFacts): AmbassadorConfig {
+  try {
+    return parseFlags(raw, host)
+  } catch (err) {
+    // The shared flag parsers (kit/flags.ts) speak FlagError; this catalogue's is BadFlagError.
+    if (err instanceof FlagError) throw new BadFlagError(err.flag, err.message.slice(err.flag.length + 2))
+    throw err
+  }
+}
+
+function parseFlags(raw: RawFlags, host: HostFacts): AmbassadorConfig {
   const bridge = (): string => {
     const iface = raw.bridgeInterface ?? DEFAULTS.bridgeInterface
     const a = host.interfaceAddress(iface)
     if (!a) throw new NoBridgeAddressError(iface)
     return a
   }
-  const etcd = (raw.etcd ?? DEFAULTS.etcd).split(',').map((s) => s.trim()).filter(Boolean)
-  if (etcd.length === 0) throw new BadFlagError('--etcd', 'needs at least one URL')
-  for (const u of etcd) {
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(u)) throw new BadFlagError('--etcd', `"${u}" is not an etcd client URL like http://127.0.0.1:2379`)
-  }
-
-  const prefix = raw.prefix ?? ''
-  if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/'))) {
-    throw new BadFlagError('--prefix', `"${prefix}" must start with "/" and not end with "/" (or be empty)`)
-  }
+  const etcd = parseEtcdUrls(raw.etcd, DEFAULTS.etcd)
+  const prefix = parsePrefix(raw.prefix)
 
   const domain = (raw.domain ?? DEFAULT_DOMAIN).toLowerCase().replace(/\.$/, '')
   if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain)) {
@@ -111,20 +112,13 @@ export function parseConfig(raw: RawFlags, host: HostFacts): AmbassadorConfig {
     }
   }
 
-  const logLevel = (raw.logLevel ?? DEFAULTS.logLevel) as LogLevel
-  if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('--log-level', `"${raw.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
+  const logLevel = parseLogLevel(raw.logLevel, DEFAULTS.logLevel)
 
   return { etcd, prefix, domain, dnsListen, proxyListen, portRange, upstream, upstreamTimeoutMs, ttl, webListen, logLevel }
 }
 
 export function parsePortRange(text: string | undefined): PortRange {
-  if (text === undefined) return { ...DEFAULT_PORT_RANGE }
-  const m = text.trim().match(/^(\d+)-(\d+)$/)
-  if (!m) throw new BadFlagError('--port-range', `"${text}" is not FROM-TO, like 20000-20999`)
-  const from = parsePort(m[1]!, '--port-range', text)
-  const to = parsePort(m[2]!, '--port-range', text)
-  if (from > to) throw new BadFlagError('--port-range', `"${text}": ${from} is above ${to}`)
-  return { from, to }
+  return text === undefined ? { ...DEFAULT_PORT_RANGE } : parsePortRangeFlag(text)
 }
 
 function nonNegativeInt(text: string, flag: string, max: number): number {

@@ -19,7 +19,7 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 export async function swarmFailover(image: string, replicas: number): Promise<FailoverSample> {
   const name = randomLabName('dkw')
   const dataDir = mkdtempSync(join(tmpdir(), 'dokkaa-swarm-'))
-  const lab = await NetnsLab.create({ name, subnet: await freeSubnet(), dataDir, runDir: `/run/dokkaa/${name}` })
+  const lab = await NetnsLab.create({ name, subnet: await freeSubnet(), dataDir, runDir: `/run/dokkaa-cfg/${name}` })
   try {
     const t0 = performance.now()
     for (const i of [1, 2, 3]) await lab.addHost(i)

@@ -14,6 +14,7 @@ function providerOptions(cmd: Command): Command {
     .option('--provider <name>', 'where hosts come from: local, ssh, digitalocean', 'local')
     .option('--state-dir <dir>', 'where what was made is recorded', DEFAULT_STATE_DIR)
     .option('--name <name>', 'cluster name; prefixes bridges, namespaces and droplets', 'dokkaa')
+    .option('--run-dir <dir>', 'local: where the hosts\' sockets and exec roots go (default /run/dokkaa-cfg/<name>)')
     .option('--hosts <user@host,...>', 'ssh: the machines, in order (the first runs etcd and the builder)')
     .option('--ssh-key <file|id>', 'ssh: private key file; digitalocean: key id or fingerprint (repeatable)', collect)
     .option('--ssh-port <port>', 'ssh: port of every host', '22')

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { readdirSync, rmdirSync, rmSync } from 'node:fs'
 import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET, type LabState } from './netns-lab.js'
 import { bridgePlan, maxHosts, overlaps, validateLabSpec, type LabSpec } from './lab-plan.js'
-import { StateFile, DEFAULT_STATE_DIR } from './state-file.js'
+import { StateFile, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from './state-file.js'
 import { planEtcd, startEtcd, startRegistry, type EtcdMember, type RegistryRecord } from './local-services.js'
 import { ambassadorArgs, bipGateway, builderArgs, builderPasswordFile, conductorArgs, nodeEntry, packageRoot, type ClusterFacts, type Part } from './local-agents.js'
 import { isRunning, logTail, spawnDaemon, stopProcess, waitUntil, type ProcessRecord } from './processes.js'
@@ -83,7 +83,7 @@ export class LocalProvider implements Provider {
       version: 1,
       prefix,
       etcdToken: `dokkaa-${this.clusterName}-${randomBytes(4).toString('hex')}`,
-      lab: { spec, dataDir: this.dataDir, runDir: this.opts.runDir ?? join('/run/dokkaa', this.clusterName), hosts: {} },
+      lab: { spec, dataDir: this.dataDir, runDir: this.opts.runDir ?? join(DEFAULT_RUN_DIR, this.clusterName), hosts: {} },
       etcd: planEtcd(bridge.address, members, join(this.dataDir, 'etcd')),
       registry: { address: `${bridge.address}:5000`, dataDir: join(this.dataDir, 'registry') },
       agents: {},

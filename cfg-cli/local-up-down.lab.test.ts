@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { KeyLayout } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
 import { runCli } from './cli-test-support.js'
 
@@ -23,9 +23,9 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
   const subnet = await freeSubnet()
   // State, etcd data and logs in a temp dir of this test's, never /var/lib/dokkaa-cfg.
   const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
-  // Where `dokkaacfg up` puts the hosts' sockets and exec roots (the CLI has no flag for it).
-  const runDir = `/run/dokkaa/${name}`
-  const flags = ['--name', name, '--state-dir', stateDir]
+  // Where `dokkaacfg up` puts the hosts' sockets and exec roots: the tests' own run dir.
+  const runDir = testRunDir(name)
+  const flags = ['--name', name, '--state-dir', stateDir, '--run-dir', runDir]
   // Before the first `up`: `down` removes whatever the state file records by then.
   t.teardown(async () => {
     const d = await cli(['down', ...flags])

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { KeyLayout, type InstanceRecord } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
 import { runCli } from './cli-test-support.js'
 import { NetnsLab } from './netns-lab.js'
@@ -32,12 +32,12 @@ t.test('three hosts: nginx spread, crawler across hosts, a host dies and everyth
   const subnet = await freeSubnet()
   // State, etcd data, logs and credentials in a temp dir of this test's.
   const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
-  // Where `dokkaacfg up` puts the hosts' sockets and exec roots (the CLI has no flag for it).
-  const runDir = `/run/dokkaa/${name}`
+  // Where `dokkaacfg up` puts the hosts' sockets and exec roots: the tests' own run dir.
+  const runDir = testRunDir(name)
   const prefix = `/t-${name}`
   const env = { ...process.env, DOKKAA_CONFIG: join(stateDir, 'credentials.json') }
   const cli = (args: string[]) => runCli(args, env)
-  const flags = ['--name', name, '--state-dir', stateDir]
+  const flags = ['--name', name, '--state-dir', stateDir, '--run-dir', runDir]
   // Before the first `up`: `down` removes whatever the state file records by then.
   t.teardown(async () => {
     const d = await cli(['down', ...flags])

@@ -24,12 +24,13 @@ import { createNetnsHost, destroyNetnsHost, dockerClient, startDockerd, type Doc
 import { copyImage } from './image-copy.js'
 import { runInNetns, type CommandResult, type RunOptions } from './run-command.js'
 import { NotFoundError } from './errors.js'
+import { DEFAULT_RUN_DIR } from './state-file.js'
 
 export interface LabOptions extends Partial<Omit<LabSpec, 'name'>> {
   name: string
   /** Persistent data (docker data roots, logs). Default /var/lib/dokkaa-cfg/<name>. */
   dataDir?: string
-  /** Runtime files (sockets, exec roots). Default /run/dokkaa/<name>. */
+  /** Runtime files (sockets, exec roots). Default /run/dokkaa-cfg/<name>. */
   runDir?: string
   dockerd?: DockerdOptions
 }
@@ -59,7 +60,7 @@ export class NetnsLab {
     return new NetnsLab({
       spec,
       dataDir: opts.dataDir ?? join('/var/lib/dokkaa-cfg', spec.name),
-      runDir: opts.runDir ?? join('/run/dokkaa', spec.name),
+      runDir: opts.runDir ?? join(DEFAULT_RUN_DIR, spec.name),
       hosts: {},
     }, opts.dockerd)
   }

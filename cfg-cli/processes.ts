@@ -50,7 +50,8 @@ function awaitExec(pid: number, argv: string, timeoutMs = 5000): void {
   const ours = cmdline(process.pid)
   for (let waited = 0; waited < timeoutMs; waited += 5) {
     const cl = cmdline(pid)
-    if (cl === undefined || cl.trim() === argv || cl !== ours) return
+    // Mid-exec the kernel shows an empty command line: neither node's nor the daemon's yet.
+    if (cl === undefined || cl.trim() === argv || (cl !== ours && cl.trim() !== '')) return
     Atomics.wait(pause, 0, 0, 5)
   }
 }
@@ -71,10 +72,14 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Is this recorded process still alive and still ours? */
+/**
+ * Is this recorded process still alive and still ours? An empty command line is a
+ * process between two execs (nsenter becoming dockerd): alive, and still the one we
+ * started. Seen as "dockerd of … exited:" with an empty log when judged as gone.
+ */
 export function isRunning(p: Pick<ProcessRecord, 'pid' | 'marker'>): boolean {
   const cl = cmdline(p.pid)
-  return cl !== undefined && cl.includes(p.marker) && !isZombie(p.pid)
+  return cl !== undefined && (cl.includes(p.marker) || cl.trim() === '') && !isZombie(p.pid)
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))

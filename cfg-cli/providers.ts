@@ -8,6 +8,7 @@ import type { Provider } from './provider.js'
 export interface ProviderFlags {
   provider: string
   stateDir?: string
+  runDir?: string
   name?: string
   subnet?: string
   etcdMembers?: string
@@ -39,6 +40,7 @@ export function makeProvider(f: ProviderFlags): Provider {
     case 'local':
       return new LocalProvider({
         stateDir: f.stateDir,
+        runDir: f.runDir,
         name: f.name,
         subnet: f.subnet,
         etcdMembers: intFlag(f.etcdMembers, '--etcd-members'),

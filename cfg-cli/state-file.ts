@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path'
 import { CfgError } from './errors.js'
 
 export const DEFAULT_STATE_DIR = '/var/lib/dokkaa-cfg'
+/** Sockets and exec roots of local clusters' hosts: beside, never inside, an installed Dokkaa's /run/dokkaa. */
+export const DEFAULT_RUN_DIR = '/run/dokkaa-cfg'
 
 export class StateFile<T> {
   readonly path: string
