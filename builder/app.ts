@@ -2,15 +2,14 @@
 // it in-process (`app.inject`) against a real etcd under their own prefix.
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
-import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { Etcd3 } from 'etcd3'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { AgentTokenRecord, ClusterPolicy, KeyLayout } from '../schemas/index.js'
+import { DEFAULT_LIMITS, type KeyLayout } from '../schemas/index.js'
 import type { BuilderContext } from './context.js'
+import { DEFAULT_PASSWORD_LIMIT, PasswordLimiter, type PasswordLimit } from './auth/password-limiter.js'
 import { PrincipalCache } from './auth/principal-cache.js'
-import { installErrorHandler } from './error-handler.js'
-import { RateLimitedError } from './errors.js'
+import { errorReply, installErrorHandler } from './error-handler.js'
 import { EventsHub } from './events-hub.js'
 import { appRoutes } from './routes/apps.js'
 import { consoleRoutes } from './routes/console.js'
@@ -18,6 +17,7 @@ import { eventRoutes } from './routes/events.js'
 import { hostRoutes } from './routes/hosts.js'
 import { lifecycleRoutes } from './routes/lifecycle.js'
 import { logRoutes } from './routes/logs.js'
+import { refuseBadNames } from './routes/names-hook.js'
 import { sessionRoutes } from './routes/session.js'
 import { tokenRoutes } from './routes/tokens.js'
 import { userRoutes } from './routes/users.js'
@@ -25,6 +25,8 @@ import { v2KeyRoutes } from './routes/v2-keys.js'
 import { Accounts } from './store/accounts.js'
 import { Apps } from './store/apps.js'
 import { etcdKv, type Kv } from './store/kv.js'
+import { PolicySource } from './store/policy-source.js'
+import { readAgentToken } from './store/record-shapes.js'
 
 export interface BuildAppOptions {
   client: Etcd3
@@ -33,42 +35,58 @@ export interface BuildAppOptions {
   logger?: boolean | { level: string }
   /** Set the Secure flag on the session cookie (behind https). */
   secureCookies?: boolean
-  /** Login attempts per client address per window (ms). */
-  loginRateLimit?: { max: number; timeWindow: number }
+  /** Wrong passwords allowed per user and per client address per window, for every password check. */
+  passwordLimit?: PasswordLimit
   publicDir?: string
   clock?: () => number
 }
 
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url))
 
+/**
+ * Largest request body: a manifest at the size limit (limits.bytes) still fits when sent as
+ * a form value, percent-encoded (up to 3×) — what is larger is refused (413) before it is
+ * read; what fits is then held to the manifest limits by parseManifest.
+ */
+export const BODY_LIMIT = 4 * DEFAULT_LIMITS.bytes
+
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { keys } = opts
   const kv: Kv = etcdKv(opts.client)
   const clock = opts.clock ?? Date.now
-  const policy = async (): Promise<ClusterPolicy> => {
-    const e = await kv.get(keys.policy)
-    try { return e ? JSON.parse(e.value) as ClusterPolicy : {} } catch { return {} }
-  }
+  const respond = errorReply(kv)
+  const policy = new PolicySource(kv, keys, errors =>
+    app.log.warn({ errors }, `${keys.policy} is not a valid cluster policy; the last valid one stays in force`))
   let agentToken: string | undefined
   const hub = new EventsHub(kv, keys)
   const principals = new PrincipalCache(kv, keys, clock)
-  const apps = new Apps(kv, keys, policy, clock, err => app.log.warn({ err: err.message }, 'reading /apps again after a canceled etcd watch failed; retrying'))
+  const apps = new Apps(kv, keys, () => policy.current(), clock,
+    err => app.log.warn({ err: err.message }, 'reading /apps again after a canceled etcd watch failed; retrying'),
+    (key, why) => app.log.warn({ key }, `skipping an etcd value: ${why}`))
   const ctx: BuilderContext = {
     kv, keys, hub,
     accounts: new Accounts(kv, keys, clock, principals),
     apps,
+    passwords: new PasswordLimiter(opts.passwordLimit ?? DEFAULT_PASSWORD_LIMIT, clock),
     async agentToken() {
       if (agentToken) return agentToken
-      const e = await kv.get(keys.agentToken)
-      agentToken = e ? (JSON.parse(e.value) as AgentTokenRecord).token : undefined
+      agentToken = readAgentToken((await kv.get(keys.agentToken))?.value)
       return agentToken
     },
   }
 
   const app = Fastify({
     logger: opts.logger ?? false,
-    // Manifests are small; a larger body is a mistake or an attack.
-    bodyLimit: 256 * 1024,
+    bodyLimit: BODY_LIMIT,
+    // Long enough that a 400-character name reaches the naming rule (a 400 that says why)
+    // instead of the router's bare 414; longer paths still get a 414 in our error shape.
+    routerOptions: { maxParamLength: 2048 },
+    // The router's own errors (a malformed percent-encoding, a too-long parameter) are
+    // answered by the one error handler's code (fastify's default handler would answer
+    // them here), so they speak the builder's (or etcd v2's) shape.
+    frameworkErrors: (err, request, reply) => {
+      void respond(err, request, reply).then(body => (reply as unknown as { send(payload: unknown): unknown }).send(body))
+    },
     // Closing ends every connection: log follows and event streams never finish by
     // themselves, and a kept-alive one would hold close() for fastify's 72 s keep-alive.
     forceCloseConnections: true,
@@ -79,11 +97,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   // text/plain bodies are manifest text from the console's editor.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
+  // Every :app and :name in a path, by the contract's rule, before the route's schema.
+  app.addHook('preValidation', refuseBadNames)
+
   await app.register(cookie)
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, ctx) => new RateLimitedError(`too many login attempts; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
-  })
   await app.register(swagger, {
     openapi: {
       info: { title: 'Dokkaa builder API', version: '1', description: 'Apps, manifests, instances, lifecycle, logs, hosts, users and tokens; plus the etcd v2 keys API on /v2/keys/apps.' },
@@ -92,7 +109,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     },
   })
 
-  await app.register(sessionRoutes, { ctx, secureCookies: opts.secureCookies ?? false, loginRateLimit: opts.loginRateLimit ?? { max: 10, timeWindow: 60_000 } })
+  await app.register(sessionRoutes, { ctx, secureCookies: opts.secureCookies ?? false })
   await app.register(userRoutes, { ctx })
   await app.register(tokenRoutes, { ctx })
   await app.register(appRoutes, { ctx })

@@ -156,6 +156,22 @@ t.test('the OpenAPI document, the console files, unknown routes', async t => {
   for (const p of ['/api/v1/apps', '/api/v1/apps/{app}/{name}/manifest', '/api/v1/apps/{app}/{name}/actions/{verb}', '/api/v1/tokens', '/api/v1/users', '/api/v1/hosts', '/api/v1/events', '/v2/keys/{*}']) {
     t.ok(doc.paths[p], `documents ${p}`)
   }
+  // Every error a route can answer is declared: 429 (the password limiter) wherever basic
+  // auth is taken, 400 INVALID_NAME on app paths, 403 QUOTA_EXCEEDED and 413 on writes.
+  const responses = (path: string, method: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {})
+  for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (path === '/api/v1/login') continue
+      t.ok('429' in op.responses && '401' in op.responses, `${method} ${path} declares 401 and 429`)
+      if (path.includes('{app}')) t.ok('400' in op.responses, `${method} ${path} declares 400`)
+    }
+  }
+  for (const [path, method] of [['/api/v1/apps/{app}/{name}/manifest', 'put'], ['/api/v1/apps/{app}/{name}/scale', 'post'], ['/v2/keys/{*}', 'put']] as const) {
+    t.ok(['403', '413'].every(c => responses(path, method).includes(c)), `${method} ${path} declares 403 and 413`)
+  }
+  t.match(JSON.stringify(doc.paths['/api/v1/apps/{app}/{name}/manifest'].put.responses['403']), /QUOTA_EXCEEDED/)
+  t.match(JSON.stringify(doc.paths['/api/v1/apps/{app}'].get.responses['400']), /INVALID_NAME/)
+  t.ok(doc.paths['/api/v1/login'].post.responses['429'].headers['retry-after'], 'Retry-After is documented')
   t.equal((await f.req({ method: 'GET', url: '/' })).headers.location, '/console/')
   const index = await f.req({ method: 'GET', url: '/console/' })
   t.equal(index.statusCode, 200)

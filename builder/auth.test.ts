@@ -33,7 +33,7 @@ t.test('login sets an HttpOnly SameSite=Strict session cookie; logout ends it', 
 })
 
 t.test('login is rate limited', async t => {
-  const f = await builderFixture(t, { loginRateLimit: { max: 3, timeWindow: 60_000 } })
+  const f = await builderFixture(t, { passwordLimit: { max: 3, windowMs: 60_000 } })
   const codes: number[] = []
   for (let i = 0; i < 4; i++) codes.push((await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'root', password: 'guess' } })).statusCode)
   t.same(codes, [401, 401, 401, 429])

@@ -9,6 +9,7 @@ import { generatePassword } from './auth/secrets.js'
 import { ConflictError } from './errors.js'
 import type { Accounts } from './store/accounts.js'
 import type { Kv } from './store/kv.js'
+import { readAgentToken } from './store/record-shapes.js'
 
 export const ROOT_USER = 'root'
 export const DEFAULT_PASSWORD_FILE = '/var/lib/dokkaa/generated_password.txt'
@@ -29,9 +30,20 @@ export async function ensureRoot(accounts: Accounts, passwordFile: string): Prom
   }
 }
 
-/** The token conductors' agent APIs accept; created once per cluster. */
+/**
+ * The token conductors' agent APIs accept; created once per cluster. A record that holds no
+ * token (junk written over it) is replaced, compare-and-swap, so several builders starting
+ * at once still agree on one.
+ */
 export async function ensureAgentToken(kv: Kv, keys: KeyLayout): Promise<string> {
-  const rec: AgentTokenRecord = { token: randomBytes(32).toString('base64url'), createdAt: new Date().toISOString() }
-  const { entry } = await kv.create(keys.agentToken, JSON.stringify(rec))
-  return (JSON.parse(entry.value) as AgentTokenRecord).token
+  const fresh = (): string => JSON.stringify({ token: randomBytes(32).toString('base64url'), createdAt: new Date().toISOString() } satisfies AgentTokenRecord)
+  let { entry } = await kv.create(keys.agentToken, fresh())
+  for (;;) {
+    const token = readAgentToken(entry.value)
+    if (token) return token
+    const value = fresh()
+    if (await kv.swap(keys.agentToken, entry.modRevision, value) !== undefined) return readAgentToken(value)!
+    const now = await kv.get(keys.agentToken)
+    entry = now ?? (await kv.create(keys.agentToken, fresh())).entry
+  }
 }

@@ -1,16 +1,20 @@
-// What every route plugin gets: the stores, the key layout and the live-change hub.
+// What every route plugin gets: the stores, the key layout, the live-change hub and the
+// password limiter every password check shares.
 import type { KeyLayout } from '../schemas/index.js'
+import type { Authenticator } from './auth/authenticate.js'
+import type { PasswordLimiter } from './auth/password-limiter.js'
 import type { EventsHub } from './events-hub.js'
 import type { Accounts } from './store/accounts.js'
 import type { Apps } from './store/apps.js'
 import type { Kv } from './store/kv.js'
 
-export interface BuilderContext {
+export interface BuilderContext extends Authenticator {
   kv: Kv
   keys: KeyLayout
   accounts: Accounts
   apps: Apps
   hub: EventsHub
+  passwords: PasswordLimiter
   /** The bearer token conductors' agent APIs accept (read from etcd, cached). */
   agentToken(): Promise<string | undefined>
 }

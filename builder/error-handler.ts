@@ -3,17 +3,27 @@
 // details}} on /api, etcd v2's {errorCode, message, cause, index} on /v2/keys.
 import { EtcdError, GRPCGenericError } from 'etcd3'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DEFAULT_LIMITS } from '../schemas/index.js'
 import {
-  BadRequestError, BuilderError, InternalError, NotFoundError, StoreUnavailableError,
+  BadRequestError, BuilderError, InternalError, NotFoundError, RateLimitedError, StoreUnavailableError,
 } from './errors.js'
 import type { Kv } from './store/kv.js'
+
+/** fastify's own 4xx errors, in words that name the limit or the fix. */
+const FASTIFY_MESSAGES: Record<string, (e: FastifyError) => string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => `the request body is too large: a manifest may be at most ${DEFAULT_LIMITS.bytes} bytes (limits.bytes), and the builder reads no body larger than ${4 * DEFAULT_LIMITS.bytes} bytes`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: e => `${e.message}; send application/json, text/plain (manifest text) or application/x-www-form-urlencoded (v2 value=)`,
+  FST_ERR_BAD_URL: () => 'the path is not a valid URL: fix its percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: () => 'a path segment is too long: app and manifest names are at most 63 characters',
+}
 
 export function toBuilderError(err: unknown): BuilderError {
   if (err instanceof BuilderError) return err
   const e = err as Partial<FastifyError> & { name?: string; message?: string }
   if (e.validation) return new BadRequestError(`${e.validationContext ?? 'request'} ${e.message ?? 'is invalid'}`, { validation: e.validation })
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new BadRequestError(e.message ?? 'bad request', undefined, e.statusCode)
+    const explain = e.code ? FASTIFY_MESSAGES[e.code] : undefined
+    return new BadRequestError(explain ? explain(e as FastifyError) : e.message ?? 'bad request', undefined, e.statusCode)
   }
   // etcd3's errors (GRPC*Error, EtcdError) all mean the store did not do what was asked.
   if (err instanceof GRPCGenericError || err instanceof EtcdError) {
@@ -28,16 +38,21 @@ const V2_CODES: Record<string, { errorCode: number; message: string }> = {
   FORBIDDEN: { errorCode: 107, message: 'Root is read only' },
   UNAUTHORIZED: { errorCode: 110, message: 'The request requires user authentication' },
   INVALID_MANIFEST: { errorCode: 209, message: 'Invalid field' },
+  INVALID_NAME: { errorCode: 209, message: 'Invalid field' },
+  // etcd v2 has no quotas; "Invalid field" (with the quota in cause and errors) is the nearest.
+  QUOTA_EXCEEDED: { errorCode: 209, message: 'Invalid field' },
   BAD_REQUEST: { errorCode: 210, message: 'Invalid POST form' },
   RATE_LIMITED: { errorCode: 300, message: 'Raft Internal Error' },
 }
 
-export function installErrorHandler(app: FastifyInstance, kv: Kv): void {
-  app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+/** Sets the status and headers for an error and returns the body, in the shape the caller speaks. */
+export function errorReply(kv: Kv) {
+  return async (err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const e = toBuilderError(err)
     if (e.statusCode >= 500) request.log.error({ err, code: e.code }, e.message)
     else request.log.info({ code: e.code }, e.message)
     if (e.statusCode === 401 && !request.url.startsWith('/v2/')) reply.header('www-authenticate', 'Bearer realm="dokkaa"')
+    if (e instanceof RateLimitedError) reply.header('retry-after', String(e.retryAfter))
     reply.code(e.statusCode)
     if (request.url.startsWith('/v2/keys')) {
       const index = await kv.revision().catch(() => 0)
@@ -46,11 +61,15 @@ export function installErrorHandler(app: FastifyInstance, kv: Kv): void {
       if (e.statusCode === 401) reply.header('www-authenticate', 'Basic realm="dokkaa"')
       return {
         errorCode: v2.errorCode, message: v2.message, cause: e.message, index,
-        ...(e.code === 'INVALID_MANIFEST' ? { errors: (e.details as { errors: unknown }).errors } : {}),
+        ...(['INVALID_MANIFEST', 'INVALID_NAME', 'QUOTA_EXCEEDED'].includes(e.code) ? { errors: (e.details as { errors: unknown }).errors } : {}),
       }
     }
     return { error: { code: e.code, message: e.message, details: e.details ?? null } }
-  })
+  }
+}
+
+export function installErrorHandler(app: FastifyInstance, kv: Kv): void {
+  app.setErrorHandler(errorReply(kv))
   app.setNotFoundHandler(async request => {
     throw new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}`)
   })

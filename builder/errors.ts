@@ -41,6 +41,28 @@ export class InvalidManifestError extends BuilderError {
   }
 }
 
+/** An app or manifest name (in a path) that breaks the naming rule: details lists each with the rule. */
+export class InvalidNameError extends BuilderError {
+  readonly code = 'INVALID_NAME'
+  readonly statusCode = 400
+  constructor(readonly errors: ManifestError[]) {
+    super(errors.map(e => e.message).join('; '), { errors })
+  }
+}
+
+/**
+ * A write that would put the app's owner past a quota of /config/policy. 403, as Kubernetes
+ * answers an exceeded ResourceQuota: the request is understood and valid, and refused for
+ * this user; details lists each quota passed.
+ */
+export class QuotaExceededError extends BuilderError {
+  readonly code = 'QUOTA_EXCEEDED'
+  readonly statusCode = 403
+  constructor(readonly errors: ManifestError[]) {
+    super(errors.map(e => e.message).join('; '), { errors })
+  }
+}
+
 /** A request that does not match the route's schema, or makes no sense. */
 export class BadRequestError extends BuilderError {
   readonly code = 'BAD_REQUEST'
@@ -54,10 +76,13 @@ export class ConflictError extends BuilderError {
   readonly statusCode = 409
 }
 
-/** Too many login attempts. */
+/** Too many wrong passwords (for the user, or from the address): retry after `retryAfter` seconds (sent as Retry-After). */
 export class RateLimitedError extends BuilderError {
   readonly code = 'RATE_LIMITED'
   readonly statusCode = 429
+  constructor(message: string, readonly retryAfter: number) {
+    super(message, { retryAfter })
+  }
 }
 
 /** etcd did not answer. */

@@ -1,10 +1,13 @@
 // One etcd watch over the whole cluster prefix, fanned out to every server-sent-events
 // client. Started by the first subscriber, stopped with the last, so an idle builder
 // holds no watch. A single watcher keeps events in revision order, so an app's owner
-// is always known before the app's first manifest event is filtered.
-import type { KeyLayout, OwnerRecord } from '../schemas/index.js'
+// is always known before the app's first manifest event is filtered. Values are read
+// through record-shapes.ts and a listener's failure stays with that listener: a
+// value written straight into etcd must never throw inside the watch and end the process.
+import { isName, type KeyLayout } from '../schemas/index.js'
 import type { Principal } from './store/accounts.js'
 import type { Kv, WatchEvent } from './store/kv.js'
+import { readControl, readInstance, readManifestDoc, readOwner, readStatus } from './store/record-shapes.js'
 
 export type ChangeKind = 'manifest' | 'status' | 'control' | 'instance' | 'hosts'
 
@@ -15,7 +18,7 @@ export interface ChangeEvent {
   name?: string
   index?: number
   revision: number
-  /** Parsed value of a put (absent for deletes and for hosts, which clients re-read). */
+  /** Parsed value of a put (absent for deletes, for hosts, which clients re-read, and for values too large or deep to pass on). */
   value?: unknown
 }
 
@@ -23,21 +26,20 @@ type Listener = (e: ChangeEvent) => void
 
 /** Pure: which change, if any, a raw etcd event stands for. */
 export function classify(keys: KeyLayout, e: WatchEvent): ChangeEvent | undefined {
-  const value = e.type === 'put' && e.value !== undefined ? safeJson(e.value) : undefined
+  const put = e.type === 'put'
   const base = { type: e.type, revision: e.modRevision }
   if (e.key.startsWith(keys.apps)) {
     const m = /^([^/]+)\/([^/]+)\/(manifest|status|control)$/.exec(e.key.slice(keys.apps.length))
-    if (!m) return undefined
-    return { ...base, kind: m[3] as ChangeKind, app: m[1], name: m[2], value }
+    if (!m || !isName(m[1]) || !isName(m[2])) return undefined
+    const kind = m[3] as 'manifest' | 'status' | 'control'
+    // The same shape checks as the API's reads, so the page patches itself with what a re-read would show.
+    const value = !put ? undefined : kind === 'manifest' ? readManifestDoc(e.value) : kind === 'status' ? readStatus(e.value) : readControl(e.value)
+    return { ...base, kind, app: m[1], name: m[2], value }
   }
   const inst = keys.parseInstance(e.key)
-  if (inst) return { ...base, kind: 'instance', ...inst, value }
+  if (inst) return { ...base, kind: 'instance', ...inst, value: put ? readInstance(e.value) : undefined }
   if (keys.parseHost(e.key) || keys.parseAssignment(e.key)) return { ...base, kind: 'hosts' }
   return undefined
-}
-
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text) } catch { return text }
 }
 
 export class EventsHub {
@@ -85,11 +87,16 @@ export class EventsHub {
       return
     }
     const change = classify(this.keys, e)
-    if (change) for (const l of this.listeners) l(change)
+    if (!change) return
+    for (const l of this.listeners) {
+      try { l(change) } catch { /* that client's stream is broken; the others carry on */ }
+    }
   }
 
   private noteOwner(key: string, value: string): void {
-    const user = (safeJson(value) as OwnerRecord | undefined)?.user
-    if (user) this.owners.set(key.slice(this.keys.owners.length), user)
+    const user = readOwner(value)
+    const app = key.slice(this.keys.owners.length)
+    if (user) this.owners.set(app, user)
+    else this.owners.delete(app)
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // dokkaa-builder: the web console and REST API over the cluster's etcd.
 import { Command } from 'commander'
-import { Etcd3 } from 'etcd3'
+import { createEtcdClient } from '../kit/etcd-client.js'
 import { KeyLayout } from '../schemas/index.js'
 import { buildApp } from './app.js'
 import { DEFAULT_PASSWORD_FILE, ensureAgentToken, ensureRoot, ROOT_USER } from './bootstrap.js'
@@ -32,7 +32,8 @@ if (!host || !Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const passwordFile = opts.dataDir ? join(opts.dataDir, 'generated_password.txt') : opts.passwordFile
 
-const client = new Etcd3({ hosts: opts.etcd.split(',') })
+// kit's client: a too-large response is an answer (reads are paged), never a reason to open the circuit breaker.
+const client = createEtcdClient({ hosts: opts.etcd.split(',') })
 const keys = new KeyLayout(opts.prefix)
 const kv = etcdKv(client)
 const app = await buildApp({ client, keys, logger: { level: opts.logLevel }, secureCookies: opts.secureCookies })

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { builderFixture, nginx } from './testing.js'
 
-const form = (value: string) => ({ 'content-type': 'application/x-www-form-urlencoded' , body: `value=${encodeURIComponent(value)}` })
+const form = (value: string) => ({ 'content-type': 'application/x-www-form-urlencoded', body: `value=${encodeURIComponent(value)}` })
 
 t.test('PUT with a form value, GET, DELETE: etcd v2 replies', async t => {
   const f = await builderFixture(t)
@@ -84,4 +84,19 @@ t.test('v2 keeps apps private to their owner', async t => {
   t.equal((await f.req({ method: 'PUT', url: '/v2/keys/apps/shop/web/manifest', auth: bob, payload: { value: JSON.stringify(nginx) } })).statusCode, 404)
   t.same((await f.req({ method: 'GET', url: '/v2/keys/apps', auth: bob })).json().node.nodes, [])
   t.equal((await f.req({ method: 'GET', url: '/v2/keys/apps', auth: alice })).json().node.nodes.length, 1)
+})
+
+t.test('PUT ?value=<json> with no body stores the value (etcd v2 usage)', async t => {
+  const f = await builderFixture(t)
+  const value = JSON.stringify(nginx)
+  const res = await f.req({ method: 'PUT', url: `/v2/keys/apps/q/web/manifest?value=${encodeURIComponent(value)}`, auth: f.root })
+  t.equal(res.statusCode, 201, 'no body, no content type')
+  t.equal(res.json().node.value, value)
+  t.equal((await f.kv.get(f.keys.manifest({ app: 'q', name: 'web' })))?.value, value, 'stored as given')
+  const empty = await f.req({ method: 'PUT', url: `/v2/keys/apps/q/web/manifest?value=${encodeURIComponent(JSON.stringify({ ...nginx, scale: 2 }))}`, auth: f.root, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' })
+  t.equal(empty.statusCode, 200, 'an empty form body: the query value')
+  t.equal(empty.json().prevNode.value, value)
+  const none = await f.req({ method: 'PUT', url: '/v2/keys/apps/q/web/manifest', auth: f.root })
+  t.equal(none.statusCode, 400, 'no value anywhere')
+  t.equal(none.json().errorCode, 210)
 })

@@ -1,6 +1,6 @@
 // etcd v2 keys API reply shapes (pure), so old Dokkaa scripts — `curl -XPUT -d value=...
 // /v2/keys/apps/dummy/nginx/manifest` — work against the builder unchanged.
-import type { AppRef } from '../schemas/index.js'
+import { nameProblem, type AppRef, type ManifestError } from '../schemas/index.js'
 import type { AppSummary } from './store/apps.js'
 import type { Entry } from './store/kv.js'
 
@@ -13,23 +13,32 @@ export interface V2Node {
   createdIndex: number
 }
 
-/** What a v2 key path names: a manifest, or a directory of apps. */
+/** What a v2 key path names: a manifest, or a directory of apps — or app/name segments that break the naming rule. */
 export type V2Path =
   | { kind: 'manifest'; ref: AppRef }
   | { kind: 'root' }
   | { kind: 'app'; app: string }
   | { kind: 'name'; ref: AppRef }
   | { kind: 'other' }
+  | { kind: 'invalid'; errors: ManifestError[] }
 
+/**
+ * The path after /v2/keys. Empty segments are dropped (etcd v2 cleans paths too, so
+ * "/apps//shop/" is "/apps/shop"), but ".." and "." are never resolved: a segment where an
+ * app or a name goes is checked by the naming rule like any other, so "/apps/../web/manifest"
+ * is an invalid name, never a key.
+ */
 export function parseV2Path(path: string): V2Path {
   const parts = path.split('/').filter(Boolean)
   if (parts[0] !== 'apps') return { kind: 'other' }
   const [, app, name, leaf] = parts
   if (parts.length === 1) return { kind: 'root' }
+  if (parts.length > 4 || (parts.length === 4 && leaf !== 'manifest')) return { kind: 'other' }
+  const errors = [nameProblem('app', app), ...(parts.length >= 3 ? [nameProblem('name', name)] : [])].filter((e): e is ManifestError => e !== undefined)
+  if (errors.length > 0) return { kind: 'invalid', errors }
   if (parts.length === 2) return { kind: 'app', app: app! }
   if (parts.length === 3) return { kind: 'name', ref: { app: app!, name: name! } }
-  if (parts.length === 4 && leaf === 'manifest') return { kind: 'manifest', ref: { app: app!, name: name! } }
-  return { kind: 'other' }
+  return { kind: 'manifest', ref: { app: app!, name: name! } }
 }
 
 export function manifestKey(ref: AppRef): string {

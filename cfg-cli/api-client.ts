@@ -1,6 +1,8 @@
 // The builder's REST API (/api/v1) as dokkaacfg uses it, with a bearer token. HTTP
-// failures become our errors here, once: 401 AuthError, 404 NotFoundError, anything
-// else ApiError carrying the builder's own message (and manifest errors' JSON paths).
+// failures become our errors here, once: 401 AuthError, 404 NotFoundError, a 403 that is
+// not a quota AuthError, anything else ApiError carrying the builder's own message (and
+// per-field errors: manifest JSON paths, names, quotas).
+import { appRefProblems, nameProblem, type ManifestError } from '../schemas/index.js'
 import { ApiError, AuthError, NotFoundError, UsageError } from './errors.js'
 
 export interface ManifestErrorView { path: string; message: string }
@@ -38,9 +40,12 @@ export class BuilderClient {
     try { err = (JSON.parse(text) as ErrorBody).error } catch { /* not JSON */ }
     const message = err?.message ?? (text.trim() || res.statusText)
     if (res.status === 401) throw new AuthError(`the builder refused the credentials: ${message}`, 'log in again with `dokkaacfg login`')
-    if (res.status === 403) throw new AuthError(`not allowed: ${message}`)
+    if (res.status === 403 && err?.code !== 'QUOTA_EXCEEDED') throw new AuthError(`not allowed: ${message}`)
     if (res.status === 404) throw new NotFoundError(message)
-    const e = new ApiError(message, res.status)
+    const retry = res.headers.get('retry-after')
+    const e = new ApiError(message, res.status,
+      err?.code === 'QUOTA_EXCEEDED' ? 'ask an operator to raise your quota in /config/policy, or scale something down'
+        : res.status === 429 && retry ? `retry in ${retry} s, or log in with an API token (\`dokkaacfg login --token\`)` : undefined)
     // The builder puts a refused manifest's errors (with JSON paths) in details.errors.
     const details = err?.details as { errors?: unknown } | unknown[] | undefined
     const list = Array.isArray(details) ? details : details?.errors
@@ -55,12 +60,20 @@ export class BuilderClient {
   }
 }
 
-/** app/name or app/name/index, as the commands take them. */
+/** app/name or app/name/index, as the commands take them; names by the contract's rule (schemas/names.ts). */
 export function parseRef(s: string, opts: { index?: 'optional' | 'forbidden' } = {}): { app: string; name: string; index?: number } {
   const parts = s.split('/')
-  const ok = parts.length === 2 || (parts.length === 3 && opts.index !== 'forbidden' && /^\d+$/.test(parts[2]!))
-  if (!ok || parts.slice(0, 2).some(p => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(p))) {
+  const ok = parts.length === 2 || (parts.length === 3 && opts.index !== 'forbidden' && /^\d{1,6}$/.test(parts[2]!))
+  if (!ok) {
     throw new UsageError(`"${s}" is not ${opts.index === 'forbidden' ? 'app/name' : 'app/name or app/name/index'}`, 'for example dummy/nginx or dummy/nginx/0')
   }
+  assertNames(parts[0]!, parts[1]!)
   return { app: parts[0]!, name: parts[1]!, ...(parts[2] !== undefined ? { index: Number(parts[2]) } : {}) }
+}
+
+/** Refuses, before any request, an app/name the builder would refuse: a usage error stating the rule. */
+export function assertNames(app: string, name?: string, where = ''): void {
+  const problems = (name === undefined ? [nameProblem('app', app)] : appRefProblems(app, name))
+    .filter((p): p is ManifestError => p !== undefined)
+  if (problems.length > 0) throw new UsageError(`${where}${problems.map(p => p.message).join('; ')}`)
 }

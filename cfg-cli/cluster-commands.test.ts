@@ -100,4 +100,25 @@ t.test('cluster commands against a builder', { skip: nodeEntry('builder') ? fals
   const usage = await run('scale', 'dummy', '3')
   t.equal(usage.status, 2, 'a malformed reference is a usage error')
   t.match(usage.stderr, /"dummy" is not app\/name/)
+
+  // Names break the rule: refused here, before any request, stating the rule.
+  writeFileSync(join(dir, 'wrapped.json'), JSON.stringify([
+    { app: 'dummy', name: 'ok', manifest: { image: 'dokkaa/busybox:test' } },
+    { app: 'dummy', name: '../evil', manifest: { image: 'dokkaa/busybox:test' } },
+  ]))
+  const appsBefore = (await etcd.client.getAll().prefix(keys.apps).keys()).sort()
+  const refused = [
+    ['scale', 'Dummy/nginx', '3'], ['delete', 'dummy/a--b'], ['stop', 'dummy/Nginx'], ['restart', 'dummy/ngin\u00e9x/0'],
+    ['state', `dummy/${'x'.repeat(64)}`], ['logs', 'dum_my/nginx'], ['ps', 'Dummy'], ['get', '..'],
+    ['apply', '-f', join(dir, 'm'), '--app', 'Shop'], ['apply', '-f', join(dir, 'wrapped.json')],
+    ['import', join(dir, 'docker-compose.yml'), '--app', 'a--b'],
+  ]
+  // Refused before any request, so they may run side by side.
+  const results = await Promise.all(refused.map(args => run(...args)))
+  for (const [i, args] of refused.entries()) {
+    const r = results[i]!
+    t.equal(r.status, 2, `${args.join(' ')}: usage exit status`, { stderr: r.stderr })
+    t.match(r.stderr, /is not allowed: use a lowercase DNS label: 1-63 letters a-z, digits and "-", starting and ending with a letter or digit, no "--"/, `${args.join(' ')}: the rule`)
+  }
+  t.same((await etcd.client.getAll().prefix(keys.apps).keys()).sort(), appsBefore, 'nothing applied, not even the good document beside the bad one')
 })

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { BuilderClient, parseRef } from './api-client.js'
+import { assertNames, BuilderClient, parseRef } from './api-client.js'
 import { loadCredentials, saveCredentials } from './credentials.js'
 import { readManifestFiles } from './manifest-files.js'
 import { importCompose } from './compose-import.js'
@@ -59,7 +59,10 @@ Examples:
   dokkaacfg apply -f manifests/                      every file; {"app","name","manifest"} documents
   dokkaacfg import docker-compose.yml -o m/ && dokkaacfg apply -f m/`)
     .action(async (o: { file: string[]; app?: string }, cmd: Command) => {
+      if (o.app !== undefined) assertNames(o.app, undefined, '--app: ')
       const docs = readManifestFiles(o.file, o.app)
+      // Every name first: nothing is applied when one of them would be refused.
+      for (const d of docs) assertNames(d.app, d.name, `${d.source}: `)
       const api = client()
       const results: { app: string; name: string; result: string; errors?: unknown }[] = []
       for (const d of docs) {
@@ -86,6 +89,7 @@ Examples:
   dokkaacfg ls
   dokkaacfg get dummy --json`)
     .action(async (app: string | undefined, _o: unknown, cmd: Command) => {
+      if (app !== undefined) assertNames(app)
       const apps = await client().json<AppSummary[]>('GET', app ? `/api/v1/apps/${encodeURIComponent(app)}` : '/api/v1/apps').then(a => (Array.isArray(a) ? a : [a]))
       const rows = apps.flatMap(a => a.manifests.map(m => [
         `${m.app}/${m.name}`, m.manifest.image ?? '', String(m.manifest.scale ?? 1), m.status?.phase ?? 'Pending', `${m.status?.running ?? 0}/${m.status?.desired ?? m.manifest.scale ?? 1}`,
@@ -132,6 +136,7 @@ Examples:
     .action(async (file: string, o: { app?: string; out?: string; apply?: boolean }, cmd: Command) => {
       let text: string
       try { text = readFileSync(file, 'utf8') } catch { throw new UsageError(`${file}: cannot read it`) }
+      if (o.app !== undefined) assertNames(o.app, undefined, '--app: ')
       const r = importCompose(text, { app: o.app ?? undefined, fileName: basename(file) })
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`)
       if (r.errors.length) {

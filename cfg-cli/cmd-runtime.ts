@@ -1,9 +1,9 @@
 // ps, logs, the lifecycle verbs, state, hosts: commands about what runs.
 import type { Command } from 'commander'
-import { parseRef } from './api-client.js'
+import { assertNames, parseRef } from './api-client.js'
 import { client } from './cmd-apps.js'
 import { makeOutput, table } from './output.js'
-import { NotFoundError } from './errors.js'
+import { NotFoundError, UsageError } from './errors.js'
 
 interface Globals { json?: boolean }
 const g = (cmd: Command) => cmd.optsWithGlobals<Globals>()
@@ -21,7 +21,9 @@ export function registerRuntime(program: Command): void {
     .addHelpText('after', '\nExamples:\n  dokkaacfg ps\n  dokkaacfg ps dummy\n  dokkaacfg ps dummy/nginx --json')
     .action(async (ref: string | undefined, _o: unknown, cmd: Command) => {
       const api = client()
-      const [app, name] = ref?.split('/') ?? []
+      const [app, name, ...rest] = ref?.split('/') ?? []
+      if (rest.length > 0) throw new UsageError(`"${ref}" is not app or app/name`, 'for example dummy or dummy/nginx')
+      if (app !== undefined) assertNames(app, name)
       const apps = await api.json<AppSummary[]>('GET', '/api/v1/apps')
       const targets = apps.flatMap(a => a.manifests).filter(m => (!app || m.app === app) && (!name || m.name === name))
       if (ref && !targets.length) throw new NotFoundError(`no manifest matches "${ref}"`)

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { composeMemory, dnsName, importCompose, parsePorts } from './compose-import.js'
 import { UsageError } from './errors.js'
+import { isName } from '../schemas/index.js'
 
 const compose = `
 name: Shop
@@ -109,4 +110,11 @@ t.test('ports in every Compose syntax', async t => {
 t.test('not a Compose file: a usage error that says so', async t => {
   t.throws(() => importCompose('just: text'), UsageError)
   t.throws(() => importCompose('services: [oops'), UsageError)
+})
+
+t.test('names made from Compose names never hold "--"', async t => {
+  t.equal(dnsName('a--b'), 'a-b')
+  t.equal(dnsName('My__Service.1'), 'my-service-1')
+  t.equal(dnsName('-x-'), 'x')
+  for (const s of ['a--b', '__', 'A-_-B', 'x'.repeat(100), '--', 'ü']) t.ok(isName(dnsName(s)), s)
 })

@@ -22,7 +22,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Lowercase DNS label from any Compose name: my_Service.1 -> my-service-1. */
 export function dnsName(s: string): string {
-  const n = s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
+  // Runs of "-" collapse to one: app and manifest names may not hold "--" (schemas/names.ts).
+  const n = s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
   return n || 'x'
 }
 

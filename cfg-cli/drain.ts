@@ -2,20 +2,22 @@
 // clean shutdown, after the TTL otherwise) and the scheduler moves its assignments
 // elsewhere. We wait for that so `up --scale` down never drops running instances on the
 // floor while other hosts could take them.
-import { Etcd3 } from 'etcd3'
+import { createEtcdClient } from '../kit/etcd-client.js'
 import { KeyLayout } from '../schemas/index.js'
 import { waitUntil } from './processes.js'
 
 export async function waitForHostDrained(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
-  const client = new Etcd3({ hosts: etcd, dialTimeout: 2000 })
+  const client = createEtcdClient({ hosts: etcd, dialTimeout: 2000 })
   const keys = new KeyLayout(prefix)
   try {
     return await waitUntil(async () => {
+      // A count, not a read of the assignments: each carries its spec, and a busy host's
+      // could pass gRPC's 4 MiB message limit.
       const [host, assigned] = await Promise.all([
         client.get(keys.host(hostId)).string(),
-        client.getAll().prefix(keys.assignments(hostId)).keys(),
+        client.getAll().prefix(keys.assignments(hostId)).count(),
       ])
-      return host === null && assigned.length === 0
+      return host === null && assigned === 0
     }, timeoutMs, 500)
   } finally {
     client.close()
@@ -24,7 +26,7 @@ export async function waitForHostDrained(etcd: string[], prefix: string, hostId:
 
 /** Waits until the conductor of `hostId` has registered under /hosts/. */
 export async function waitForHostRegistered(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
-  const client = new Etcd3({ hosts: etcd, dialTimeout: 2000 })
+  const client = createEtcdClient({ hosts: etcd, dialTimeout: 2000 })
   try {
     return await waitUntil(async () => (await client.get(new KeyLayout(prefix).host(hostId)).string()) !== null, timeoutMs, 300)
   } finally {

@@ -2,13 +2,13 @@
 // written when invalid), delete, scale, status; plus a validate endpoint the console's
 // editor calls as the user types.
 import type { FastifyPluginAsync } from 'fastify'
-import type { AppRef } from '../../schemas/index.js'
+import { DEFAULT_LIMITS, type AppRef } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { NotFoundError } from '../errors.js'
 import type { AppSummary } from '../store/apps.js'
 import {
-  anyObject, appParams, errorReply, manifestError, manifestParams, manifestView, withErrors,
+  anyObject, appParams, manifestError, manifestParams, manifestView, withErrors, withWriteErrors,
 } from './shapes.js'
 
 const appSummary = {
@@ -19,12 +19,32 @@ const appSummary = {
 /** A manifest body: a JSON object, or its text (text/plain) so the editor's syntax errors get reported. */
 const manifestBody = { anyOf: [{ type: 'object' }, { type: 'string' }] } as const
 
+/** Routes whose JSON body is manifest text: it reaches the handler unparsed. */
+const MANIFEST_BODY = { manifestBody: true }
+
 function text(body: unknown): string {
-  return typeof body === 'string' ? body : JSON.stringify(body, null, 2)
+  return typeof body === 'string' ? body : JSON.stringify(body)
+}
+
+/** A manifest as stored after a scale change: indented when that stays within the size limit. */
+function serialize(doc: Record<string, unknown>): string {
+  const pretty = JSON.stringify(doc, null, 2)
+  return Buffer.byteLength(pretty) <= DEFAULT_LIMITS.bytes ? pretty : JSON.stringify(doc)
 }
 
 export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
+
+  // A manifest's JSON body is validated as the text it is (schemas' parseManifest: size and
+  // depth before JSON.parse, under the current policy) and stored as sent — never parsed
+  // here first: a 5,000-level document parses, and then every recursive walk of it fails.
+  // Other routes' JSON bodies parse as usual.
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((request.routeOptions.config as { manifestBody?: boolean }).manifestBody) done(null, body)
+    else void json(request, body as string, done)
+  })
 
   app.get('/api/v1/apps', {
     schema: { summary: 'Your apps (root: all) with their manifests, status and lifecycle intent', response: withErrors({ 200: { type: 'array', items: appSummary } }) },
@@ -50,13 +70,14 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
   }, async request => ctx.apps.get(request.params as AppRef, principal(request)))
 
   app.get('/api/v1/apps/:app/:name/manifest', {
-    schema: { summary: 'The manifest document as stored', params: manifestParams, response: withErrors({ 200: anyObject }) },
+    schema: { summary: 'The manifest document as stored (null when the stored value is not a JSON object within the manifest limits)', params: manifestParams, response: withErrors({ 200: manifestView.properties.manifest }) },
   }, async request => (await ctx.apps.get(request.params as AppRef, principal(request))).manifest)
 
   app.put('/api/v1/apps/:app/:name/manifest', {
+    config: MANIFEST_BODY,
     schema: {
-      summary: 'Create or replace a manifest. Invalid: 400 INVALID_MANIFEST with every error\'s JSON path; nothing is written',
-      params: manifestParams, body: manifestBody, response: withErrors({ 200: manifestView, 201: manifestView }),
+      summary: 'Create or replace a manifest, stored as sent. Invalid (schema, limits, policy, a link into another user\'s app): 400 INVALID_MANIFEST with every error\'s JSON path; past a quota: 403 QUOTA_EXCEEDED; nothing is written',
+      params: manifestParams, body: manifestBody, response: withWriteErrors({ 200: manifestView, 201: manifestView }),
     },
   }, async (request, reply) => {
     const ref = request.params as AppRef
@@ -85,25 +106,27 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
         type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
         properties: { scale: { type: 'integer', minimum: 0, maximum: 1000 }, delta: { type: 'integer', minimum: -1000, maximum: 1000 } },
       },
-      response: withErrors({ 200: manifestView }),
+      response: withWriteErrors({ 200: manifestView }),
     },
   }, async request => {
     const ref = request.params as AppRef
     const who = principal(request)
     const body = request.body as { scale?: number; delta?: number }
     const current = await ctx.apps.get(ref, who)
-    const doc = { ...(current.manifest as Record<string, unknown>) }
+    // A stored manifest that does not read as one (manifest null) is refused by the validation below.
+    const doc = { ...current.manifest }
     const before = typeof doc['scale'] === 'number' ? doc['scale'] : 1
     doc['scale'] = Math.min(1000, Math.max(0, body.scale ?? before + (body.delta ?? 0)))
-    await ctx.apps.put(ref, JSON.stringify(doc, null, 2), who)
+    await ctx.apps.put(ref, serialize(doc), who)
     return ctx.apps.get(ref, who)
   })
 
   app.post('/api/v1/validate', {
+    config: MANIFEST_BODY,
     schema: {
       summary: 'Validate a manifest without saving it (the console calls this as you type)',
       body: manifestBody,
-      response: withErrors({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, errors: { type: 'array', items: manifestError }, manifest: anyObject } } }),
+      response: withErrors({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, errors: { type: 'array', items: manifestError }, manifest: anyObject } }, 413: withWriteErrors({})[413] }),
     },
   }, async request => {
     const result = await ctx.apps.validate(text(request.body))

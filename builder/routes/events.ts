@@ -3,14 +3,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
-import { errorReply } from './shapes.js'
+import { commonErrors } from './shapes.js'
 
 export const eventRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
   app.get('/api/v1/events', {
     schema: {
       summary: 'text/event-stream of `change` events: {kind: manifest|status|control|instance|hosts, type, app, name, index, value}',
-      response: { 200: { type: 'string' }, 401: errorReply },
+      response: { 200: { type: 'string' }, ...commonErrors },
     },
   }, async (request, reply) => {
     const who = principal(request)

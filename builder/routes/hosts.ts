@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { listHosts } from '../store/hosts.js'
-import { errorReply } from './shapes.js'
+import { commonErrors } from './shapes.js'
 
 const host = {
   type: 'object',
@@ -16,8 +16,8 @@ const host = {
 } as const
 
 export const hostRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
   app.get('/api/v1/hosts', {
-    schema: { summary: 'Live hosts with capacity (cpus, memory) and load (assigned instances)', response: { 200: { type: 'array', items: host }, 401: errorReply } },
+    schema: { summary: 'Live hosts with capacity (cpus, memory) and load (assigned instances)', response: { 200: { type: 'array', items: host }, ...commonErrors } },
   }, async () => listHosts(ctx.kv, ctx.keys))
 }

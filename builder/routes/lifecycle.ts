@@ -7,6 +7,7 @@ import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { NotFoundError } from '../errors.js'
 import { stateReport, type Verb } from '../lifecycle.js'
+import { scaleOf } from '../store/record-shapes.js'
 import { anyObject, instanceParams, instanceView, manifestParams, verb, withErrors } from './shapes.js'
 
 const stateItem = {
@@ -22,12 +23,13 @@ const verbReply = {
 } as const
 
 export const lifecycleRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
 
   async function report(ref: AppRef, request: Parameters<typeof principal>[0], index?: number) {
     const who = principal(request)
     const view = await ctx.apps.get(ref, who)
-    const scale = (view.manifest as { scale?: number } | null)?.scale ?? 1
+    // A stored scale is taken at its word only within 0–1000 (one written straight into etcd may say a billion).
+    const scale = scaleOf(view.manifest)
     const all = stateReport(scale, view.control, await ctx.apps.instances(ref, who))
     if (index === undefined) return { control: view.control ?? {}, state: all }
     const one = all.filter(s => s.index === index)

@@ -11,7 +11,7 @@ import { getHost } from '../store/hosts.js'
 import { instanceParams, withErrors } from './shapes.js'
 
 export const logRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
   app.get('/api/v1/apps/:app/:name/instances/:index/logs', {
     schema: {
       summary: 'Container output (stdout and stderr) as text; follow=1 keeps the stream open',

@@ -1,6 +1,6 @@
 // JSON Schema fragments shared by the route plugins (fastify validates with them and
 // @fastify/swagger publishes them in the OpenAPI document).
-import { NAME_PATTERN } from '../../schemas/index.js'
+import { NAME_PATTERN, NAME_RULE } from '../../schemas/index.js'
 import { VERBS } from '../lifecycle.js'
 
 export const name = { type: 'string', pattern: NAME_PATTERN } as const
@@ -26,6 +26,23 @@ export const errorReply = {
   },
 } as const
 
+/** An error reply with what it means, for the OpenAPI document. */
+export function described(description: string) {
+  return { ...errorReply, description } as const
+}
+
+/** 429 from the password limiter, with Retry-After (any route that takes basic user:password). */
+export const rateLimited = {
+  ...described('RATE_LIMITED: too many wrong passwords for the user or from the client address; retry after Retry-After seconds'),
+  headers: { 'retry-after': { type: 'integer', description: 'seconds until a password check is allowed again' } },
+} as const
+
+/** Errors any authenticated route may answer. */
+export const commonErrors = {
+  401: described('UNAUTHORIZED: missing or wrong credentials, or a revoked or expired token'),
+  429: rateLimited,
+} as const
+
 export const manifestError = {
   type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } },
 } as const
@@ -37,7 +54,9 @@ export const manifestView = {
   type: 'object',
   properties: {
     app: { type: 'string' }, name: { type: 'string' },
-    manifest: anyObject, revision: { type: 'integer' }, createdRevision: { type: 'integer' },
+    // null: the stored value is not a JSON object within the manifest limits (written straight into etcd).
+    manifest: { type: ['object', 'null'], additionalProperties: true },
+    revision: { type: 'integer' }, createdRevision: { type: 'integer' },
     status: anyObject, control: anyObject,
   },
 } as const
@@ -54,6 +73,21 @@ export const instanceView = {
   },
 } as const
 
+/** Responses of a route on apps: its own, plus 400 (INVALID_NAME, BAD_REQUEST), 401, 404 and 429. */
 export function withErrors<T extends Record<number, unknown>>(ok: T): T & Record<number, unknown> {
-  return { ...ok, 400: errorReply, 401: errorReply, 404: errorReply }
+  return {
+    ...ok,
+    400: described(`INVALID_NAME: an app or name in the path breaks the naming rule (${NAME_RULE}); BAD_REQUEST: the request fails its schema; INVALID_MANIFEST (writes): details.errors lists every {path, message}`),
+    404: described('NOT_FOUND: no such app, manifest or instance — or someone else\'s'),
+    ...commonErrors,
+  }
+}
+
+/** Responses of a route that writes a manifest: withErrors plus 403 (quota) and 413 (body too large). */
+export function withWriteErrors<T extends Record<number, unknown>>(ok: T): T & Record<number, unknown> {
+  return {
+    ...withErrors(ok),
+    403: described('QUOTA_EXCEEDED: the write would put the app\'s owner past a quota of /config/policy; details.errors names each quota'),
+    413: described('BAD_REQUEST: the body is larger than the builder accepts (a manifest may be at most limits.bytes)'),
+  }
 }

@@ -2,16 +2,16 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
-import { errorReply } from './shapes.js'
+import { commonErrors, errorReply } from './shapes.js'
 
 const token = {
   type: 'object',
   properties: { id: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, createdAt: { type: 'string' }, token: { type: 'string' } },
 } as const
-const errors = { 400: errorReply, 401: errorReply, 404: errorReply }
+const errors = { 400: errorReply, 404: errorReply, ...commonErrors }
 
 export const tokenRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
 
   app.get('/api/v1/tokens', {
     schema: { summary: 'List your API tokens (never their secrets)', response: { 200: { type: 'array', items: token }, ...errors } },

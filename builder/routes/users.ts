@@ -4,16 +4,16 @@ import { principal, requireUser } from '../auth/authenticate.js'
 import { generatePassword } from '../auth/secrets.js'
 import type { BuilderContext } from '../context.js'
 import { ForbiddenError, BadRequestError } from '../errors.js'
-import { errorReply, name } from './shapes.js'
+import { commonErrors, errorReply, name } from './shapes.js'
 
 const user = {
   type: 'object',
   properties: { name: { type: 'string' }, admin: { type: 'boolean' }, createdAt: { type: 'string' }, password: { type: 'string' } },
 } as const
-const errors = { 400: errorReply, 401: errorReply, 403: errorReply, 404: errorReply, 409: errorReply }
+const errors = { 400: errorReply, 403: errorReply, 404: errorReply, 409: errorReply, ...commonErrors }
 
 export const userRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
-  app.addHook('onRequest', requireUser(ctx.accounts))
+  app.addHook('onRequest', requireUser(ctx))
   app.addHook('preHandler', async request => {
     if (!principal(request).admin) throw new ForbiddenError('only an admin manages users')
   })

@@ -1,10 +1,13 @@
 // Users and their tokens in etcd: /users/<name> and /tokens/<id>. Browser sessions are
 // tokens of kind "session" with an expiry, so one lookup path serves cookies and bearers.
+// Records are read through record-shapes.ts: a value that is not a user or a token (junk
+// written straight into etcd) is no user or token — a 401, never a 500.
 import type { KeyLayout } from '../../schemas/index.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import { hashPassword, hashToken, newToken, sameHash, tokenId, verifyPassword } from '../auth/secrets.js'
 import type { Kv } from './kv.js'
 import type { PrincipalCache } from '../auth/principal-cache.js'
+import { readToken, readUser } from './record-shapes.js'
 
 export interface UserRecord {
   name: string
@@ -41,11 +44,13 @@ export class Accounts {
 
   async getUser(name: string): Promise<UserRecord | undefined> {
     const e = await this.kv.get(this.userKey(name))
-    return e ? JSON.parse(e.value) as UserRecord : undefined
+    const rec = readUser(e?.value)
+    // The record must be the one its key names.
+    return rec?.name === name ? rec : undefined
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    return (await this.kv.list(this.keys.users)).map(e => JSON.parse(e.value) as UserRecord)
+    return (await this.kv.list(this.keys.users)).map(e => readUser(e.value)).filter((u): u is UserRecord => u !== undefined)
   }
 
   /** Creates a user; ConflictError if the name is taken. */
@@ -96,8 +101,8 @@ export class Accounts {
     const id = tokenId(plaintext)
     if (!id) return undefined
     const e = await this.kv.get(this.tokenKey(id))
-    if (!e) return undefined
-    const rec = JSON.parse(e.value) as TokenRecord
+    const rec = readToken(e?.value)
+    if (!e || !rec || rec.id !== id) return undefined
     if (!sameHash(rec.hash, hashToken(plaintext))) return undefined
     if (rec.expiresAt && Date.parse(rec.expiresAt) <= this.clock()) {
       await this.kv.delete(e.key)
@@ -109,14 +114,13 @@ export class Accounts {
 
   async listTokens(user: string, includeSessions = false): Promise<TokenRecord[]> {
     return (await this.kv.list(this.keys.tokens))
-      .map(e => JSON.parse(e.value) as TokenRecord)
-      .filter(t => t.user === user && (includeSessions || t.kind === 'api'))
+      .map(e => { const t = readToken(e.value); return t && e.key === this.tokenKey(t.id) ? t : undefined })
+      .filter((t): t is TokenRecord => t !== undefined && t.user === user && (includeSessions || t.kind === 'api'))
   }
 
   /** Revokes a token of this user (admin: of anyone). NotFoundError otherwise. */
   async revokeToken(id: string, by: Principal): Promise<void> {
-    const e = await this.kv.get(this.tokenKey(id))
-    const rec = e ? JSON.parse(e.value) as TokenRecord : undefined
+    const rec = readToken((await this.kv.get(this.tokenKey(id)))?.value)
     if (!rec || (rec.user !== by.user && !by.admin)) throw new NotFoundError(`no token "${id}"`)
     await this.kv.delete(this.tokenKey(id))
     // The watch clears it too, a moment later; this request's caller must not see that moment.

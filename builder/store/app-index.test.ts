@@ -51,3 +51,24 @@ t.test('watch events update views; deletes empty apps away', async t => {
   ix.applyApp({ type: 'delete', key: keys.status({ app: 'never', name: 'x' }), modRevision: ++rev })
   t.same(all(ix), [['b', undefined, ['web']]], 'a delete of something unknown changes nothing')
 })
+
+t.test('junk is skipped and reported once per value; bad names are never apps', async t => {
+  const reported: string[] = []
+  const ix = new AppIndex(keys, (key, why) => reported.push(`${key.slice(keys.apps.length - 5)} ${why.split(':')[0]}`))
+  const deep = '['.repeat(5000) + ']'.repeat(5000)
+  ix.resetApps([
+    entry(keys.manifest({ app: 'ok', name: 'web' }), { image: 'x' }),
+    { ...entry(keys.status({ app: 'ok', name: 'web' }), null), value: deep },
+    { ...entry(keys.manifest({ app: 'junk', name: 'web' }), null), value: 'not json' },
+    entry(`${keys.apps}VICTIM/web/manifest`, { image: 'x' }),
+    entry(`${keys.apps}a--b/web/manifest`, { image: 'x' }),
+  ])
+  ix.resetOwners([{ ...entry(keys.owner('ok'), null), value: deep }])
+  t.same(ix.list(() => true).map(a => [a.app, a.manifests[0]!.manifest]), [['junk', null], ['ok', { image: 'x' }]], 'bad names are not apps')
+  t.equal(ix.get({ app: 'ok', name: 'web' })?.status, undefined)
+  ix.list(() => true)
+  t.equal(reported.length, 5, 'each value once')
+  t.match(reported.join('\n'), /VICTIM\/web\/manifest app or name breaks the naming rule/)
+  t.match(reported.join('\n'), /junk\/web\/manifest not a JSON object/)
+  t.match(reported.join('\n'), /ok\/web\/status not a status record/)
+})

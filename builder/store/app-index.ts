@@ -1,17 +1,22 @@
 // The builder's in-memory copy of /apps (manifests, status, control) and /owners, fed by
 // etcd reads and watch events (pure: no I/O). Records are parsed once, when they change,
 // and each manifest's view is kept ready, so reading the status of 100 apps costs a map
-// walk instead of etcd round trips and JSON parsing per request.
-import type { AppRef, ControlRecord, KeyLayout, OwnerRecord, StatusRecord } from '../../schemas/index.js'
+// walk instead of etcd round trips and JSON parsing per request. Every value is read
+// through record-shapes.ts (bounded, shape-checked, never throwing), and keys whose app or
+// name break the naming rule are not apps at all: a value written straight into etcd can
+// make an entry unreadable (manifest null), never a read fail.
+import { isName, type AppRef, type ControlRecord, type KeyLayout, type StatusRecord } from '../../schemas/index.js'
 import type { Entry, WatchEvent } from './kv.js'
+import { readControl, readManifestDoc, readOwner, readStatus } from './record-shapes.js'
 
 export interface ManifestView extends AppRef {
-  manifest: unknown
+  /** The stored document, or null when it is not a JSON object within the manifest limits. */
+  manifest: Record<string, unknown> | null
   /** The text as stored (the v2 API returns it verbatim). */
   raw: string
   revision: number
   createdRevision: number
-  status?: StatusRecord
+  status?: Partial<StatusRecord>
   control?: ControlRecord
 }
 
@@ -24,20 +29,15 @@ export interface AppSummary {
 type Part = 'manifest' | 'status' | 'control'
 type Parts = Partial<Record<Part, Entry>> & { view?: ManifestView | null }
 
-export function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined
-  try { return JSON.parse(text) as T } catch { return undefined }
-}
-
 export function manifestView(ref: AppRef, m: Entry, s?: Entry, c?: Entry): ManifestView {
   return {
     ...ref,
-    manifest: parseJson(m.value) ?? null,
+    manifest: readManifestDoc(m.value),
     raw: m.value,
     revision: m.modRevision,
     createdRevision: m.createRevision,
-    status: parseJson<StatusRecord>(s?.value),
-    control: parseJson<ControlRecord>(c?.value),
+    status: readStatus(s?.value),
+    control: readControl(c?.value),
   }
 }
 
@@ -60,7 +60,14 @@ export class AppIndex {
   /** Bumped by every change, so what is derived from the copy can be kept until it moves. */
   version = 0
 
-  constructor(private readonly keys: KeyLayout) {}
+  /** Keys already reported unreadable (key@modRevision), so each bad value is logged once. */
+  private reported = new Set<string>()
+
+  constructor(
+    private readonly keys: KeyLayout,
+    /** Told once per value that is skipped or unreadable: junk written by hand should be seen, not silently dropped. */
+    private readonly onUnreadable: (key: string, why: string) => void = () => {},
+  ) {}
 
   // --- feeding (one sink per watched prefix)
 
@@ -76,11 +83,11 @@ export class AppIndex {
 
   resetOwners(entries: Entry[]): void {
     this.owners.clear()
-    for (const e of entries) this.setOwner(e.key, e.value)
+    for (const e of entries) this.setOwner(e.key, e.value, e.modRevision)
   }
 
   applyOwner(e: WatchEvent): void {
-    this.setOwner(e.key, e.type === 'put' ? e.value : undefined)
+    this.setOwner(e.key, e.type === 'put' ? e.value : undefined, e.modRevision)
   }
 
   // --- reading
@@ -125,7 +132,12 @@ export class AppIndex {
   }
 
   private viewOf(ref: AppRef, parts: Parts): ManifestView | undefined {
-    if (parts.view === undefined) parts.view = parts.manifest ? manifestView(ref, parts.manifest, parts.status, parts.control) : null
+    if (parts.view === undefined) {
+      parts.view = parts.manifest ? manifestView(ref, parts.manifest, parts.status, parts.control) : null
+      if (parts.manifest && parts.view?.manifest === null) this.report(parts.manifest, 'not a JSON object within the manifest limits: shown as null')
+      if (parts.view && parts.status && !parts.view.status) this.report(parts.status, 'not a status record: left out')
+      if (parts.view && parts.control && !parts.view.control) this.report(parts.control, 'not a control record: left out')
+    }
     return parts.view ?? undefined
   }
 
@@ -133,6 +145,10 @@ export class AppIndex {
     this.version++
     const m = /^([^/]+)\/([^/]+)\/(manifest|status|control)$/.exec(key.slice(this.keys.apps.length))
     if (!key.startsWith(this.keys.apps) || !m) return
+    if (!isName(m[1]) || !isName(m[2])) {
+      if (entry) this.report(entry, 'app or name breaks the naming rule: ignored')
+      return
+    }
     const [, app, name, part] = m as unknown as [string, string, string, Part]
     let names = this.apps.get(app)
     if (!names) {
@@ -156,12 +172,21 @@ export class AppIndex {
     if (names.size === 0) this.apps.delete(app)
   }
 
-  private setOwner(key: string, value: string | undefined): void {
+  private report(e: Pick<Entry, 'key' | 'modRevision'>, why: string): void {
+    const id = `${e.key}@${e.modRevision}`
+    if (this.reported.has(id)) return
+    if (this.reported.size >= 10_000) this.reported.clear()
+    this.reported.add(id)
+    this.onUnreadable(e.key, why)
+  }
+
+  private setOwner(key: string, value: string | undefined, modRevision: number): void {
     this.version++
     if (!key.startsWith(this.keys.owners)) return
     const app = key.slice(this.keys.owners.length)
-    const user = value === undefined ? undefined : parseJson<OwnerRecord>(value)?.user
-    if (user) this.owners.set(app, user)
+    const user = value === undefined ? undefined : readOwner(value)
+    if (value !== undefined && !(user && isName(app))) this.report({ key, modRevision }, 'not an owner record of a valid app: ignored')
+    if (user && isName(app)) this.owners.set(app, user)
     else this.owners.delete(app)
   }
 }

@@ -1,16 +1,19 @@
 // Apps as the builder sees them: manifests, their status and lifecycle intent, the instances
-// the conductors report, and who owns each app. Ownership is enforced here, so no route can
-// forget it: someone else's app is reported exactly like a missing one.
+// the conductors report, and who owns each app. Ownership, the manifest rules (limits and
+// policy, link ownership) and quotas are enforced here, so no route — REST, v2, scale — can
+// forget one: someone else's app is reported exactly like a missing one.
 import {
-  parseManifest, type AppRef, type ClusterPolicy, type ControlRecord, type InstanceRecord,
-  type KeyLayout, type OwnerRecord, type ValidationResult,
+  appRefProblems, foreignLinkProblems, parseManifest, type AppRef, type ClusterPolicy, type ControlRecord,
+  type InstanceRecord, type KeyLayout, type NormalizedManifest, type OwnerRecord, type ValidationResult,
 } from '../../schemas/index.js'
-import { InvalidManifestError, NotFoundError } from '../errors.js'
+import { InvalidManifestError, InvalidNameError, NotFoundError, QuotaExceededError } from '../errors.js'
 import { applyVerb, type Verb } from '../lifecycle.js'
+import { heldBy, quotaRefusal } from '../quota.js'
 import type { Principal } from './accounts.js'
-import { AppIndex, parseJson, type AppSummary, type ManifestView } from './app-index.js'
+import { AppIndex, type AppSummary, type ManifestView } from './app-index.js'
 import type { Entry, Kv } from './kv.js'
 import { PrefixMirror } from './prefix-mirror.js'
+import { readControl, readInstance, readOwner } from './record-shapes.js'
 
 export type { AppSummary, ManifestView } from './app-index.js'
 
@@ -28,8 +31,9 @@ export class Apps {
     private readonly policy: () => Promise<ClusterPolicy> = async () => ({}),
     private readonly clock: () => number = Date.now,
     onResyncError: (err: Error) => void = () => {},
+    onUnreadable: (key: string, why: string) => void = () => {},
   ) {
-    const index = this.index = new AppIndex(keys)
+    const index = this.index = new AppIndex(keys, onUnreadable)
     this.appsMirror = new PrefixMirror(kv, keys.apps, { reset: e => index.resetApps(e), apply: e => index.applyApp(e) }, onResyncError)
     this.ownersMirror = new PrefixMirror(kv, keys.owners, { reset: e => index.resetOwners(e), apply: e => index.applyOwner(e) }, onResyncError)
   }
@@ -90,18 +94,43 @@ export class Apps {
   // Writes read etcd itself (the copy may lag another builder's write by a moment) and
   // return only once the copy holds what they wrote: a read after a write sees it.
 
-  /** Validates, claims the app for the principal if nobody owns it yet, and writes. */
-  async put(ref: AppRef, text: string, who: Principal): Promise<{ entry: Entry; prev?: Entry; manifest: unknown }> {
-    const result = await this.validate(text)
+  /**
+   * Validates (limits first, under the current policy), checks the links and the owner's
+   * quota, claims the app for the principal if nobody owns it yet, and writes. Nothing is
+   * written — not even the owner record — when any check fails.
+   */
+  async put(ref: AppRef, text: string, who: Principal): Promise<{ entry: Entry; prev?: Entry; manifest: NormalizedManifest }> {
+    assertNames(ref)
+    const policy = await this.policy()
+    const result = parseManifest(text, policy)
     if (!result.ok) throw new InvalidManifestError(result.errors)
-    const owner = await this.claim(ref.app, who)
+    await this.ready()
+    const owner = await this.ownerFor(ref.app, who)
+    // Admins (root) link anywhere and act past tenants' quotas; the contract exempts root.
+    if (!who.admin) {
+      const links = foreignLinkProblems(result.manifest.links, ref.app, who.user, app => this.index.ownerOf(app))
+      if (links.length > 0) throw new InvalidManifestError(links)
+    }
+    if (owner === who.user) this.checkQuota(policy, owner, ref, result.manifest)
+    const ownerRevision = await this.claim(ref.app, who)
     const { entry, prev } = await this.kv.put(this.keys.manifest(ref), text)
-    await Promise.all([this.ownersMirror.caughtUp(owner), this.appsMirror.caughtUp(entry.modRevision)])
-    return { entry, prev, manifest: JSON.parse(text) }
+    await Promise.all([this.ownersMirror.caughtUp(ownerRevision), this.appsMirror.caughtUp(entry.modRevision)])
+    return { entry, prev, manifest: result.manifest }
+  }
+
+  /** Refuses a write that would put the owner past a quota (usage counted over every manifest they own, from the copy). */
+  private checkQuota(policy: ClusterPolicy, owner: string, ref: AppRef, next: NormalizedManifest): void {
+    if (!policy.quotas) return
+    const mine = this.index.list((_app, o) => (o ?? 'root') === owner).flatMap(a => a.manifests)
+    const before = mine.map(v => heldBy(v.manifest))
+    const after = [...mine.filter(v => v.app !== ref.app || v.name !== ref.name).map(v => heldBy(v.manifest)), next]
+    const problems = quotaRefusal(policy, owner, before, after)
+    if (problems.length > 0) throw new QuotaExceededError(problems)
   }
 
   /** Deletes a manifest and its lifecycle intent; the scheduler removes its containers and status. */
   async delete(ref: AppRef, who: Principal): Promise<{ revision: number; prev: Entry }> {
+    assertNames(ref)
     await this.assertVisible(ref.app, who)
     const res = await this.kv.delete(this.keys.manifest(ref))
     if (!res.prev) throw new NotFoundError(`no manifest ${ref.app}/${ref.name}`)
@@ -121,7 +150,7 @@ export class Apps {
   async instances(ref: AppRef, who: Principal): Promise<InstanceView[]> {
     await this.get(ref, who)
     return (await this.kv.list(this.keys.instancesOf(ref)))
-      .map(e => ({ ref: this.keys.parseInstance(e.key), rec: parseJson<InstanceRecord>(e.value) }))
+      .map(e => ({ ref: this.keys.parseInstance(e.key), rec: readInstance(e.value) }))
       .filter((x): x is { ref: NonNullable<typeof x.ref>; rec: InstanceRecord } => !!x.ref && !!x.rec)
       .map(x => ({ ...x.rec, index: x.ref.index }))
       .sort((a, b) => a.index - b.index)
@@ -133,7 +162,7 @@ export class Apps {
     const key = this.keys.control(ref)
     for (;;) {
       const e = await this.kv.get(key)
-      const next = applyVerb(parseJson<ControlRecord>(e?.value), verb, index)
+      const next = applyVerb(readControl(e?.value), verb, index)
       const revision = await this.kv.swap(key, e?.modRevision ?? 0, JSON.stringify(next))
       if (revision !== undefined) {
         await this.appsMirror.caughtUp(revision)
@@ -142,16 +171,34 @@ export class Apps {
     }
   }
 
+  /**
+   * Who owns (or would own, on this write) the app: its owner record's user; for an app with
+   * manifests but no readable owner (written straight into etcd) root, and only admins may
+   * write there; for a new app the writer. Someone else's app is a NotFoundError. Reads etcd,
+   * writes nothing: the checks that depend on it run before anything is claimed.
+   */
+  private async ownerFor(app: string, who: Principal): Promise<string> {
+    const owner = readOwner((await this.kv.get(this.keys.owner(app)))?.value)
+    if (owner === undefined && (await this.kv.list(this.keys.app(app))).some(e => e.key.endsWith('/manifest'))) {
+      if (who.admin) return 'root'
+      throw new NotFoundError(`no app "${app}"`)
+    }
+    if (owner !== undefined && owner !== who.user && !who.admin) throw new NotFoundError(`no app "${app}"`)
+    return owner ?? who.user
+  }
+
   /** Makes the principal the app's owner unless someone is; returns the owner record's revision. */
   private async claim(app: string, who: Principal): Promise<number> {
-    // An app written straight into etcd (etcdctl, old scripts) has no owner: it is root's.
-    if (!who.admin && parseJson<OwnerRecord>((await this.kv.get(this.keys.owner(app)))?.value)?.user === undefined) {
-      const existing = (await this.kv.list(this.keys.app(app))).some(e => e.key.endsWith('/manifest'))
-      if (existing) throw new NotFoundError(`no app "${app}"`)
-    }
     const rec: OwnerRecord = { user: who.user, createdAt: new Date(this.clock()).toISOString() }
     const { created, entry } = await this.kv.create(this.keys.owner(app), JSON.stringify(rec))
-    if (created || who.admin || parseJson<OwnerRecord>(entry.value)?.user === who.user) return entry.modRevision
+    // Someone may have claimed the app between ownerFor and here: the transaction decides.
+    if (created || who.admin || readOwner(entry.value) === who.user) return entry.modRevision
     throw new NotFoundError(`no app "${app}"`)
   }
+}
+
+/** The last line of defence: no key is ever built from a name that breaks the rule, whatever route got here. */
+function assertNames(ref: AppRef): void {
+  const problems = appRefProblems(ref.app, ref.name)
+  if (problems.length > 0) throw new InvalidNameError(problems)
 }

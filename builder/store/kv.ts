@@ -1,6 +1,9 @@
 // The narrow slice of etcd the builder uses, over etcd3. Entries carry etcd's revisions
-// because the v2 keys API reports them as createdIndex/modifiedIndex.
+// because the v2 keys API reports them as createdIndex/modifiedIndex. Prefix reads go
+// through kit/paged-load.ts: a single range over /apps (or /assign, /tokens…) once failed
+// for everyone as soon as its values passed gRPC's 4 MiB message limit.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3'
+import { loadPrefix } from '../../kit/paged-load.js'
 
 export interface Entry {
   key: string
@@ -29,8 +32,11 @@ export interface WatchHandlers {
 
 export interface Kv {
   get(key: string): Promise<Entry | undefined>
+  /** Every key under the prefix, in key order, read in pages at one revision. */
   list(prefix: string): Promise<Entry[]>
-  /** A consistent read of a prefix, with the store revision it was read at. */
+  /** How many keys are under the prefix (the answer is one number, whatever their size). */
+  count(prefix: string): Promise<number>
+  /** A consistent read of a prefix, with the store revision it was read at (paged; watch from revision + 1). */
   snapshot(prefix: string): Promise<{ entries: Entry[]; revision: number }>
   /** Current store revision (the v2 API's X-Etcd-Index). */
   revision(): Promise<number>
@@ -69,12 +75,14 @@ export function etcdKv(client: Etcd3): Kv {
       return kv ? toEntry(kv) : undefined
     },
     async list(prefix) {
-      const res = await client.getAll().prefix(prefix).sort('Key', 'Ascend').exec()
-      return res.kvs.map(toEntry)
+      return (await loadPrefix(client, prefix)).kvs.map(toEntry)
+    },
+    async count(prefix) {
+      return client.getAll().prefix(prefix).count()
     },
     async snapshot(prefix) {
-      const res = await client.getAll().prefix(prefix).exec()
-      return { entries: res.kvs.map(toEntry), revision: Number(res.header.revision) }
+      const { kvs, revision } = await loadPrefix(client, prefix)
+      return { entries: kvs.map(toEntry), revision }
     },
     async revision() {
       const res = await client.get('\u0000').exec()

@@ -17,13 +17,15 @@ export function newAppView({ view, go }) {
     const input = h('input', { id, name: id, ...attrs })
     return { input, el: h('div', {}, h('label', { for: id }, label), input) }
   }
-  const app = field('app', 'App', { placeholder: 'dummy', required: true, pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?' })
-  const name = field('name', 'Name (one manifest of the app)', { placeholder: 'nginx', required: true })
+  // No pattern here: the builder checks names by the contract's one rule, and its 400 says
+  // the rule and the fix; the page shows that answer next to the field.
+  const app = field('app', 'App', { placeholder: 'dummy', required: true, 'aria-describedby': 'new-app-msg' })
+  const name = field('name', 'Name (one manifest of the app)', { placeholder: 'nginx', required: true, 'aria-describedby': 'new-app-msg' })
   const image = field('image', 'Image', { placeholder: 'dokkaa/busybox:test', required: true })
   const command = field('command', 'Command (optional; overrides the image\'s)', { placeholder: 'httpd -f -p 80 -h /www' })
   const scale = field('scale', 'Scale', { type: 'number', min: 0, max: 1000, value: 1 })
   const services = field('services', 'Services (name=port, comma separated)', { placeholder: 'web=80' })
-  const msg = h('div')
+  const msg = h('div', { id: 'new-app-msg', 'data-testid': 'new-app-msg' })
   const save = h('button', { class: 'primary', type: 'submit', disabled: true }, 'Create')
 
   const build = () => {
@@ -39,6 +41,7 @@ export function newAppView({ view, go }) {
   view.append(h('h1', {}, 'New app'), h('form', { class: 'card', onsubmit: async ev => {
     ev.preventDefault()
     msg.replaceChildren()
+    for (const f of [app, name]) f.input.removeAttribute('aria-invalid')
     const a = app.input.value.trim()
     const n = name.input.value.trim() || a
     try {
@@ -46,6 +49,10 @@ export function newAppView({ view, go }) {
       go(`#/apps/${encodeURIComponent(a)}/${encodeURIComponent(n)}`)
     } catch (err) {
       if (err.code === 'INVALID_MANIFEST') editor.showErrors(err.details.errors)
+      // INVALID_NAME: details.errors names the field (/app or /name) and the rule.
+      if (err.code === 'INVALID_NAME') {
+        for (const e of err.details?.errors ?? []) (e.path === '/app' ? app : name).input.setAttribute('aria-invalid', 'true')
+      }
       msg.replaceChildren(notice('bad', err.message))
     }
   } }, app.el, name.el, image.el, command.el, scale.el, services.el,
