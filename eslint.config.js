@@ -4,6 +4,7 @@
 // to read. Type information comes from tsconfig.json (TypeScript 5.9: typescript-eslint
 // loads the compiler in-process).
 import tseslint from 'typescript-eslint'
+import stylistic from '@stylistic/eslint-plugin'
 
 const PARTS = ['conductor', 'ambassador', 'builder', 'cfg-cli']
 const TEST_FILES = ['**/*.test.ts', '**/testing/**', '**/testing.ts', '**/test-kit.ts', '**/fixtures/**', '**/plan-fixtures.ts',
@@ -29,8 +30,19 @@ export default tseslint.config(
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { '@typescript-eslint': tseslint.plugin },
+    plugins: { '@typescript-eslint': tseslint.plugin, '@stylistic': stylistic },
     rules: {
+      // The formatter: the house style, checked in CI and applied by `npm run format`.
+      '@stylistic/semi': ['error', 'never'],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+      '@stylistic/indent': ['error', 2, { SwitchCase: 1, ignoredNodes: ['ConditionalExpression *', 'TSUnionType', 'TSIntersectionType'] }],
+      '@stylistic/no-trailing-spaces': 'error',
+      '@stylistic/eol-last': 'error',
+      '@stylistic/no-multiple-empty-lines': ['error', { max: 2, maxEOF: 0 }],
+      '@stylistic/comma-spacing': 'error',
+      '@stylistic/keyword-spacing': 'error',
+      '@stylistic/space-infix-ops': 'error',
+      '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
       '@typescript-eslint/no-floating-promises': 'error',
       'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
     },
