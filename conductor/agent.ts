@@ -7,10 +7,13 @@ import type { Etcd3, Watcher } from 'etcd3'
 import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import type { HostRecord, InstanceRef, KeyLayout, PortRange } from '../schemas/index.js'
-import { allocateServicePort, LABELS } from '../schemas/index.js'
+import { LABELS } from '../schemas/index.js'
+import { loadPrefix } from '../kit/paged-load.js'
 import { Announcer } from './announcer.js'
+import { AssignmentBook } from './assignment-book.js'
 import { linkTarget } from './container-options.js'
-import { desiredFromAssignment } from './desired-state.js'
+import type { RejectedInstance } from './desired-state.js'
+import { linkPort } from './link-port.js'
 import type { ContainerDetail, DockerEngine, EventSubscription } from './docker-engine.js'
 import { Driver } from './driver.js'
 import { emptyMemo, type InstanceMemo } from './instance-record.js'
@@ -44,7 +47,8 @@ export interface AgentOptions {
 }
 
 export class Agent {
-  private readonly desired = new Map<string, DesiredInstance>()
+  /** This host's assignments: to run, and refused (recorded failed, never run). */
+  private readonly assigned: AssignmentBook
   private readonly memos = new Map<string, InstanceMemo>()
   private readonly linkPortCache = new Map<string, number>()
   private readonly lease: LeaseKeeper
@@ -63,6 +67,7 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.clock = o.clock ?? Date.now
+    this.assigned = new AssignmentBook(o.keys, o.hostId, o.log)
     this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log, key => this.announcer.forget(key))
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
     this.announcing = new LatestOnly((mk, err) => o.log.warn({ manifest: mk, err: (err as Error).message }, 'announcing to etcd failed; the next pass retries'))
@@ -105,7 +110,7 @@ export class Agent {
     await this.subscribeEvents()
     await this.resync()
     this.resyncTimer = setInterval(() => { void this.resync() }, o.resyncMs)
-    o.log.info({ assignments: this.desired.size }, 'conductor running')
+    o.log.info({ assignments: this.assigned.size }, 'conductor running')
   }
 
   /** Stops watching and working; containers keep running, records expire with the lease. */
@@ -127,22 +132,8 @@ export class Agent {
   }
 
   private onAssignment(key: string, value: string | undefined): void {
-    const ref = this.o.keys.parseAssignment(key)
-    if (!ref || ref.host !== this.o.hostId) return
-    const r: InstanceRef = { app: ref.app, name: ref.name, index: ref.index }
-    this.setDesired(r, value)
-    this.queue.add(manifestKey(r), true)
-  }
-
-  private setDesired(ref: InstanceRef, value: string | undefined): void {
-    const rk = refKey(ref)
-    if (value === undefined) {
-      this.desired.delete(rk)
-      return
-    }
-    const d = desiredFromAssignment(ref, value)
-    if (d) this.desired.set(rk, d)
-    else this.o.log.error({ app: ref.app, name: ref.name, instance: ref.index }, 'assignment is not valid JSON of the expected shape; ignored')
+    const ref = this.assigned.onKey(key, value)
+    if (ref) this.queue.add(manifestKey(ref), true)
   }
 
   /** Full pass: reload every assignment, list every container of ours, look at every manifest.
@@ -157,23 +148,15 @@ export class Agent {
     const { o } = this
     const seen = new Set<string>()
     try {
-      const all = await o.client.getAll().prefix(o.keys.assignments(o.hostId)).strings()
-      const fresh = new Map<string, string>()
-      for (const [key, value] of Object.entries(all)) {
-        const ref = o.keys.parseAssignment(key)
-        if (ref) fresh.set(refKey(ref), value)
-      }
-      for (const rk of [...this.desired.keys()]) if (!fresh.has(rk)) this.desired.delete(rk)
-      for (const [rk, value] of fresh) {
-        const [app, name, index] = rk.split('/')
-        this.setDesired({ app: app!, name: name!, index: Number(index) }, value)
-      }
+      // In pages: this host's assignments are not bounded by one gRPC message.
+      const { kvs } = await loadPrefix(o.client, o.keys.assignments(o.hostId))
+      this.assigned.replaceAll(kvs.map(kv => ({ key: kv.key.toString(), value: kv.value.toString() })))
       await this.lease.flush()
     } catch (err) {
       // Static stability: without etcd we keep converging on the assignments we last saw.
       o.log.warn({ err: (err as Error).message }, 'cannot read assignments from etcd; keeping the last known ones')
     }
-    for (const d of this.desired.values()) seen.add(manifestKey(d.ref))
+    for (const mk of this.assigned.manifests()) seen.add(mk)
     try {
       for (const c of await o.engine.listContainers({ [LABELS.host]: o.hostId })) {
         const app = c.labels[LABELS.app]
@@ -219,13 +202,13 @@ export class Agent {
   private async work(mk: string): Promise<{ again?: boolean; retryAt?: number }> {
     const { o } = this
     const [app, name] = mk.split('/') as [string, string]
-    const desired = [...this.desired.values()].filter(d => d.ref.app === app && d.ref.name === name)
+    const { desired, rejected } = this.assigned.of(app, name)
     const details = await this.readActual(app, name)
     const actual: ActualContainer[] = []
     for (const c of details) {
       const ref = { app, name, index: Number(c.labels[LABELS.instance]) }
       const memo = this.memo(ref)
-      const d = this.desired.get(refKey(ref))
+      const d = this.assigned.get(ref)
       // An adopted container has done whatever restart was asked before we came.
       if (memo.restartGeneration === undefined && d) memo.restartGeneration = d.restartGeneration
       actual.push({ ...c, restartGeneration: memo.restartGeneration, stoppedByUs: memo.stoppedByUs, quickRestarts: memo.quickRestarts })
@@ -234,7 +217,7 @@ export class Agent {
 
     // Announced beside the Docker work, never before it: a frozen etcd must not keep a
     // dead container down (static stability).
-    this.announce(app, name, desired, byRef)
+    this.announce(app, name, desired, rejected, byRef)
 
     const plan = reconcile(o.hostId, desired, actual, this.clock())
     if (plan.steps.length === 0) {
@@ -257,14 +240,14 @@ export class Agent {
     })))
     if (failures.length > 0) {
       // Announce the failure now rather than after the backoff.
-      this.announce(app, name, desired, speakers(await this.readActual(app, name)))
+      this.announce(app, name, desired, rejected, speakers(await this.readActual(app, name)))
       throw new AggregateError(failures, failures.map(f => f.message).join('; '))
     }
     return { again: true, retryAt: plan.retryAt }
   }
 
-  private announce(app: string, name: string, desired: DesiredInstance[], byRef: Map<string, ContainerDetail>): void {
-    this.announcing.run(`${app}/${name}`, () => this.announcer.publish(app, name, desired, byRef, ref => this.memo(ref), this.clock()))
+  private announce(app: string, name: string, desired: DesiredInstance[], rejected: RejectedInstance[], byRef: Map<string, ContainerDetail>): void {
+    this.announcing.run(`${app}/${name}`, () => this.announcer.publish(app, name, desired, byRef, ref => this.memo(ref), this.clock(), rejected))
   }
 
   private afterStep(step: Step, before: ContainerDetail | undefined): void {
@@ -316,7 +299,7 @@ export class Agent {
       const ck = `${target.app}/${target.service}`
       let port = this.linkPortCache.get(ck)
       if (port === undefined) {
-        port = await allocateServicePort(this.o.client, this.o.keys, target.app, target.service, this.o.portRange)
+        port = await linkPort(this.o.client, this.o.keys, target.app, target.service, this.o.portRange)
         this.linkPortCache.set(ck, port)
       }
       out[link] = port

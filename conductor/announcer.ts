@@ -3,9 +3,12 @@
 // taken over (written again under the new lease) or deleted when the instance is gone.
 import type { Etcd3 } from 'etcd3'
 import type { InstanceRecord, InstanceRef, KeyLayout, SkydnsRecord } from '../schemas/index.js'
+import { loadPrefix } from '../kit/paged-load.js'
 import type { LeaseKeeper } from './lease-keeper.js'
-import { instanceRecord, memoFromRecord, sameRecord, skydnsRecords, type InstanceMemo } from './instance-record.js'
+import { instanceRecord, memoFromRecord, rejectedRecord, sameRecord, skydnsRecords, type InstanceMemo } from './instance-record.js'
 import type { ContainerDetail } from './docker-engine.js'
+import type { RejectedInstance } from './desired-state.js'
+import { readInstanceRecord, readSkydnsRecord } from './etcd-records.js'
 import type { DesiredInstance } from './model.js'
 import { manifestKey, refKey } from './model.js'
 
@@ -29,16 +32,22 @@ export class Announcer {
   async adopt(): Promise<Map<string, InstanceMemo>> {
     const memos = new Map<string, InstanceMemo>()
     const ours = new Map<string, InstanceRecord>()
-    for (const [key, value] of Object.entries(await this.client.getAll().prefix(this.keys.instances).strings())) {
+    // In pages: /instances and /skydns grow with the cluster (and with junk written there);
+    // values of the wrong shape, or keys naming no valid instance, are not ours to take over.
+    for (const kv of (await loadPrefix(this.client, this.keys.instances)).kvs) {
+      const key = kv.key.toString()
       const ref = this.keys.parseInstance(key)
-      const record = parseJson<InstanceRecord>(value)
+      const value = kv.value.toString()
+      const record = ref ? readInstanceRecord(value) : undefined
       if (!ref || !record || record.host !== this.hostId) continue
       this.records.set(key, { value, leased: false, record })
       memos.set(refKey(ref), memoFromRecord(record))
       ours.set(refKey(ref), record)
     }
-    for (const [key, value] of Object.entries(await this.client.getAll().prefix(this.keys.skydnsRoot).strings())) {
-      const entry = parseJson<SkydnsRecord>(value)
+    for (const kv of (await loadPrefix(this.client, this.keys.skydnsRoot)).kvs) {
+      const key = kv.key.toString()
+      const value = kv.value.toString()
+      const entry = this.keys.parseSkydns(key) ? readSkydnsRecord(value) : undefined
       const prev = entry?.instance ? ours.get(entry.instance) : undefined
       if (!entry || !prev || entry.host !== prev.hostAddress || !Object.values(prev.ports).includes(entry.port)) continue
       const map = this.dns.get(entry.instance!) ?? new Map<string, Written>()
@@ -68,7 +77,10 @@ export class Announcer {
   }
 
   /** Announces one manifest's instances on this host; anything of it not desired here is withdrawn. */
-  async publish(app: string, name: string, desired: DesiredInstance[], details: Map<string, ContainerDetail>, memos: (ref: InstanceRef) => InstanceMemo, now: number): Promise<void> {
+  async publish(
+    app: string, name: string, desired: DesiredInstance[], details: Map<string, ContainerDetail>,
+    memos: (ref: InstanceRef) => InstanceMemo, now: number, rejected: readonly RejectedInstance[] = [],
+  ): Promise<void> {
     const seen = new Set<string>()
     for (const d of desired) {
       const rk = refKey(d.ref)
@@ -76,6 +88,13 @@ export class Announcer {
       const record = instanceRecord({ ref: d.ref, desired: d, detail: details.get(rk), memo: memos(d.ref), hostId: this.hostId, hostAddress: this.hostAddress, now })
       await this.putRecord(d.ref, record)
       await this.putDns(rk, skydnsRecords(this.keys, d.ref, d, record))
+    }
+    // Refused assignments: a failed record saying why, and nothing in DNS.
+    for (const r of rejected) {
+      const rk = refKey(r.ref)
+      seen.add(rk)
+      await this.putRecord(r.ref, rejectedRecord({ ...r, memo: memos(r.ref), hostId: this.hostId, hostAddress: this.hostAddress, now }))
+      await this.putDns(rk, new Map())
     }
     for (const key of [...this.records.keys()]) {
       const ref = this.keys.parseInstance(key)
@@ -111,13 +130,5 @@ export class Announcer {
     }
     if (have.size > 0) this.dns.set(rk, have)
     else this.dns.delete(rk)
-  }
-}
-
-function parseJson<T>(value: string): T | undefined {
-  try {
-    return JSON.parse(value) as T
-  } catch {
-    return undefined
   }
 }

@@ -1,21 +1,30 @@
-// Assignments as the scheduler writes them, turned into what reconcile wants.
-import type { Assignment, InstanceRef, ServiceSpec } from '../schemas/index.js'
+// Assignments as the scheduler writes them, turned into what reconcile wants. A value
+// the conductor will not act on (see assignment-record.ts) becomes a rejection: its
+// instance is recorded failed with the reason, and nothing runs for it.
+import type { InstanceRef } from '../schemas/index.js'
+import { readAssignment } from './assignment-record.js'
 import type { DesiredInstance } from './model.js'
 
-/** undefined for a value that is not an assignment (logged by the caller, never acted on). */
-export function desiredFromAssignment(ref: InstanceRef, value: string): DesiredInstance | undefined {
-  let a: Assignment
-  try {
-    a = JSON.parse(value) as Assignment
-  } catch {
-    return undefined
+/** An assignment the conductor refused, with the reason its instance record shows. */
+export interface RejectedInstance {
+  ref: InstanceRef
+  reason: string
+  /** The value's specHash when it had a readable one, for the record. */
+  specHash: string
+}
+
+export type DesiredResult = { ok: true; desired: DesiredInstance } | { ok: false; rejected: RejectedInstance }
+
+export function desiredFromAssignment(ref: InstanceRef, value: string): DesiredResult {
+  const read = readAssignment(value)
+  if (!read.ok) {
+    return { ok: false, rejected: { ref, reason: `assignment rejected: ${read.reason}`, specHash: hashOf(value) } }
   }
-  if (!a || typeof a !== 'object' || !a.spec || typeof a.spec.image !== 'string' || typeof a.specHash !== 'string') return undefined
-  // The scheduler writes normalized specs; accept the short service form anyway ({"web": 80}).
-  const services: Record<string, ServiceSpec> = {}
-  for (const [svc, v] of Object.entries((a.spec.services ?? {}) as Record<string, number | ServiceSpec>)) {
-    services[svc] = typeof v === 'number' ? { port: v } : v
-  }
-  const spec = { ...a.spec, services, restart: a.spec.restart ?? 'always' }
-  return { ref, spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0 }
+  const a = read.assignment
+  return { ok: true, desired: { ref, spec: a.spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0 } }
+}
+
+function hashOf(value: string): string {
+  const m = /"specHash"\s*:\s*"([A-Za-z0-9]{1,64})"/.exec(value.slice(0, 100_000))
+  return m?.[1] ?? ''
 }

@@ -1,9 +1,19 @@
 // DockerEngine over dockerode: the only file that talks to the Docker API. Every
 // error leaves through fromDockerError, so callers see the conductor's catalogue.
+// Image references are checked against Docker's grammar before any request that carries
+// one: dockerode puts the name into the request path ("/images/<name>/json"), so a name
+// like "../../x" would address another endpoint of the engine, and a name the engine
+// reads as a registry host makes it connect wherever that says.
 import Docker from 'dockerode'
+import { parseImageReference } from '../schemas/index.js'
 import type { ContainerState } from './model.js'
 import type { ContainerDetail, DockerEngine, EngineEvent, EngineInfo, EventSubscription } from './docker-engine.js'
-import { fromDockerError, ImagePullError, isCode } from './errors.js'
+import { fromDockerError, ImagePullError, InvalidImageError, isCode } from './errors.js'
+import { JsonLineSplitter } from './json-lines.js'
+import { disableModemRedirects } from './modem-no-redirects.js'
+import { followPull } from './pull-stream.js'
+
+disableModemRedirects()
 
 /** "unix:///var/run/docker.sock", "tcp://host:2375" or a bare socket path. */
 export function dockerodeOptions(url: string): Docker.DockerOptions {
@@ -14,6 +24,14 @@ export function dockerodeOptions(url: string): Docker.DockerOptions {
 }
 
 const labelFilters = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`)
+
+/** Throws INVALID_IMAGE for a reference outside Docker's grammar. */
+export function checkImage(image: unknown): string {
+  if (typeof image !== 'string') throw new InvalidImageError(String(image), `image must be a string, got ${typeof image}`)
+  const parsed = parseImageReference(image)
+  if (!parsed.ok) throw new InvalidImageError(image, parsed.message)
+  return image
+}
 
 function ms(iso: string | undefined): number | undefined {
   if (!iso || iso.startsWith('0001-')) return undefined
@@ -72,6 +90,7 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async create(opts: Docker.ContainerCreateOptions): Promise<string> {
+    checkImage(opts.Image)
     const c = await this.call(`create container ${opts.name ?? ''}`, () => this.docker.createContainer(opts))
     return c.id
   }
@@ -107,6 +126,7 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async imageExists(ref: string): Promise<boolean> {
+    checkImage(ref)
     try {
       await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect())
       return true
@@ -117,17 +137,13 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async pull(ref: string, onProgress: (status: string) => void): Promise<void> {
+    checkImage(ref)
     try {
-      const stream = await this.docker.pull(ref)
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {
-          // The engine reports some failures inside the stream with a 200 status.
-          const inStream = output?.find(o => o.error)?.error
-          if (err || inStream) reject(err ?? new Error(inStream))
-          else resolve()
-        }, (event: { status?: string; progress?: string; id?: string }) => {
-          if (event.status && !event.progress) onProgress(`${event.id ? event.id + ': ' : ''}${event.status}`)
-        })
+      const stream = await this.docker.pull(ref) as NodeJS.ReadableStream
+      // Our own follower, not modem.followProgress: that one parses lines inside the
+      // stream's 'data' handler, where a junk line throws past every catch.
+      await followPull(stream, event => {
+        if (event.status && !event.progress) onProgress(`${event.id ? event.id + ': ' : ''}${event.status}`)
       })
     } catch (err) {
       const e = fromDockerError(err, `pull ${ref}`)
@@ -139,26 +155,26 @@ export class DockerodeEngine implements DockerEngine {
   async events(labels: Record<string, string>, onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): Promise<EventSubscription> {
     const stream = await this.call('subscribe to events', () =>
       this.docker.getEvents({ filters: { type: ['container'], label: labelFilters(labels) } })) as NodeJS.ReadableStream & { destroy?: () => void }
-    let buffer = ''
+    const lines = new JsonLineSplitter()
     let closed = false
     stream.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8')
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl).trim()
-        buffer = buffer.slice(nl + 1)
-        if (!line) continue
-        try {
-          const e = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
-          onEvent({ action: e.Action ?? e.status ?? '', containerId: e.Actor?.ID ?? e.id ?? '', labels: e.Actor?.Attributes ?? {} })
-        } catch {
-          // A torn or unknown line: the periodic resync covers whatever it meant.
-        }
+      for (const line of lines.push(chunk)) {
+        // A torn or unknown line: the periodic resync covers whatever it meant.
+        if (!line.ok || typeof line.value !== 'object' || line.value === null) continue
+        const e = line.value as { Action?: unknown; status?: unknown; id?: unknown; Actor?: { ID?: unknown; Attributes?: unknown } }
+        const attrs = e.Actor?.Attributes
+        onEvent({
+          action: typeof e.Action === 'string' ? e.Action : typeof e.status === 'string' ? e.status : '',
+          containerId: typeof e.Actor?.ID === 'string' ? e.Actor.ID : typeof e.id === 'string' ? e.id : '',
+          labels: typeof attrs === 'object' && attrs !== null ? attrs as Record<string, string> : {},
+        })
       }
     })
     const end = (err?: Error) => { if (!closed) { closed = true; onEnd(err) } }
     stream.on('end', () => end())
     stream.on('error', (err: Error) => end(err))
+    // A socket closed without an end (the engine restarted) ends the subscription too.
+    stream.on('close', () => end())
     return { close: () => { closed = true; stream.destroy?.() } }
   }
 

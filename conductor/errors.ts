@@ -9,7 +9,13 @@ export type ConductorErrorCode =
   | 'DOCKER_CONFLICT'
   | 'DOCKER_ERROR'
   | 'IMAGE_PULL_FAILED'
+  /** An image reference outside Docker's grammar: never handed to the engine. */
+  | 'INVALID_IMAGE'
+  /** An assignment read from etcd that is not one the scheduler could have written. */
+  | 'INVALID_ASSIGNMENT'
   | 'ETCD_UNAVAILABLE'
+  /** A record read from etcd is not of the shape its key calls for (junk written straight into etcd). */
+  | 'BAD_RECORD'
 
 export class ConductorError extends Error {
   constructor(readonly code: ConductorErrorCode, message: string, options?: { cause?: unknown }) {
@@ -28,6 +34,20 @@ export class BadFlagError extends ConductorError {
 export class ImagePullError extends ConductorError {
   constructor(readonly image: string, reason: string, cause?: unknown) {
     super('IMAGE_PULL_FAILED', `cannot pull image ${image}: ${reason}`, { cause })
+  }
+}
+
+/** An image that fails parseImageReference; the message says which part is wrong. */
+export class InvalidImageError extends ConductorError {
+  constructor(readonly image: string, reason: string) {
+    super('INVALID_IMAGE', reason)
+  }
+}
+
+/** An assignment the conductor refuses to act on; its instance is recorded failed with this message. */
+export class InvalidAssignmentError extends ConductorError {
+  constructor(reason: string) {
+    super('INVALID_ASSIGNMENT', `assignment rejected: ${reason}`)
   }
 }
 

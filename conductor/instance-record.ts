@@ -76,6 +76,22 @@ export function instanceRecord(input: RecordInput): InstanceRecord | undefined {
   return record
 }
 
+/** The record of an instance whose assignment was refused: failed, with the reason, no container. */
+export function rejectedRecord(input: { ref: InstanceRef; reason: string; specHash: string; memo: InstanceMemo; hostId: string; hostAddress: string; now: number }): InstanceRecord {
+  return {
+    host: input.hostId,
+    hostAddress: input.hostAddress,
+    containerId: '',
+    containerName: containerName(input.ref),
+    state: 'failed',
+    specHash: input.specHash,
+    ports: {},
+    restarts: input.memo.restarts,
+    error: input.reason,
+    updatedAt: new Date(input.now).toISOString(),
+  }
+}
+
 /** Equal but for the time of writing: only a change is worth a write. */
 export function sameRecord(a: InstanceRecord | undefined, b: InstanceRecord | undefined): boolean {
   if (!a || !b) return a === b

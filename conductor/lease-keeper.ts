@@ -84,14 +84,22 @@ export class LeaseKeeper {
   }
 
   /** Deletes a key we own. With `onlyIf`, deletes only while it still holds that value, so a
-   * key another host has taken over since is left alone. */
+   * key another host has taken over since is left alone (and we say so, as reclaim does). */
   async delete(key: string, onlyIf?: string): Promise<boolean> {
     this.owned.delete(key)
     this.leaseOf.delete(key)
     this.unsynced.delete(key)
     try {
-      if (onlyIf === undefined) await this.client.delete().key(key).exec()
-      else await this.client.if(key, 'Value', '==', onlyIf).then(this.client.delete().key(key)).commit()
+      if (onlyIf === undefined) {
+        await this.client.delete().key(key).exec()
+        return true
+      }
+      const res = await this.client.if(key, 'Value', '==', onlyIf).then(this.client.delete().key(key))
+        .else(this.client.get(key)).commit()
+      // Not ours any more: someone wrote it since our last write (absent is simply gone).
+      if (!res.succeeded && (res.responses[0]?.response_range?.kvs.length ?? 0) > 0) {
+        this.log.warn({ key }, 'another host wrote this key since our last write; leaving it to them')
+      }
       return true
     } catch (err) {
       this.log.warn({ err: (err as Error).message, key }, 'etcd delete failed')

@@ -3,13 +3,13 @@
 // --no-scheduler, campaigns for the cluster's scheduler), until SIGTERM/SIGINT.
 import { hostname, networkInterfaces } from 'node:os'
 import { Command, CommanderError, Option } from 'commander'
-import { Etcd3 } from 'etcd3'
 import { pino, type Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
+import { createEtcdClient } from '../kit/etcd-client.js'
 import { Agent } from './agent.js'
 import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
 import { DockerodeEngine } from './dockerode-engine.js'
-import { BadFlagError } from './errors.js'
+import { BadFlagError, isCode, type ConductorError } from './errors.js'
 import { readAgentToken, startAgentApi, type RunningAgentApi } from './agent-api/agent-api.js'
 import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
 
@@ -58,10 +58,23 @@ async function main(): Promise<void> {
   }
 
   const log = pino({ level: config.logLevel, base: { component: 'conductor', host: config.hostId } })
+  // Every error is handled where it happens; these only make a bug that escapes anyway
+  // show up as one JSON log line with the host id (then exit, as Node would), instead of a
+  // bare stack trace on stderr.
+  process.on('uncaughtException', err => {
+    log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception; exiting')
+    process.exit(1)
+  })
+  process.on('unhandledRejection', reason => {
+    log.fatal({ err: (reason as Error)?.message ?? String(reason), stack: (reason as Error)?.stack }, 'unhandled rejection; exiting')
+    process.exit(1)
+  })
   const engine = new DockerodeEngine(config.docker)
   // A deadline on every unary call: a frozen etcd (the TCP connection up, nothing answering)
   // must turn into errors the agent handles, not calls that hang until etcd returns.
-  const client = new Etcd3({ hosts: config.etcd, defaultCallOptions: ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }) })
+  // createEtcdClient: a response too large for one gRPC message (a read over a prefix users
+  // grew) must not open etcd3's circuit breaker and fail every other call with it.
+  const client = createEtcdClient({ hosts: config.etcd, defaultCallOptions: ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }) })
   const keys = new KeyLayout(config.prefix)
 
   let ambassadorAddress: string | undefined
@@ -76,9 +89,15 @@ async function main(): Promise<void> {
   let agentApi: RunningAgentApi | undefined
   if (config.agentListen) {
     const listen = config.agentListen
-    const token = await waitFor(log, 'read the agent token', () => readAgentToken(client, keys, { create: true }))
-    agentApi = await startAgentApi({ docker: engine.docker, hostId: config.hostId, listen, token })
-    log.info({ agentUrl: agentApi.url }, 'agent API listening')
+    // A token record of the wrong shape is junk no retry fixes: run without the agent API.
+    const token = await waitFor(log, 'read the agent token', () => readAgentToken(client, keys, { create: true })
+      .catch(err => (isCode(err, 'BAD_RECORD') ? err as ConductorError : Promise.reject(err))))
+    if (typeof token === 'string') {
+      agentApi = await startAgentApi({ docker: engine.docker, hostId: config.hostId, listen, token })
+      log.info({ agentUrl: agentApi.url }, 'agent API listening')
+    } else {
+      log.error({ err: token.message }, 'the agent API stays off: the builder cannot read this host\'s logs')
+    }
   }
 
   const agent = new Agent({

@@ -7,6 +7,8 @@ import type Dockerode from 'dockerode'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Etcd3 } from 'etcd3'
 import { LABELS, type AgentTokenRecord, type KeyLayout } from '../../schemas/index.js'
+import { ConductorError } from '../errors.js'
+import { readAgentToken as readTokenRecord } from '../etcd-records.js'
 import { demuxBuffer } from './demux.js'
 
 export interface AgentApiOptions {
@@ -101,7 +103,11 @@ export async function startAgentApi(opts: AgentApiOptions): Promise<RunningAgent
   }
 }
 
-/** Reads the cluster's agent token, waiting for the builder to create it (or creating it, if `create`). */
+/**
+ * Reads the cluster's agent token, waiting for the builder to create it (or creating it,
+ * if `create`). A value of the wrong shape (junk written straight into etcd) throws
+ * BAD_RECORD: retrying cannot fix it, so the caller runs without the agent API.
+ */
 export async function readAgentToken(client: Etcd3, keys: KeyLayout, opts: { create?: boolean } = {}): Promise<string> {
   if (opts.create) {
     const { randomBytes } = await import('node:crypto')
@@ -110,5 +116,7 @@ export async function readAgentToken(client: Etcd3, keys: KeyLayout, opts: { cre
   }
   const text = await client.get(keys.agentToken).string()
   if (!text) throw new Error(`no agent token at ${keys.agentToken} yet (the builder creates it on start)`)
-  return (JSON.parse(text) as AgentTokenRecord).token
+  const rec = readTokenRecord(text)
+  if (!rec) throw new ConductorError('BAD_RECORD', `${keys.agentToken} does not hold an agent token record ({"token": "<16-512 printable characters>"}); delete it to have a new one created`)
+  return rec.token
 }

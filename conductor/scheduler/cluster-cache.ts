@@ -1,38 +1,70 @@
 // The scheduler's in-memory copy of the etcd keys it plans from, fed by its watches and
 // by its own committed writes, and turned into the planner's input on demand. Values
-// are parsed once, when they arrive; an unreadable value is kept as undefined.
-import type {
-  Assignment, ClusterPolicy, ControlRecord, HostRecord, InstanceRecord, KeyLayout, StatusRecord,
+// are read once, when they arrive, each by the reader of its kind (etcd-records.ts,
+// assignment-record.ts, schemas' parsePolicy): a value of the wrong shape is kept as
+// undefined and skipped by the planner, and logged once — not on every pass. Manifests
+// are validated lazily and the answer kept until the manifest or the policy changes.
+import type { Logger } from 'pino'
+import {
+  DEFAULT_LIMITS, isName, parsePolicy,
+  type Assignment, type ClusterPolicy, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
+  type StatusRecord,
 } from '../../schemas/index.js'
-import type { CurrentAssignment, ManifestInput, ScheduleInput } from './plan-types.js'
+import { readAssignment } from '../assignment-record.js'
+import {
+  readControlRecord, readHostRecord, readInstanceRecord, readOwner, readStatusRecord,
+} from '../etcd-records.js'
+import { LogOnce, shown } from '../log-once.js'
+import { checkManifest, isStatusSafeSegment } from './check-manifest.js'
+import type { CheckedManifest, CurrentAssignment, ManifestInput, ScheduleInput } from './plan-types.js'
 import { instanceId, manifestId } from './plan-types.js'
 
 export interface CachedKv {
   value: string
   modRevision: number
+  /** Of the key's current incarnation; manifests are counted against quotas in this order. */
+  createRevision?: number
 }
 
-type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy'
+type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner'
 
 interface Entry extends CachedKv {
   kind: Kind
   parsed: unknown
+  /** A manifest's validation, under the policy version it was made with. */
+  checked?: { policyVersion: number; value: CheckedManifest }
 }
 
 export class ClusterCache {
   private readonly entries = new Map<string, Entry>()
+  private readonly junk = new LogOnce()
+  /** The last valid /config/policy (an invalid one does not replace it). */
+  private policy: ClusterPolicy | undefined
+  private policyVersion = 0
 
-  constructor(private readonly keys: KeyLayout) {}
+  constructor(private readonly keys: KeyLayout, private readonly log?: Logger) {}
 
   /** The prefixes (and single keys) whose every key the scheduler needs. */
   prefixes(): string[] {
-    return [this.keys.apps, this.keys.hosts, this.keys.assignRoot, this.keys.instances, this.keys.policy]
+    return [this.keys.apps, this.keys.hosts, this.keys.assignRoot, this.keys.instances, this.keys.owners, this.keys.policy]
+  }
+
+  /**
+   * Keys per page when `prefix` is read: manifests may be 64 KiB each, and 60 of them
+   * stay under gRPC's 4 MiB, where the default 500 would be refused (and halved) three
+   * times first — 50 MB of manifests read in vain on every failover.
+   */
+  pageSize(prefix: string): number | undefined {
+    return prefix === this.keys.apps ? Math.floor((4 * 1024 * 1024 * 0.9) / DEFAULT_LIMITS.bytes) : undefined
   }
 
   /** Sets a key; returns whether anything the planner reads changed. */
   put(key: string, kv: CachedKv): boolean {
     const kind = this.kindOf(key)
-    if (!kind) return false
+    if (!kind) {
+      this.unusable(key, kv.modRevision)
+      return false
+    }
     const before = this.entries.get(key)
     if (before && before.modRevision >= kv.modRevision && kv.modRevision > 0) return false
     if (before?.value === kv.value) {
@@ -40,21 +72,26 @@ export class ClusterCache {
       // A manifest put again unchanged still has a new revision for its status.
       return kind === 'manifest'
     }
-    this.entries.set(key, { ...kv, kind, parsed: parse(kind, kv.value) })
+    this.entries.set(key, { ...kv, kind, parsed: this.read(kind, key, kv) })
     return true
   }
 
   /** Removes a key deleted at `revision` (unless it was written again since). */
   delete(key: string, revision = Infinity): boolean {
+    this.junk.forget(key)
     const before = this.entries.get(key)
     if (!before || before.modRevision >= revision) return false
-    return this.entries.delete(key)
+    this.remove(key)
+    return true
   }
 
   /** Replaces everything under `prefix` with a fresh read. */
   replacePrefix(prefix: string, fresh: ReadonlyMap<string, CachedKv>): void {
-    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix) && !fresh.has(key)) this.entries.delete(key)
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix) && !fresh.has(key)) this.remove(key)
     for (const [key, kv] of fresh) {
+      const before = this.entries.get(key)
+      // Unchanged since we read it: keep what was parsed (and validated) from it.
+      if (before && before.modRevision === kv.modRevision && before.value === kv.value) continue
       this.entries.delete(key)
       this.put(key, kv)
     }
@@ -63,12 +100,16 @@ export class ClusterCache {
   kindOf(key: string): Kind | undefined {
     const k = this.keys
     if (key === k.policy) return 'policy'
-    if (k.parseManifest(key)) return 'manifest'
+    const manifest = k.parseManifestKey(key)
+    // A manifest key with invalid names is still planned (as invalid, so its status says
+    // why) as long as a status key can be made from its segments.
+    if (manifest) return isStatusSafeSegment(manifest.app) && isStatusSafeSegment(manifest.name) ? 'manifest' : undefined
     if (k.parseControl(key)) return 'control'
     if (this.parseStatus(key)) return 'status'
     if (k.parseHost(key)) return 'host'
     if (k.parseAssignment(key)) return 'assignment'
     if (k.parseInstance(key)) return 'instance'
+    if (this.parseOwner(key)) return 'owner'
     return undefined
   }
 
@@ -81,44 +122,47 @@ export class ClusterCache {
     const hosts: HostRecord[] = []
     const assignments: CurrentAssignment[] = []
     const instances = new Map<string, InstanceRecord>()
-    let policy: ClusterPolicy | undefined
+    const owners = new Map<string, string>()
+    const unplaceable = new Set<string>()
     for (const [key, e] of this.entries) {
       switch (e.kind) {
-        case 'manifest':
-          manifests.push({ ...k.parseManifest(key)!, text: e.value, revision: e.modRevision })
-          break
-        case 'control':
-          if (isObject(e.parsed)) controls.set(manifestId(k.parseControl(key)!), e.parsed as unknown as ControlRecord)
-          break
-        case 'status':
-          if (isObject(e.parsed)) statuses.set(manifestId(this.parseStatus(key)!), e.parsed as unknown as StatusRecord)
-          break
-        case 'host': {
-          // An unreadable host record still proves the host alive; it just offers no labels.
-          const id = k.parseHost(key)!
-          const h = (isObject(e.parsed) ? e.parsed : {}) as Partial<HostRecord>
-          hosts.push({
-            address: '', engineVersion: '', startedAt: '', ...h, id,
-            labels: isObject(h.labels) ? h.labels : {},
-            cpus: typeof h.cpus === 'number' ? h.cpus : 0,
-            memory: typeof h.memory === 'number' ? h.memory : 0,
+        case 'manifest': {
+          const ref = k.parseManifestKey(key)!
+          if (e.checked?.policyVersion !== this.policyVersion) {
+            e.checked = { policyVersion: this.policyVersion, value: checkManifest({ ...ref, text: e.value }, this.policy) }
+          }
+          manifests.push({
+            ...ref, text: e.value, revision: e.modRevision,
+            ...(e.createRevision === undefined ? {} : { createRevision: e.createRevision }), checked: e.checked.value,
           })
           break
         }
-        case 'assignment': {
-          const ref = k.parseAssignment(key)!
-          assignments.push({ ...ref, value: readableAssignment(e.parsed) })
+        case 'control':
+          if (e.parsed) controls.set(manifestId(k.parseControl(key)!), e.parsed as ControlRecord)
+          break
+        case 'status':
+          if (e.parsed) statuses.set(manifestId(this.parseStatus(key)!), e.parsed as StatusRecord)
+          break
+        case 'host': {
+          const h = e.parsed as { host: HostRecord; wellFormed: boolean }
+          hosts.push(h.host)
+          if (!h.wellFormed) unplaceable.add(h.host.id)
           break
         }
+        case 'assignment':
+          assignments.push({ ...k.parseAssignment(key)!, value: e.parsed as Assignment | undefined })
+          break
         case 'instance':
-          if (isObject(e.parsed)) instances.set(instanceId(k.parseInstance(key)!), e.parsed as unknown as InstanceRecord)
+          if (e.parsed) instances.set(instanceId(k.parseInstance(key)!), e.parsed as InstanceRecord)
+          break
+        case 'owner':
+          if (e.parsed) owners.set(this.parseOwner(key)!, e.parsed as string)
           break
         case 'policy':
-          if (isObject(e.parsed)) policy = e.parsed as unknown as ClusterPolicy
           break
       }
     }
-    return { keys: k, manifests, controls, statuses, hosts, assignments, instances, policy, now }
+    return { keys: k, manifests, controls, statuses, hosts, unplaceable, assignments, instances, policy: this.policy, owners, now }
   }
 
   /** Whether a key is the status of some manifest (the scheduler's own output). */
@@ -126,28 +170,85 @@ export class ClusterCache {
     return this.parseStatus(key) !== undefined
   }
 
+  private remove(key: string): void {
+    const e = this.entries.get(key)
+    this.entries.delete(key)
+    if (e?.kind === 'policy') {
+      this.policy = undefined
+      this.policyVersion++
+    }
+  }
+
+  /** The value of a key of `kind`, read by the reader of its kind; junk logged once and kept as undefined. */
+  private read(kind: Kind, key: string, kv: CachedKv): unknown {
+    const skip = (what: string) => this.report(key, kv.modRevision, `${what}; skipped until it is rewritten`)
+    switch (kind) {
+      case 'manifest': {
+        const ref = this.keys.parseManifestKey(key)!
+        if (!isName(ref.app) || !isName(ref.name)) this.report(key, kv.modRevision, 'a manifest key with an invalid app or name: never scheduled; its status says why')
+        return undefined // validated by toInput, with errors for the user
+      }
+      case 'control': {
+        const r = readControlRecord(kv.value)
+        if (!r) skip('a control record of the wrong shape')
+        return r
+      }
+      case 'status': {
+        const r = readStatusRecord(kv.value)
+        if (!r) skip('a status of the wrong shape (the scheduler writes it anew)')
+        return r
+      }
+      case 'host': {
+        const read = readHostRecord(this.keys.parseHost(key)!, kv.value)
+        if (!read.wellFormed) this.report(key, kv.modRevision, 'a host record of the wrong shape: the host counts as alive, but takes no instances')
+        return read
+      }
+      case 'assignment': {
+        const r = readAssignment(kv.value)
+        if (!r.ok) { skip(`an unreadable assignment (${r.reason}); it is replaced`); return undefined }
+        return r.assignment
+      }
+      case 'instance': {
+        const r = readInstanceRecord(kv.value)
+        if (!r) skip('an instance record of the wrong shape')
+        return r
+      }
+      case 'owner': {
+        const r = readOwner(kv.value)
+        if (!r) skip('an owner record of the wrong shape: the app counts as root\'s')
+        return r
+      }
+      case 'policy': {
+        const r = parsePolicy(kv.value)
+        if (r.ok) {
+          this.policy = r.policy
+          this.policyVersion++
+        } else if (this.junk.first(key, kv.modRevision)) {
+          this.log?.error({ key, errors: r.errors.slice(0, 20) }, 'the cluster policy is invalid; keeping the last valid one')
+        }
+        return r
+      }
+    }
+  }
+
+  /** A key under a watched prefix the scheduler cannot use: logged once. */
+  private unusable(key: string, revision: number): void {
+    this.report(key, revision, 'a key the scheduler cannot use (no valid app, name, host or index, or of no kind it reads): ignored')
+  }
+
+  private report(key: string, revision: number, what: string): void {
+    if (this.junk.first(key, revision)) this.log?.warn({ key: shown(key), revision }, what)
+  }
+
   private parseStatus(key: string): { app: string; name: string } | undefined {
     if (!key.startsWith(this.keys.apps)) return undefined
     const m = /^([^/]+)\/([^/]+)\/status$/.exec(key.slice(this.keys.apps.length))
-    return m ? { app: m[1]!, name: m[2]! } : undefined
+    return m && isStatusSafeSegment(m[1]!) && isStatusSafeSegment(m[2]!) ? { app: m[1]!, name: m[2]! } : undefined
   }
-}
 
-function parse(kind: Kind, value: string): unknown {
-  if (kind === 'manifest') return undefined // validated by the planner, with errors for the user
-  try {
-    return JSON.parse(value)
-  } catch {
-    return undefined
+  private parseOwner(key: string): string | undefined {
+    if (!key.startsWith(this.keys.owners)) return undefined
+    const app = key.slice(this.keys.owners.length)
+    return isName(app) ? app : undefined
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function readableAssignment(v: unknown): Assignment | undefined {
-  if (!isObject(v)) return undefined
-  const a = v as Partial<Assignment>
-  return isObject(a.spec) && typeof a.specHash === 'string' && typeof a.revision === 'number' ? (a as Assignment) : undefined
 }

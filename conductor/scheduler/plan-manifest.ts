@@ -152,9 +152,10 @@ function replace(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: A
   const mid = manifestId(ctx.ref)
   const freed = shiftLoad(out.load, slot.host, mid, needOf(slot.value.spec), -1)
   const request = requestFor(ctx, base, constraints)
-  const host = ctx.hosts.find(h => h.id === slot.host)!
+  // Undefined for a live host that takes no instances (its record is unreadable).
+  const host = ctx.hosts.find(h => h.id === slot.host)
   const value = buildAssignment(base, ctx.control, slot.index)
-  if (matchesConstraints(host, constraints) && fits(host, freed, request.need)) {
+  if (host && matchesConstraints(host, constraints) && fits(host, freed, request.need)) {
     out.load = shiftLoad(freed, slot.host, mid, request.need, 1)
     put(ctx, out, slot.host, slot.index, value)
     event(ctx, out, slot.index, `rolling update: replacing instance ${slot.index} on ${slot.host} (spec ${slot.value.specHash} -> ${base.specHash})`)
@@ -165,7 +166,7 @@ function replace(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: A
     out.load = shiftLoad(freed, p.host, mid, request.need, 1)
     out.deletes.push(slot.key)
     put(ctx, out, p.host, slot.index, value)
-    const why = matchesConstraints(host, constraints) ? 'no room for the new spec there' : 'it no longer meets the constraints'
+    const why = !host ? 'its host record is unreadable' : matchesConstraints(host, constraints) ? 'no room for the new spec there' : 'it no longer meets the constraints'
     event(ctx, out, slot.index, `rolling update: moving instance ${slot.index} from ${slot.host} to ${p.host} (${why})`)
     return
   }

@@ -114,17 +114,21 @@ function check(before: ScheduleInput, plan: SchedulePlan, after: ScheduleInput):
       })
     if (replaced.length > 1) throw new Error(`${name}: ${replaced.length} instances replaced at once`)
     if (replaced.length === 1 && target) {
-      const waiting = placed(before).filter(a => a.name === name && live.has(a.host) && a.value.specHash === target
+      // Only instances the manifest keeps gate the rollout: one past the scale is being removed.
+      const waiting = placed(before).filter(a => a.name === name && live.has(a.host) && a.index < doc.scale && a.value.specHash === target
         && !isReady(a, before.instances.get(instanceId(a))))
       if (waiting.length > 0) throw new Error(`${name}: replaced while instance ${waiting[0]!.index} of the new spec is not running`)
     }
   }
-  // Nothing new lands on a host without room for it.
+  // Nothing new lands on a host without room for it. (A host may come back smaller than
+  // what is still assigned to it: that is not the plan's doing, as long as it adds nothing.)
+  const loadOn = (i: ScheduleInput, id: string) => placed(i).filter(a => a.host === id)
+    .reduce((n, a) => ({ cpus: n.cpus + needOf(a.value.spec).cpus, memory: n.memory + needOf(a.value.spec).memory }), { cpus: 0, memory: 0 })
   for (const h of after.hosts) {
-    const on = placed(after).filter(a => a.host === h.id)
-    const cpus = on.reduce((n, a) => n + needOf(a.value.spec).cpus, 0)
-    const memory = on.reduce((n, a) => n + needOf(a.value.spec).memory, 0)
-    if (cpus > capacity(h).cpus + 1e-9 || memory > capacity(h).memory) throw new Error(`${h.id} overcommitted: ${cpus} cpus, ${memory} bytes`)
+    const { cpus, memory } = loadOn(after, h.id)
+    const was = loadOn(before, h.id)
+    const grew = cpus > was.cpus + 1e-9 || memory > was.memory
+    if (grew && (cpus > capacity(h).cpus + 1e-9 || memory > capacity(h).memory)) throw new Error(`${h.id} overcommitted: ${cpus} cpus, ${memory} bytes`)
   }
 }
 

@@ -2,9 +2,9 @@
 // hosts, assignments, instances, statuses) to the writes that carry out its decision.
 // Manifests are planned one after another in name order, each seeing the load the ones
 // before it left, so the same input always gives the same plan.
-import {
-  containerSpec, parseManifest, specHash, type Assignment, type HostRecord, type InstanceRecord,
-} from '../../schemas/index.js'
+import type { Assignment, HostRecord, InstanceRecord } from '../../schemas/index.js'
+import { checkManifest } from './check-manifest.js'
+import { ownershipProblems, type OwnedManifest } from './ownership.js'
 import { isReady, planManifest, type Slot, type Target } from './plan-manifest.js'
 import { shiftLoad, type Load } from './placement.js'
 import {
@@ -15,8 +15,11 @@ import { computeStatus, sameStatus } from './status.js'
 
 export function planSchedule(input: ScheduleInput): SchedulePlan {
   const { keys } = input
-  const hosts = [...input.hosts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const alive = new Set(hosts.map(h => h.id))
+  const sortedHosts = [...input.hosts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const alive = new Set(sortedHosts.map(h => h.id))
+  // A host whose record is unreadable is alive (its lease holds) but takes no instances:
+  // nothing says what it is, and a record written straight into etcd has no conductor.
+  const hosts = sortedHosts.filter(h => !input.unplaceable?.has(h.id))
   const plan: SchedulePlan = { puts: [], deletes: [], statuses: [], events: [] }
 
   const manifests = new Map(input.manifests.map(m => [manifestId(m), m]))
@@ -24,18 +27,22 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
   const ids = [...new Set([...manifests.keys(), ...groups.keys(), ...input.statuses.keys()])].sort()
 
   const targets = new Map<string, Target>()
+  const owned: OwnedManifest[] = []
   for (const id of ids) {
     const m = manifests.get(id)
     if (!m) { targets.set(id, { kind: 'deleted' }); continue }
-    const result = parseManifest(m.text, input.policy)
+    const { result, spec, specHash } = m.checked ?? checkManifest(m, input.policy)
     if (!result.ok) { targets.set(id, { kind: 'invalid', errors: result.errors }); continue }
-    const spec = containerSpec(result.manifest)
     const constraints = result.manifest.constraints ?? {}
     targets.set(id, {
       kind: 'valid', scale: result.manifest.scale, constraints,
-      base: { spec, specHash: specHash(spec), revision: m.revision, constraints },
+      base: { spec: spec!, specHash: specHash!, revision: m.revision, constraints },
     })
+    owned.push({ id, app: m.app, createRevision: m.createRevision ?? m.revision, scale: result.manifest.scale, spec: spec! })
   }
+  // Links into other users' apps, and quotas: such a manifest is refused like an invalid
+  // one (what it had deployed keeps running; the status says which link or quota).
+  for (const [id, errors] of ownershipProblems(owned, input.owners, input.policy)) targets.set(id, { kind: 'invalid', errors })
 
   // What already runs where, before any decision: every assignment that stays on a live host.
   let load: Load = new Map()

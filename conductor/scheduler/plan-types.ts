@@ -1,8 +1,16 @@
 // The planner's input and output: plain data read from etcd by the driver (or written
 // by hand in tests), and the writes that would bring etcd to the scheduler's decision.
 import type {
-  Assignment, ClusterPolicy, ControlRecord, HostRecord, InstanceRecord, KeyLayout, StatusRecord,
+  Assignment, ClusterPolicy, ContainerSpec, ControlRecord, HostRecord, InstanceRecord, KeyLayout, StatusRecord,
+  ValidationResult,
 } from '../../schemas/index.js'
+
+/** A manifest's validation, and the spec and hash of a valid one (worth remembering: a pass re-reads every manifest). */
+export interface CheckedManifest {
+  result: ValidationResult
+  spec?: ContainerSpec
+  specHash?: string
+}
 
 export interface ManifestInput {
   app: string
@@ -11,6 +19,10 @@ export interface ManifestInput {
   text: string
   /** etcd mod revision of the manifest key. */
   revision: number
+  /** etcd create revision of the manifest key: quotas refuse the newest manifests first. Defaults to `revision`. */
+  createRevision?: number
+  /** `checkManifest(this, policy)`, when the caller remembered it; computed by the planner otherwise. */
+  checked?: CheckedManifest
 }
 
 export interface CurrentAssignment {
@@ -31,10 +43,14 @@ export interface ScheduleInput {
   statuses: ReadonlyMap<string, StatusRecord>
   /** Live hosts: those with a /hosts/<id> record (the lease still holds). */
   hosts: readonly HostRecord[]
+  /** Ids of live hosts whose record is unreadable: alive, but no instance is placed there (and those there move off, one at a time). */
+  unplaceable?: ReadonlySet<string>
   assignments: readonly CurrentAssignment[]
   /** "app/name/index" -> instance record. */
   instances: ReadonlyMap<string, InstanceRecord>
   policy?: ClusterPolicy
+  /** App -> the user owning it (/owners/<app>); an app without an owner belongs to root. */
+  owners?: ReadonlyMap<string, string>
   /** Milliseconds since the epoch. */
   now: number
 }

@@ -38,7 +38,7 @@ export class ScheduleLoop {
   plans = 0
 
   constructor(private readonly o: LoopOptions) {
-    this.state = new WatchedState(o.client, new ClusterCache(o.keys), urgent => this.markDirty(urgent), o.log)
+    this.state = new WatchedState(o.client, new ClusterCache(o.keys, o.log), urgent => this.markDirty(urgent), o.log)
   }
 
   async start(): Promise<void> {
@@ -77,7 +77,18 @@ export class ScheduleLoop {
   private async runOnce(): Promise<void> {
     if (this.stopped) return
     const cache = this.state.cache
-    const plan = planSchedule(cache.toInput(this.o.clock()))
+    let plan
+    try {
+      plan = planSchedule(cache.toInput(this.o.clock()))
+    } catch (err) {
+      // Every input was read through a reader of its kind, so this is a bug: say so, keep
+      // the conductor (and its containers) running, and try again later.
+      this.failures++
+      const retryMs = Math.min(100 * 2 ** this.failures, 5_000)
+      this.o.log.error({ err: (err as Error).message, stack: (err as Error).stack, retryMs }, 'planning the schedule failed; retrying')
+      setTimeout(() => this.markDirty(true), retryMs).unref()
+      return
+    }
     if (plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
     try {
       const written = await writePlan(this.o.client, this.o.leaderKey, plan)

@@ -26,6 +26,14 @@ export interface StatusInput {
 }
 
 const MAX_EVENTS_IN_MESSAGE = 3
+/**
+ * A status lists at most this many errors and problems, each cut to MAX_STATUS_TEXT: a
+ * manifest with thousands of unknown fields, or an instance record carrying a megabyte of
+ * "error", must not make a status etcd refuses to store (the plan's write would fail on
+ * every retry and stall the scheduler for everyone).
+ */
+export const MAX_STATUS_ENTRIES = 20
+export const MAX_STATUS_TEXT = 2000
 
 export function computeStatus(input: StatusInput): StatusRecord {
   const { ref, target, outcome, previous, revision } = input
@@ -49,8 +57,10 @@ export function computeStatus(input: StatusInput): StatusRecord {
       instanceProblems.push(`instance ${index} on ${p.host} failed${inst.exitCode === undefined ? '' : ` (exit code ${inst.exitCode})`}`)
     }
   }
-  const problems = [...outcome.problems, ...instanceProblems, ...linkProblems(ref, input.links, input.provided)]
-  const errors = target.kind === 'invalid' ? target.errors : []
+  const problems = boundedList([...outcome.problems, ...instanceProblems, ...linkProblems(ref, input.links, input.provided)],
+    n => `and ${n} more problems`).map(p => cut(p))
+  const errors = boundedList(target.kind === 'invalid' ? target.errors : [], n => ({ path: '', message: `and ${n} more errors` }))
+    .map(e => ({ path: cut(e.path), message: cut(e.message) }))
   const phase = phaseOf(target.kind === 'invalid', desired, running, anyRunning, problems.length > 0)
 
   const validRevision = target.kind === 'valid'
@@ -65,8 +75,17 @@ export function computeStatus(input: StatusInput): StatusRecord {
     updatedAt: iso(input.now),
   }
   const message = lastEventMessage(input, status)
-  if (message !== undefined) status.lastEvent = { at: iso(input.now), message }
+  if (message !== undefined) status.lastEvent = { at: iso(input.now), message: cut(message) }
   return status
+}
+
+function boundedList<T>(list: T[], more: (n: number) => T): T[] {
+  return list.length <= MAX_STATUS_ENTRIES ? list : [...list.slice(0, MAX_STATUS_ENTRIES), more(list.length - MAX_STATUS_ENTRIES)]
+}
+
+/** Cut to MAX_STATUS_TEXT; cutting again changes nothing (the status read back compares equal). */
+function cut(s: string): string {
+  return s.length > MAX_STATUS_TEXT ? `${s.slice(0, MAX_STATUS_TEXT)}…` : s
 }
 
 function phaseOf(invalid: boolean, desired: number, running: number, anyRunning: boolean, problems: boolean): AppPhase {
@@ -92,7 +111,7 @@ function lastEventMessage(input: StatusInput, status: StatusRecord): string | un
   const { previous, revision, outcome } = input
   const parts: string[] = []
   if (status.phase === 'Invalid' && (previous?.phase !== 'Invalid' || previous.revision !== revision)) {
-    const n = status.errors.length
+    const n = input.target.kind === 'invalid' ? input.target.errors.length : status.errors.length
     parts.push(`manifest revision ${revision} is invalid (${n} error${n === 1 ? '' : 's'}); ` +
       (status.validRevision === undefined ? 'nothing deployed' : `revision ${status.validRevision} keeps running`))
   }

@@ -1,9 +1,11 @@
 // Keeps the ClusterCache current: one read per prefix, then a watch from just after
 // that read's revision, so no event is missed or seen twice. Watch events only update
 // the cache and say "something changed" (level-triggered): the loop re-plans from the
-// whole cache, never from an event.
+// whole cache, never from an event. Each read is paged (kit/paged-load.ts): users grow
+// /apps, and a single range over it once failed for everyone past gRPC's 4 MiB.
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3'
 import type { Logger } from 'pino'
+import { loadPrefix } from '../../kit/paged-load.js'
 import type { ClusterCache } from './cluster-cache.js'
 import { fromEtcdError } from './errors.js'
 
@@ -14,6 +16,7 @@ export class WatchedState {
   private watchers: Watcher[] = []
   private reloading: Promise<void> | undefined
   private stopped = false
+  private loads = 0
 
   constructor(
     private readonly client: Etcd3,
@@ -25,13 +28,18 @@ export class WatchedState {
   /** Reads every prefix afresh and (re)starts the watches. */
   async load(): Promise<void> {
     await this.cancelWatchers()
+    const started = Date.now()
+    let keys = 0
+    let bytes = 0
     try {
       for (const prefix of this.cache.prefixes()) {
         if (this.stopped) return
-        const res = await this.client.getAll().prefix(prefix).exec()
-        this.cache.replacePrefix(prefix, new Map(res.kvs.map(kv => [kv.key.toString(), cached(kv)])))
+        const snap = await loadPrefix(this.client, prefix, { pageSize: this.cache.pageSize(prefix) })
+        keys += snap.kvs.length
+        for (const kv of snap.kvs) bytes += kv.key.length + kv.value.length
+        this.cache.replacePrefix(prefix, new Map(snap.kvs.map(kv => [kv.key.toString(), cached(kv)])))
         const watcher = await this.client.watch().prefix(prefix)
-          .startRevision(String(Number(res.header.revision) + 1)).create()
+          .startRevision(String(snap.revision + 1)).create()
         watcher.on('data', (r: IWatchResponse) => this.onEvents(r))
         watcher.on('error', err => this.onWatchError(prefix, err))
         this.watchers.push(watcher)
@@ -40,6 +48,8 @@ export class WatchedState {
     } catch (err) {
       throw fromEtcdError(err, 'read the cluster state')
     }
+    // The first read says how large the cluster state is and how long it took (failover time).
+    this.log[this.loads++ === 0 ? 'info' : 'debug']({ keys, bytes, ms: Date.now() - started }, 'scheduler read the cluster state')
     this.onChange(true)
   }
 
@@ -85,6 +95,6 @@ export class WatchedState {
   }
 }
 
-function cached(kv: IKeyValue): { value: string; modRevision: number } {
-  return { value: kv.value.toString(), modRevision: Number(kv.mod_revision) }
+function cached(kv: IKeyValue): { value: string; modRevision: number; createRevision: number } {
+  return { value: kv.value.toString(), modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision) }
 }

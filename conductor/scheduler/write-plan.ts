@@ -5,8 +5,12 @@ import type { Etcd3 } from 'etcd3'
 import { DeposedError, fromEtcdError } from './errors.js'
 import type { SchedulePlan } from './plan-types.js'
 
-// etcd 3.4 refuses transactions of more than 128 operations (--max-txn-ops).
+// etcd 3.4 refuses transactions of more than 128 operations (--max-txn-ops), and
+// requests over 1.5 MiB (--max-request-bytes): a plan placing 30 instances of a 60 KiB
+// manifest is 1.8 MB of assignments. A transaction etcd refuses would be retried for
+// ever, stalling the scheduler, so plans are cut by count and by size.
 export const MAX_OPS_PER_TXN = 100
+export const MAX_BYTES_PER_TXN = 1024 * 1024
 
 export interface Written {
   /** etcd revision of each committed key, to feed the cache without waiting for the watch. */
@@ -17,14 +21,13 @@ export interface Written {
 export async function writePlan(client: Etcd3, leaderKey: string, plan: SchedulePlan): Promise<Written> {
   // Deletes before puts, so a move (delete on the old host, put on the new) lands in one
   // transaction unless the plan is larger than one.
-  const ops: ({ kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string })[] = [
+  const ops: Op[] = [
     ...plan.deletes.map(key => ({ kind: 'delete' as const, key })),
     ...plan.puts.map(p => ({ kind: 'put' as const, key: p.key, value: JSON.stringify(p.value) })),
     ...plan.statuses.map(s => ({ kind: 'put' as const, key: s.key, value: JSON.stringify(s.status) })),
   ]
   const written: Written = { puts: [], deletes: [] }
-  for (let at = 0; at < ops.length; at += MAX_OPS_PER_TXN) {
-    const chunk = ops.slice(at, at + MAX_OPS_PER_TXN)
+  for (const chunk of chunks(ops)) {
     let res
     try {
       res = await client.if(leaderKey, 'Create', '>', 0)
@@ -41,4 +44,25 @@ export async function writePlan(client: Etcd3, leaderKey: string, plan: Schedule
     }
   }
   return written
+}
+
+type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string }
+
+/** Consecutive runs of ops within both limits (an op larger than the byte limit goes alone). */
+export function chunks<T extends Op>(ops: readonly T[], maxOps = MAX_OPS_PER_TXN, maxBytes = MAX_BYTES_PER_TXN): T[][] {
+  const out: T[][] = []
+  let current: T[] = []
+  let bytes = 0
+  for (const op of ops) {
+    const size = Buffer.byteLength(op.key) + (op.kind === 'put' ? Buffer.byteLength(op.value) : 0) + 16
+    if (current.length > 0 && (current.length >= maxOps || bytes + size > maxBytes)) {
+      out.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(op)
+    bytes += size
+  }
+  if (current.length > 0) out.push(current)
+  return out
 }

@@ -1,0 +1,66 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { containerSpec, specHash, validateManifest } from '../schemas/index.js'
+import { MAX_ASSIGNMENT_BYTES, readAssignment } from './assignment-record.js'
+import { desiredFromAssignment } from './desired-state.js'
+
+const ref = { app: 'dummy', name: 'web', index: 0 }
+const valid = validateManifest({ image: 'dokkaa/busybox:test', services: { web: 80 }, env: { A: 1 } })
+if (!valid.ok) throw new Error('fixture')
+const spec = containerSpec(valid.manifest)
+const good = { spec, specHash: specHash(spec), revision: 7 }
+const text = (v: unknown) => JSON.stringify(v)
+
+t.test('what the scheduler writes reads back as it was written', async t => {
+  const r = readAssignment(text({ ...good, run: 'paused', restartGeneration: 2, constraints: { zone: 'a' } }))
+  t.ok(r.ok)
+  if (r.ok) t.same(r.assignment, { ...good, run: 'paused', restartGeneration: 2, constraints: { zone: 'a' } })
+  const d = desiredFromAssignment(ref, text(good))
+  t.same(d, { ok: true, desired: { ref, spec, specHash: good.specHash, run: 'running', restartGeneration: 0 } })
+})
+
+t.test('the short service form is normalized', async t => {
+  const r = readAssignment(text({ spec: { image: 'x', services: { web: 80 } }, specHash: 'abc', revision: 1 }))
+  t.match(r, { ok: true, assignment: { spec: { services: { web: { port: 80 } }, restart: 'always' } } })
+})
+
+t.test('junk is rejected with a reason, never thrown', async t => {
+  const cases: [string, RegExp][] = [
+    ['not json', /not JSON/],
+    ['[1,2]', /not a JSON object/],
+    ['null', /not a JSON object/],
+    [text({ ...good, specHash: 5 }), /specHash/],
+    [text({ ...good, specHash: 'has spaces' }), /specHash/],
+    [text({ ...good, revision: -1 }), /revision/],
+    [text({ ...good, run: 'sideways' }), /run must be one of/],
+    [text({ ...good, restartGeneration: 1.5 }), /restartGeneration/],
+    [text({ ...good, constraints: { zone: 1 } }), /constraints/],
+    [text({ ...good, spec: 'nginx' }), /spec is missing or not an object/],
+    [text({ ...good, spec: { ...spec, image: '../../etc/passwd' } }), /^spec\/image: image "\.\.\/\.\.\/etc\/passwd"/],
+    [text({ ...good, spec: { ...spec, image: '../../127.0.0.1:9/path' } }), /^spec\/image: image/],
+    [text({ ...good, spec: { ...spec, image: 42 } }), /^spec\/image: must be string/],
+    [text({ ...good, spec: { ...spec, dockerflags: { Privileged: true } } }), /privileged containers are not allowed/],
+    [text({ ...good, spec: { ...spec, bogus: 1, other: 2, more: 3, four: 4 } }), /and 1 more$/],
+    [`{"spec":{"image":"x","env":${'['.repeat(5000)}${']'.repeat(5000)}},"specHash":"a"}`, /nested deeper than 9 levels/],
+    [text({ ...good, pad: 'x'.repeat(MAX_ASSIGNMENT_BYTES) }), /more than the \d+ an assignment can take/],
+  ]
+  for (const [value, why] of cases) {
+    const r = readAssignment(value)
+    t.notOk(r.ok, value.slice(0, 60))
+    if (!r.ok) t.match(r.reason, why, value.slice(0, 60))
+  }
+  const d = desiredFromAssignment(ref, text({ ...good, spec: { ...spec, image: '../../etc/passwd' } }))
+  t.match(d, { ok: false, rejected: { ref, reason: /^assignment rejected: spec\/image:/, specHash: good.specHash } })
+  t.match(desiredFromAssignment(ref, 'junk'), { ok: false, rejected: { specHash: '' } })
+})
+
+t.test('host networking passes (the policy is the scheduler\'s), but never a forbidden flag', async t => {
+  t.ok(readAssignment(text({ ...good, spec: { ...spec, dockerflags: { NetworkMode: 'host' } } })).ok)
+})
+
+t.test('property: any text is read or rejected, never thrown', async t => {
+  const arb = fc.oneof(fc.string(), fc.jsonValue().map(v => JSON.stringify(v)),
+    fc.record({ spec: fc.jsonValue(), specHash: fc.jsonValue(), revision: fc.jsonValue(), run: fc.jsonValue() }, { requiredKeys: [] }).map(v => JSON.stringify(v)))
+  fc.assert(fc.property(arb, s => { readAssignment(s) }), { numRuns: 2000 })
+  t.pass()
+})

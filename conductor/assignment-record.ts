@@ -1,0 +1,73 @@
+// Reads an assignment value from etcd (/assign/<host>/<app>/<name>/<index>). The
+// scheduler writes only specs it validated, but anyone with etcd access can write junk
+// there, and the spec goes straight into Docker create options. So both sides read it
+// through this one function: the conductor acts only on what passes, the scheduler
+// replaces what does not. The spec is validated like a manifest (schema, image grammar,
+// limits); the cluster policy stays the scheduler's business (it is not known here), so
+// host networking is let through — the scheduler refused it before writing, if the
+// policy says so.
+import {
+  containerSpec, DEFAULT_LIMITS, jsonTextDepth, validateManifest,
+  type ContainerSpec, type DesiredRunState,
+} from '../schemas/index.js'
+
+export interface ReadAssignment {
+  spec: ContainerSpec
+  specHash: string
+  revision: number
+  run?: DesiredRunState
+  restartGeneration?: number
+  constraints?: Record<string, string>
+}
+
+export type AssignmentResult = { ok: true; assignment: ReadAssignment } | { ok: false; reason: string }
+
+/** A spec at the manifest limit, plus the assignment's own few fields. */
+export const MAX_ASSIGNMENT_BYTES = DEFAULT_LIMITS.bytes + 4096
+const MAX_DEPTH = DEFAULT_LIMITS.depth + 1
+const RUN_STATES: readonly string[] = ['running', 'stopped', 'paused']
+/** Spec hashes end up in a container label: keep them to what specHash() makes, roughly. */
+const SPEC_HASH = /^[A-Za-z0-9]{1,64}$/
+
+export function readAssignment(text: string): AssignmentResult {
+  const bad = (reason: string): AssignmentResult => ({ ok: false, reason })
+  if (text.length > MAX_ASSIGNMENT_BYTES) return bad(`${text.length} bytes, more than the ${MAX_ASSIGNMENT_BYTES} an assignment can take`)
+  if (jsonTextDepth(text, MAX_DEPTH) > MAX_DEPTH) return bad(`nested deeper than ${MAX_DEPTH} levels`)
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (err) {
+    return bad(`not JSON (${(err as Error).message.slice(0, 100)})`)
+  }
+  if (!isObject(doc)) return bad('not a JSON object')
+  const { spec, specHash, revision, run, restartGeneration, constraints } = doc
+  if (typeof specHash !== 'string' || !SPEC_HASH.test(specHash)) return bad('specHash is missing or not a hash')
+  if (revision !== undefined && !isCount(revision)) return bad('revision is not a non-negative integer')
+  if (run !== undefined && !RUN_STATES.includes(run as string)) return bad(`run must be one of ${RUN_STATES.join(', ')}`)
+  if (restartGeneration !== undefined && !isCount(restartGeneration)) return bad('restartGeneration is not a non-negative integer')
+  if (constraints !== undefined && !isStringMap(constraints)) return bad('constraints is not an object of strings')
+  if (!isObject(spec)) return bad('spec is missing or not an object')
+  const checked = validateManifest(spec, { allowHostNetwork: true })
+  if (!checked.ok) {
+    const shown = checked.errors.slice(0, 3).map(e => `spec${e.path}: ${e.message}`)
+    if (checked.errors.length > 3) shown.push(`and ${checked.errors.length - 3} more`)
+    return bad(shown.join('; '))
+  }
+  const assignment: ReadAssignment = { spec: containerSpec(checked.manifest), specHash, revision: (revision as number | undefined) ?? 0 }
+  if (run !== undefined) assignment.run = run as DesiredRunState
+  if (restartGeneration !== undefined) assignment.restartGeneration = restartGeneration as number
+  if (constraints !== undefined) assignment.constraints = constraints as Record<string, string>
+  return { ok: true, assignment }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return isObject(v) && Object.values(v).every(x => typeof x === 'string')
+}
