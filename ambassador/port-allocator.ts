@@ -4,7 +4,8 @@
 // comes first wins and both see one port).
 import type { Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
-import { allocateServicePort, type KeyLayout, type PortRange } from '../schemas/index.js'
+import type { KeyLayout, PortRange } from '../schemas/index.js'
+import { allocateServicePort } from '../kit/port-allocation.js'
 import type { ServiceTable } from './service-table.js'
 import { serviceId } from './service-table.js'
 

@@ -1,9 +1,10 @@
 // The stable proxy port of a linked service, as the container's SERVICE_<X>_PORT. The
-// allocation itself is the shared one (schemas/port-allocation.ts); what comes back is
+// allocation itself is the shared one (kit/port-allocation.ts); what comes back is
 // whatever /ports/<app>/<service> holds, and junk written there straight ("abc", "-1",
 // "99999") must fail this one create with a reason instead of becoming SERVICE_X_PORT=NaN.
 import type { Etcd3 } from 'etcd3'
-import { allocateServicePort, type KeyLayout, type PortRange } from '../schemas/index.js'
+import type { KeyLayout, PortRange } from '../schemas/index.js'
+import { allocateServicePort } from '../kit/port-allocation.js'
 import { ConductorError } from './errors.js'
 
 export async function linkPort(client: Etcd3, keys: KeyLayout, app: string, service: string, range: PortRange): Promise<number> {

@@ -43,6 +43,8 @@ export class KeyLayout {
   // --- stable proxy ports, allocated once per service cluster-wide
   get portsRoot(): string { return `${this.prefix}/ports/` }
   port(app: string, service: string): string { return `${this.portsRoot}${app}/${service}` }
+  /** Who holds a proxy port ("app/service"), so no port is handed out twice. */
+  portOwner(port: number): string { return `${this.prefix}/ports-owner/${port}` }
 
   // --- lifecycle requests carried to the owning conductor, and its answers
   get commandsRoot(): string { return `${this.prefix}/commands/` }

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Etcd3 } from 'etcd3'
-import { KeyLayout } from './keys.js'
+import { KeyLayout } from '../schemas/index.js'
 import { allocateServicePort, listServicePorts } from './port-allocation.js'
 
 const client = new Etcd3({ hosts: process.env.DOKKAA_TEST_ETCD ?? 'http://127.0.0.1:2379' })
@@ -28,4 +28,13 @@ t.test('an exhausted range says how to fix it', async t => {
   const range = { from: 31000, to: 31000 }
   await allocateServicePort(client, keys, 'x', 'a', range)
   await t.rejects(allocateServicePort(client, keys, 'x', 'b', range), { code: 'PORT_RANGE_EXHAUSTED', message: /widen --port-range/ })
+})
+
+t.test('a junk value under /ports is neither handed out nor counted', async t => {
+  await client.put(keys.port('junk', 'svc')).value('not a port')
+  await client.put(`${keys.portsRoot}BAD/svc`).value('20500')
+  const listed = await listServicePorts(client, keys)
+  t.notOk(listed.has('junk/svc'))
+  t.notOk([...listed.keys()].some(k => k.startsWith('BAD')))
+  await t.rejects(allocateServicePort(client, keys, 'junk', 'svc'), /holds "not a port", not a port; delete the key/)
 })
