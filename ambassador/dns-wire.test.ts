@@ -17,7 +17,7 @@ t.test('finds the question and stamps a cached answer', async (t) => {
   const end = questionEnd(q1)
   t.equal(end, q1.length)
   const answer = Packet.createResponseFromRequest(Packet.parse(q1))
-  answer.answers.push({ name: "nginx.dummy.dokkaa.local", type: 1, class: 1, ttl: 5, address: "10.0.0.1" } as never)
+  answer.answers.push({ name: 'nginx.dummy.dokkaa.local', type: 1, class: 1, ttl: 5, address: '10.0.0.1' } as never)
   const cached = answer.toBuffer()
   const q2 = query('nginx.dummy.dokkaa.local', 4242, false)
   const stamped = Packet.parse(stampAnswer(cached, q2))

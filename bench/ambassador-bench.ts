@@ -60,7 +60,7 @@ async function main(): Promise<void> {
 
   // The compiled bin, as installed hosts run it (tsx would add its compiler to the RSS).
   execFileSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.json')], { stdio: 'ignore' })
-  const ambassador = startProcess(process.execPath, [join(PROJECT_ROOT, 'dist/ambassador/main.js'), 
+  const ambassador = startProcess(process.execPath, [join(PROJECT_ROOT, 'dist/ambassador/main.js'),
     '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--dns-listen', `127.0.0.1:${ambDns}`,
     '--proxy-listen', '127.0.0.1', '--port-range', `${block.from}-${block.to}`, '--upstream', 'none',
     '--web-listen', 'none', '--log-level', 'warn',
