@@ -36,7 +36,9 @@ t.test('an upper-case spelling of the victim\'s app never mixes into its DNS, ro
   for (const [i, app] of spellings.entries()) {
     await f.etcd.client.put(`${f.keys.skydnsRoot}${app}/web/web-${i + 1}`).value(JSON.stringify({ host: '127.0.0.1', port: attacker!.port, role: 'web' }))
   }
-  await f.etcd.client.put(`${f.keys.portsRoot}${victim.toUpperCase()}/web`).value(String(proxy + 1))
+  // The last port of the block: the two valid services here are allocated from its bottom.
+  const junkPort = f.config.portRange.to
+  await f.etcd.client.put(`${f.keys.portsRoot}${victim.toUpperCase()}/web`).value(String(junkPort))
   // A marker written after the attack: once the ambassador has it, it has seen everything before it.
   await f.announce(uniqueApp('marker'), 'web', 'web-0', { host: '127.0.0.1', port: mine!.port })
   await waitFor(() => f.ambassador.current().table.services.size >= 2, { what: 'the marker record' })
@@ -50,7 +52,7 @@ t.test('an upper-case spelling of the victim\'s app never mixes into its DNS, ro
   const viaProxy = new Set<string>()
   for (let i = 0; i < 6; i++) viaProxy.add(await (await fetch(`http://127.0.0.1:${proxy}/host.txt`, { signal: AbortSignal.timeout(5000) })).text())
   t.same([...viaProxy].map((s) => s.trim()), [`instance ${mine!.hostname}`], 'the link proxy too')
-  t.notOk(f.ambassador.proxyPorts().includes(proxy + 1), 'no listener for the upper-case port record')
+  t.notOk(f.ambassador.proxyPorts().includes(junkPort), 'no listener for the upper-case port record')
 })
 
 t.test('junk under /skydns and /ports is ignored; the ambassador keeps serving', async (t) => {
