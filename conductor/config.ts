@@ -1,8 +1,11 @@
 // Flag values (already merged with their env vars by commander) checked and turned into
 // the conductor's configuration. Pure: the machine's facts (hostname, interfaces) are
 // passed in, so every rule is a unit test. A bad value is a BadFlagError naming the flag.
+// The flags every part shares (--etcd, --prefix, --port-range, --log-level) are parsed by
+// kit/flags.ts; its FlagError is translated into this catalogue's BadFlagError once, here.
 import type { PortRange } from '../schemas/index.js'
 import { DEFAULT_PORT_RANGE } from '../schemas/index.js'
+import { FlagError, LOG_LEVELS, parseEtcdUrls, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { BadFlagError } from './errors.js'
 
 export interface RawFlags {
@@ -43,14 +46,13 @@ export interface ConductorConfig {
   /** 'auto': the docker bridge gateway, found at start; 'none': no DNS injection. */
   ambassadorAddress: string
   portRange: PortRange
-  logLevel: string
+  logLevel: LogLevel
   /** Docker network containers join ('bridge' = docker0). */
   network: string
   /** Where the agent API (logs for the builder) listens; undefined: not served. */
   agentListen?: { host: string; port: number }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
 const HOST_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
 
@@ -73,13 +75,9 @@ export function parseLabels(value: string | undefined): Record<string, string> {
   return labels
 }
 
+/** FROM-TO (kit/flags.ts); empty or absent: the default range. */
 export function parsePortRange(value: string | undefined): PortRange {
-  if (value === undefined || value === '') return DEFAULT_PORT_RANGE
-  const m = /^(\d+)-(\d+)$/.exec(value.trim())
-  const from = Number(m?.[1])
-  const to = Number(m?.[2])
-  if (!m || from < 1 || to > 65535 || from > to) throw new BadFlagError('port-range', `expected FROM-TO within 1-65535, like 20000-20999, got "${value}"`)
-  return { from, to }
+  return value === undefined || value === '' ? { ...DEFAULT_PORT_RANGE } : parsePortRangeFlag(value)
 }
 
 const DOCKER_NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/
@@ -104,15 +102,18 @@ export function parseAgentListen(value: string | undefined, hostAddress: string)
 }
 
 export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConfig {
-  const etcd = (raw.etcd ?? 'http://127.0.0.1:2379').split(',').map(s => s.trim()).filter(Boolean)
-  if (etcd.length === 0) throw new BadFlagError('etcd', 'expected one or more endpoints, like http://127.0.0.1:2379')
-  for (const e of etcd) {
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(e)) throw new BadFlagError('etcd', `expected an endpoint like http://127.0.0.1:2379, got "${e}"`)
+  try {
+    return build(raw, machine)
+  } catch (err) {
+    // The shared parsers speak FlagError ("--etcd: …"); this catalogue's is BadFlagError.
+    if (err instanceof FlagError) throw new BadFlagError(err.flag.replace(/^--/, ''), err.message.slice(err.flag.length + 2))
+    throw err
   }
-  const prefix = raw.prefix ?? ''
-  if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/'))) {
-    throw new BadFlagError('prefix', `expected "" or a path like /dokkaa (leading "/", no trailing "/"), got "${prefix}"`)
-  }
+}
+
+function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
+  const etcd = parseEtcdUrls(raw.etcd)
+  const prefix = parsePrefix(raw.prefix)
   const docker = raw.docker || 'unix:///var/run/docker.sock'
   if (!/^(unix:\/\/\/|tcp:\/\/|\/)/.test(docker)) throw new BadFlagError('docker', `expected unix:///path/to/docker.sock or tcp://host:port, got "${docker}"`)
   const hostId = raw.hostId || machine.hostname
@@ -123,7 +124,7 @@ export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConf
   if (ambassadorAddress !== 'auto' && ambassadorAddress !== 'none' && !IPV4.test(ambassadorAddress)) {
     throw new BadFlagError('ambassador-address', `expected an IPv4 address, "auto" or "none", got "${ambassadorAddress}"`)
   }
-  const logLevel = raw.logLevel || 'info'
+  const logLevel = (raw.logLevel || 'info') as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('log-level', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   return {
     etcd, prefix, docker, hostId, hostAddress, ambassadorAddress, logLevel,

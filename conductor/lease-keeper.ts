@@ -4,6 +4,8 @@
 // as etcd answers again and writes all of them back.
 import type { Etcd3, Lease } from 'etcd3'
 import type { Logger } from 'pino'
+import { backoffDelay } from '../kit/backoff.js'
+import { singleFlight } from '../kit/single-flight.js'
 
 export class LeaseKeeper {
   private lease?: Lease
@@ -11,7 +13,6 @@ export class LeaseKeeper {
   /** key -> the lease our last successful write put it under: proof the key is still ours. */
   private readonly leaseOf = new Map<string, string>()
   private readonly unsynced = new Set<string>()
-  private granting?: Promise<void>
   private stopped = false
 
   /** `onKeyTaken`: a key we held was written by someone else while we were cut off; we gave it up. */
@@ -130,14 +131,14 @@ export class LeaseKeeper {
     this.lease?.release()
   }
 
-  private regrant(): Promise<void> {
-    this.granting ??= this.grantLoop().finally(() => { this.granting = undefined })
-    return this.granting
-  }
+  /** One grant loop at a time, however many losses and starts ask for one. */
+  private readonly regrant = singleFlight(() => this.grantLoop())
 
   private async grantLoop(): Promise<void> {
-    let delay = 250
-    while (!this.stopped) {
+    // Short: when etcd returns it renews our old lease for just one TTL; a new lease
+    // must be in place (and our keys moved onto it) before that runs out.
+    const policy = { baseMs: 250, maxMs: this.ttl * 250 }
+    for (let attempt = 0; !this.stopped; attempt++) {
       const lease = this.client.lease(this.ttl, { autoKeepAlive: true })
       lease.on('lost', err => {
         if (this.stopped || this.lease !== lease) return
@@ -153,11 +154,9 @@ export class LeaseKeeper {
         return
       } catch (err) {
         lease.release()
+        const delay = backoffDelay(attempt, policy)
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot grant an etcd lease; retrying')
         await new Promise(r => setTimeout(r, delay))
-        // Short: when etcd returns it renews our old lease for just one TTL; a new lease
-        // must be in place (and our keys moved onto it) before that runs out.
-        delay = Math.min(delay * 2, this.ttl * 250)
       }
     }
   }

@@ -5,6 +5,7 @@
 import type { Etcd3 } from 'etcd3'
 import type { KeyLayout, PortRange } from '../schemas/index.js'
 import { allocateServicePort } from '../kit/port-allocation.js'
+import { linkTarget } from './container-options.js'
 import { ConductorError } from './errors.js'
 
 export async function linkPort(client: Etcd3, keys: KeyLayout, app: string, service: string, range: PortRange): Promise<number> {
@@ -17,4 +18,27 @@ export async function linkPort(client: Etcd3, keys: KeyLayout, app: string, serv
 
 export function isPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535
+}
+
+/** The stable ports of an app's links, remembered once known (an allocation never changes). */
+export class LinkPorts {
+  private readonly known = new Map<string, number>()
+
+  constructor(private readonly client: Etcd3, private readonly keys: KeyLayout, private readonly range: PortRange) {}
+
+  /** link as written in the manifest ("db", "db.other") -> its stable port. */
+  async of(app: string, links: readonly string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for (const link of links) {
+      const target = linkTarget(app, link)
+      const ck = `${target.app}/${target.service}`
+      let port = this.known.get(ck)
+      if (port === undefined) {
+        port = await linkPort(this.client, this.keys, target.app, target.service, this.range)
+        this.known.set(ck, port)
+      }
+      out[link] = port
+    }
+    return out
+  }
 }

@@ -5,7 +5,9 @@ import { hostname, networkInterfaces } from 'node:os'
 import { Command, CommanderError, Option } from 'commander'
 import { pino, type Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
+import { backoffDelay, RESYNC_BACKOFF } from '../kit/backoff.js'
 import { createEtcdClient } from '../kit/etcd-client.js'
+import { LOG_LEVELS, withEnvVars } from '../kit/flags.js'
 import { Agent } from './agent.js'
 import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
 import { DockerodeEngine } from './dockerode-engine.js'
@@ -21,27 +23,42 @@ function machineIpv4(): string[] {
     .map(i => i!.address)
 }
 
-function parseArgs(argv: string[]): ConductorConfig {
-  const program = new Command('dokkaa-conductor')
+/** The command line. Every flag also reads its DOKKAA_* env var (kit/flags.ts: --lease-ttl ↔
+ * DOKKAA_LEASE_TTL, what the systemd unit and cloud-init set); --docker reads DOCKER_HOST. */
+function buildProgram(): Command {
+  return withEnvVars(new Command('dokkaa-conductor')
     .description('Makes this host\'s Docker engine match its assignments in etcd.')
-    .addOption(new Option('--etcd <urls>', 'etcd endpoints, comma-separated').env('DOKKAA_ETCD'))
-    .addOption(new Option('--prefix <prefix>', 'etcd key prefix ("" = none)').env('DOKKAA_PREFIX'))
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated')
+    .option('--prefix <prefix>', 'etcd key prefix ("" = none)')
     .addOption(new Option('--docker <url>', 'Docker engine: unix:///path or tcp://host:port').env('DOCKER_HOST'))
-    .addOption(new Option('--host-id <id>', 'this host\'s id (default: hostname)').env('DOKKAA_HOST_ID'))
-    .addOption(new Option('--host-address <ip>', 'address published ports bind to (default: first non-internal IPv4)').env('DOKKAA_HOST_ADDRESS'))
-    .addOption(new Option('--labels <k=v,...>', 'host labels for placement constraints').env('DOKKAA_LABELS'))
-    .addOption(new Option('--lease-ttl <seconds>', 'host lease TTL (default 3)').env('DOKKAA_LEASE_TTL'))
-    .addOption(new Option('--resync <seconds>', 'full resync period (default 10)').env('DOKKAA_RESYNC'))
-    .addOption(new Option('--concurrency <n>', 'Docker operations in flight at once (default 16)').env('DOKKAA_CONCURRENCY'))
-    .addOption(new Option('--no-scheduler', 'do not campaign for the cluster scheduler'))
-    .addOption(new Option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)').env('DOKKAA_AMBASSADOR_ADDRESS'))
-    .addOption(new Option('--port-range <from-to>', 'stable proxy port range for links (default 20000-20999)').env('DOKKAA_PORT_RANGE'))
-    .addOption(new Option('--network <name>', 'Docker network containers join (default: bridge)').env('DOKKAA_NETWORK'))
-    .addOption(new Option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port').env('DOKKAA_AGENT_LISTEN'))
-    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').env('DOKKAA_LOG_LEVEL'))
+    .option('--host-id <id>', 'this host\'s id (default: hostname)')
+    .option('--host-address <ip>', 'address published ports bind to (default: first non-internal IPv4)')
+    .option('--labels <k=v,...>', 'host labels for placement constraints')
+    .option('--lease-ttl <seconds>', 'host lease TTL (default 3)')
+    .option('--resync <seconds>', 'full resync period (default 10)')
+    .option('--concurrency <n>', 'Docker operations in flight at once (default 16)')
+    .option('--no-scheduler', 'do not campaign for the cluster scheduler')
+    .option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)')
+    .option('--port-range <from-to>', 'stable proxy port range for links (default 20000-20999)')
+    .option('--network <name>', 'Docker network containers join (default: bridge)')
+    .option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port')
+    .option('--log-level <level>', LOG_LEVELS.join('|'))
     .exitOverride()
+    // Errors are printed by main, as one line in the conductor's own words.
+    .configureOutput({ outputError: () => {} }))
+}
+
+function parseArgs(argv: string[]): ConductorConfig {
+  const program = buildProgram()
   program.parse(argv)
   return buildConfig(program.opts<RawFlags>(), { hostname: hostname(), ipv4: machineIpv4() })
+}
+
+/** commander's "error: unknown option '--x'" as "--x: unknown option '--x'". */
+function commanderProblem(err: CommanderError): string {
+  const what = err.message.replace(/^error: /, '')
+  const flag = /'(--?[a-zA-Z][\w-]*)/.exec(what)?.[1]
+  return flag ? `${flag}: ${what}` : what
 }
 
 async function main(): Promise<void> {
@@ -49,7 +66,10 @@ async function main(): Promise<void> {
   try {
     config = parseArgs(process.argv)
   } catch (err) {
-    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2)
+    if (err instanceof CommanderError) {
+      if (err.exitCode !== 0) process.stderr.write(`dokkaa-conductor: ${commanderProblem(err)}\n`)
+      process.exit(err.exitCode === 0 ? 0 : 2)
+    }
     if (err instanceof BadFlagError) {
       process.stderr.write(`dokkaa-conductor: ${err.message}\n`)
       process.exit(2)
@@ -136,14 +156,13 @@ async function main(): Promise<void> {
 
 /** Retries fn until it succeeds: a conductor started before Docker or etcd waits for them. */
 async function waitFor<T>(log: Logger, what: string, fn: () => Promise<T>): Promise<T> {
-  let delay = 500
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       return await fn()
     } catch (err) {
+      const delay = backoffDelay(attempt, RESYNC_BACKOFF)
       log.warn({ err: (err as Error).message, code: (err as { code?: string }).code, retryInMs: delay }, `cannot ${what} yet; retrying`)
       await new Promise(r => setTimeout(r, delay))
-      delay = Math.min(delay * 2, 10_000)
     }
   }
 }

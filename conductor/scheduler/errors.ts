@@ -1,5 +1,7 @@
 // The scheduler's error catalogue. etcd3's errors are translated once, in fromEtcdError,
-// where the driver talks to etcd; the rest reasons about these codes only.
+// where the driver talks to etcd (what the failure was comes from kit/etcd-errors.ts);
+// the rest reasons about these codes only.
+import { describeEtcdError, type EtcdFailureKind } from '../../kit/etcd-errors.js'
 
 export type SchedulerErrorCode =
   /** Our leader key is gone: another scheduler may be writing; stop at once. */
@@ -8,6 +10,9 @@ export type SchedulerErrorCode =
   | 'SCHEDULER_ETCD'
 
 export class SchedulerError extends Error {
+  /** For SCHEDULER_ETCD: what kind of etcd failure it was. */
+  etcdKind?: EtcdFailureKind
+
   constructor(readonly code: SchedulerErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'SchedulerError'
@@ -22,6 +27,8 @@ export class DeposedError extends SchedulerError {
 
 export function fromEtcdError(err: unknown, doing: string): SchedulerError {
   if (err instanceof SchedulerError) return err
-  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  return new SchedulerError('SCHEDULER_ETCD', `etcd failed while trying to ${doing}: ${detail}`, { cause: err })
+  const { kind, message } = describeEtcdError(err)
+  const e = new SchedulerError('SCHEDULER_ETCD', `etcd failed while trying to ${doing}: ${message}`, { cause: err })
+  e.etcdKind = kind
+  return e
 }

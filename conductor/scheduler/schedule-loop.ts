@@ -5,11 +5,15 @@
 import type { Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
 import type { KeyLayout } from '../../schemas/index.js'
+import { backoffDelay, type BackoffPolicy } from '../../kit/backoff.js'
 import { ClusterCache } from './cluster-cache.js'
 import { SchedulerError } from './errors.js'
 import { planSchedule } from './plan-schedule.js'
 import { WatchedState } from './watched-state.js'
 import { writePlan } from './write-plan.js'
+
+/** A failed plan or write is tried again after 0.2 s (the first retry), doubling to 5 s. */
+const PLAN_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000 }
 
 export interface LoopOptions {
   client: Etcd3
@@ -84,7 +88,7 @@ export class ScheduleLoop {
       // Every input was read through a reader of its kind, so this is a bug: say so, keep
       // the conductor (and its containers) running, and try again later.
       this.failures++
-      const retryMs = Math.min(100 * 2 ** this.failures, 5_000)
+      const retryMs = backoffDelay(this.failures, PLAN_RETRY)
       this.o.log.error({ err: (err as Error).message, stack: (err as Error).stack, retryMs }, 'planning the schedule failed; retrying')
       setTimeout(() => this.markDirty(true), retryMs).unref()
       return
@@ -105,7 +109,7 @@ export class ScheduleLoop {
         return
       }
       this.failures++
-      const retryMs = Math.min(100 * 2 ** this.failures, 5_000)
+      const retryMs = backoffDelay(this.failures, PLAN_RETRY)
       this.o.log.warn({ err: (err as Error).message, retryMs }, 'writing the schedule failed; retrying')
       setTimeout(() => this.markDirty(true), retryMs).unref()
     }

@@ -6,6 +6,7 @@
 import type { Campaign, Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
 import type { KeyLayout } from '../../schemas/index.js'
+import { backoffDelay, RESYNC_BACKOFF } from '../../kit/backoff.js'
 import { ScheduleLoop } from './schedule-loop.js'
 
 export interface SchedulerOptions {
@@ -109,7 +110,7 @@ class Scheduler implements RunningScheduler {
     await this.stepDown()
     await campaign.resign().catch(() => undefined)
     if (this.stopped) return
-    const delay = Math.min(500 * 2 ** this.failures++, 10_000)
+    const delay = backoffDelay(this.failures++, RESYNC_BACKOFF)
     this.o.log.warn({ err: err.message, code: (err as { code?: string }).code, wasLeader, retryMs: delay },
       'scheduler campaign ended; standing again')
     this.retry = setTimeout(() => { if (!this.stopped) this.run() }, delay)

@@ -6,6 +6,7 @@
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3'
 import type { Logger } from 'pino'
 import { loadPrefix } from '../../kit/paged-load.js'
+import { singleFlight } from '../../kit/single-flight.js'
 import type { ClusterCache } from './cluster-cache.js'
 import { fromEtcdError } from './errors.js'
 
@@ -14,7 +15,6 @@ export type OnChange = (urgent: boolean) => void
 
 export class WatchedState {
   private watchers: Watcher[] = []
-  private reloading: Promise<void> | undefined
   private stopped = false
   private loads = 0
 
@@ -53,16 +53,11 @@ export class WatchedState {
     this.onChange(true)
   }
 
-  /** A fresh read in the background (a periodic resync, or after a broken watch). */
-  reload(): Promise<void> {
-    this.reloading ??= this.load()
-      .catch(err => {
-        this.log.warn({ err: (err as Error).message }, 'scheduler resync failed; retrying')
-        if (!this.stopped) setTimeout(() => void this.reload(), 1000).unref()
-      })
-      .finally(() => { this.reloading = undefined })
-    return this.reloading
-  }
+  /** A fresh read in the background (a periodic resync, or after a broken watch); one at a time. */
+  readonly reload = singleFlight(() => this.load().catch(err => {
+    this.log.warn({ err: (err as Error).message }, 'scheduler resync failed; retrying')
+    if (!this.stopped) setTimeout(() => void this.reload(), 1000).unref()
+  }))
 
   async stop(): Promise<void> {
     this.stopped = true
