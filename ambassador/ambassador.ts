@@ -3,6 +3,7 @@
 // was opened and throws the catalogued error.
 import type { Etcd3 } from 'etcd3'
 import { createEtcdClient } from '../kit/etcd-client.js'
+import { etcdKv } from '../kit/kv.js'
 import type { Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
 import { Balancer, backendKey } from './balancer.js'
@@ -41,7 +42,7 @@ export async function startAmbassador(config: AmbassadorConfig, log: Logger, cli
 
   let watch: TableWatch
   try {
-    watch = await startTableWatch(etcd, keys, log)
+    watch = await startTableWatch(etcdKv(etcd), keys, log)
   } catch (err) {
     if (ownClient) etcd.close()
     throw new EtcdUnavailableError(config.etcd.join(','), err)

@@ -15,7 +15,7 @@ import autocannon from 'autocannon'
 import { KeyLayout, type StatusRecord } from '../schemas/index.js'
 import { buildApp } from '../builder/app.js'
 import { Accounts } from '../builder/store/accounts.js'
-import { etcdKv } from '../builder/store/kv.js'
+import { etcdKv } from '../kit/kv.js'
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '10' }, seconds: { type: 'string', default: '10' }, apps: { type: 'string', default: '100' }, churn: { type: 'string', default: '20' } } })
 const connections = Number(values.connections)

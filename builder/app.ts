@@ -24,7 +24,7 @@ import { userRoutes } from './routes/users.js'
 import { v2KeyRoutes } from './routes/v2-keys.js'
 import { Accounts } from './store/accounts.js'
 import { Apps } from './store/apps.js'
-import { etcdKv, type Kv } from './store/kv.js'
+import { etcdKv, type Kv } from '../kit/kv.js'
 import { PolicySource } from './store/policy-source.js'
 import { readAgentToken } from './store/record-shapes.js'
 

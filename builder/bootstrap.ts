@@ -8,11 +8,10 @@ import type { AgentTokenRecord, KeyLayout } from '../schemas/index.js'
 import { generatePassword } from './auth/secrets.js'
 import { ConflictError } from './errors.js'
 import type { Accounts } from './store/accounts.js'
-import type { Kv } from './store/kv.js'
+import type { Kv } from '../kit/kv.js'
 import { readAgentToken } from './store/record-shapes.js'
 
 export const ROOT_USER = 'root'
-export const DEFAULT_PASSWORD_FILE = '/var/lib/dokkaa/generated_password.txt'
 
 /** Creates root if absent and writes its password, mode 0600, to passwordFile. Returns whether it created. */
 export async function ensureRoot(accounts: Accounts, passwordFile: string): Promise<{ created: boolean }> {

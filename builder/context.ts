@@ -6,7 +6,7 @@ import type { PasswordLimiter } from './auth/password-limiter.js'
 import type { EventsHub } from './events-hub.js'
 import type { Accounts } from './store/accounts.js'
 import type { Apps } from './store/apps.js'
-import type { Kv } from './store/kv.js'
+import type { Kv } from '../kit/kv.js'
 
 export interface BuilderContext extends Authenticator {
   kv: Kv

@@ -1,13 +1,14 @@
 // The one error handler: translates whatever was thrown into the builder's catalogue,
 // logs server faults, and replies in the shape the caller speaks — {error: {code, message,
 // details}} on /api, etcd v2's {errorCode, message, cause, index} on /v2/keys.
-import { EtcdError, GRPCGenericError } from 'etcd3'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DEFAULT_LIMITS } from '../schemas/index.js'
+import { describeEtcdError, isEtcdError } from '../kit/etcd-errors.js'
+import type { Kv } from '../kit/kv.js'
+import { MirrorUnavailableError } from '../kit/mirror.js'
 import {
   BadRequestError, BuilderError, InternalError, NotFoundError, RateLimitedError, StoreUnavailableError,
 } from './errors.js'
-import type { Kv } from './store/kv.js'
 
 /** fastify's own 4xx errors, in words that name the limit or the fix. */
 const FASTIFY_MESSAGES: Record<string, (e: FastifyError) => string> = {
@@ -25,10 +26,13 @@ export function toBuilderError(err: unknown): BuilderError {
     const explain = e.code ? FASTIFY_MESSAGES[e.code] : undefined
     return new BadRequestError(explain ? explain(e as FastifyError) : e.message ?? 'bad request', undefined, e.statusCode)
   }
-  // etcd3's errors (GRPC*Error, EtcdError) all mean the store did not do what was asked.
-  if (err instanceof GRPCGenericError || err instanceof EtcdError) {
-    return new StoreUnavailableError(`etcd: ${e.message}`, undefined, { cause: err })
+  // Whatever etcd failed with (kit/etcd-errors.ts tells), the store did not do what was asked.
+  if (isEtcdError(err)) {
+    const { kind, message } = describeEtcdError(err)
+    return new StoreUnavailableError(`etcd (${kind}): ${message}`, undefined, { cause: err })
   }
+  // The watched copy could not promise a write is in it (the watch lags, or the builder is stopping).
+  if (err instanceof MirrorUnavailableError) return new StoreUnavailableError(err.message, undefined, { cause: err })
   return new InternalError('internal error', undefined, { cause: err })
 }
 

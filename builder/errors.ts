@@ -1,5 +1,6 @@
 // The builder's error catalogue. Every failure a client can see is one of these, with a
-// stable `code`; third-party errors (fastify, etcd3) are translated once, in error-handler.ts.
+// stable `code`; third-party errors (fastify's; etcd's and the etcd mirror's, as kit/ tells
+// them apart) are translated once, in error-handler.ts.
 import type { ManifestError } from '../schemas/index.js'
 
 export abstract class BuilderError extends Error {

@@ -6,7 +6,7 @@
 // value written straight into etcd must never throw inside the watch and end the process.
 import { isName, type KeyLayout } from '../schemas/index.js'
 import type { Principal } from './store/accounts.js'
-import type { Kv, WatchEvent } from './store/kv.js'
+import type { Kv, WatchEvent } from '../kit/kv.js'
 import { readControl, readInstance, readManifestDoc, readOwner, readStatus } from './store/record-shapes.js'
 
 export type ChangeKind = 'manifest' | 'status' | 'control' | 'instance' | 'hosts'

@@ -16,7 +16,7 @@ import type { TeardownHost } from '../test/support/teardown-host.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { buildApp, type BuildAppOptions } from './app.js'
 import { Accounts } from './store/accounts.js'
-import { etcdKv, type Kv } from './store/kv.js'
+import { etcdKv, type Kv } from '../kit/kv.js'
 
 export interface BuilderFixture {
   app: FastifyInstance

@@ -2,7 +2,7 @@
 // /v2/keys/apps/dummy/nginx/manifest` — work against the builder unchanged.
 import { nameProblem, type AppRef, type ManifestError } from '../schemas/index.js'
 import type { AppSummary } from './store/apps.js'
-import type { Entry } from './store/kv.js'
+import type { Entry } from '../kit/kv.js'
 
 export interface V2Node {
   key: string

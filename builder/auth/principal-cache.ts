@@ -4,7 +4,8 @@
 // bounds the damage if the watch were ever silently broken.
 import type { KeyLayout } from '../../schemas/index.js'
 import type { Principal } from '../store/accounts.js'
-import type { Kv } from '../store/kv.js'
+import { sleep } from '../../kit/backoff.js'
+import type { Kv } from '../../kit/kv.js'
 
 const TTL_MS = 30_000
 const MAX_ENTRIES = 10_000
@@ -30,7 +31,7 @@ export class PrincipalCache {
 
   async stop(): Promise<void> {
     // A watch still connecting would be left behind; wait for it only briefly.
-    await Promise.race([this.starting, new Promise(r => setTimeout(r, 2000).unref())])
+    await Promise.race([this.starting, sleep(2000)])
     await this.stopWatch?.()
     this.stopWatch = undefined
     this.clear()

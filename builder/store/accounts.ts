@@ -5,7 +5,7 @@
 import type { KeyLayout } from '../../schemas/index.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import { hashPassword, hashToken, newToken, sameHash, tokenId, verifyPassword } from '../auth/secrets.js'
-import type { Kv } from './kv.js'
+import type { Kv } from '../../kit/kv.js'
 import type { PrincipalCache } from '../auth/principal-cache.js'
 import { readToken, readUser } from './record-shapes.js'
 

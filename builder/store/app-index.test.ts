@@ -2,7 +2,7 @@
 import t from 'tap'
 import { KeyLayout } from '../../schemas/index.js'
 import { AppIndex } from './app-index.js'
-import type { Entry } from './kv.js'
+import type { Entry } from '../../kit/kv.js'
 
 const keys = new KeyLayout('/ix')
 let rev = 0

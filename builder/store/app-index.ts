@@ -6,7 +6,7 @@
 // name break the naming rule are not apps at all: a value written straight into etcd can
 // make an entry unreadable (manifest null), never a read fail.
 import { isName, type AppRef, type ControlRecord, type KeyLayout, type StatusRecord } from '../../schemas/index.js'
-import type { Entry, WatchEvent } from './kv.js'
+import type { Entry, WatchEvent } from '../../kit/kv.js'
 import { readControl, readManifestDoc, readOwner, readStatus } from './record-shapes.js'
 
 export interface ManifestView extends AppRef {

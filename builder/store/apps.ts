@@ -11,8 +11,8 @@ import { applyVerb, type Verb } from '../lifecycle.js'
 import { heldBy, quotaRefusal } from '../quota.js'
 import type { Principal } from './accounts.js'
 import { AppIndex, type AppSummary, type ManifestView } from './app-index.js'
-import type { Entry, Kv } from './kv.js'
-import { PrefixMirror } from './prefix-mirror.js'
+import type { Entry, Kv } from '../../kit/kv.js'
+import { Mirror } from '../../kit/mirror.js'
 import { readControl, readInstance, readOwner } from './record-shapes.js'
 
 export type { AppSummary, ManifestView } from './app-index.js'
@@ -21,8 +21,8 @@ export interface InstanceView extends InstanceRecord { index: number }
 
 export class Apps {
   private readonly index: AppIndex
-  private readonly appsMirror: PrefixMirror
-  private readonly ownersMirror: PrefixMirror
+  private readonly appsMirror: Mirror
+  private readonly ownersMirror: Mirror
   private listed = { version: -1, bodies: new Map<string, string>() }
 
   constructor(
@@ -34,8 +34,8 @@ export class Apps {
     onUnreadable: (key: string, why: string) => void = () => {},
   ) {
     const index = this.index = new AppIndex(keys, onUnreadable)
-    this.appsMirror = new PrefixMirror(kv, keys.apps, { reset: e => index.resetApps(e), apply: e => index.applyApp(e) }, onResyncError)
-    this.ownersMirror = new PrefixMirror(kv, keys.owners, { reset: e => index.resetOwners(e), apply: e => index.applyOwner(e) }, onResyncError)
+    this.appsMirror = new Mirror(kv, keys.apps, { reset: e => index.resetApps(e), apply: es => es.forEach(e => index.applyApp(e)) }, { onResyncError })
+    this.ownersMirror = new Mirror(kv, keys.owners, { reset: e => index.resetOwners(e), apply: es => es.forEach(e => index.applyOwner(e)) }, { onResyncError })
   }
 
   /** Reads are served from the watched copy; this loads it on first use. */

@@ -3,7 +3,7 @@
 // Records are shape-checked (record-shapes.ts); load is a count per host, so the size of
 // the assignments (each carries its spec) never matters.
 import { isHostId, type HostRecord, type KeyLayout } from '../../schemas/index.js'
-import type { Kv } from './kv.js'
+import type { Kv } from '../../kit/kv.js'
 import { readHost } from './record-shapes.js'
 
 export interface HostView extends HostRecord {

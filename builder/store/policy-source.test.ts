@@ -1,6 +1,6 @@
 import t from 'tap'
 import { KeyLayout } from '../../schemas/index.js'
-import type { Entry, Kv } from './kv.js'
+import type { Entry, Kv } from '../../kit/kv.js'
 import { PolicySource } from './policy-source.js'
 
 const keys = new KeyLayout('/p')

@@ -3,7 +3,7 @@
 // broken policy must not open the gates: the last valid one stays in force (and the
 // builder says why it ignored the new one); a deleted policy means the defaults.
 import { parsePolicy, type ClusterPolicy, type KeyLayout, type ManifestError } from '../../schemas/index.js'
-import type { Kv } from './kv.js'
+import type { Kv } from '../../kit/kv.js'
 
 export class PolicySource {
   private lastValid: ClusterPolicy = {}

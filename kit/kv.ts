@@ -1,9 +1,10 @@
-// The narrow slice of etcd the builder uses, over etcd3. Entries carry etcd's revisions
-// because the v2 keys API reports them as createdIndex/modifiedIndex. Prefix reads go
-// through kit/paged-load.ts: a single range over /apps (or /assign, /tokens…) once failed
-// for everyone as soon as its values passed gRPC's 4 MiB message limit.
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3'
-import { loadPrefix } from '../../kit/paged-load.js'
+// The narrow slice of etcd the parts use, over etcd3: string keys and values with etcd's
+// revisions (the builder's v2 keys API reports them as createdIndex/modifiedIndex; a
+// mirror's caughtUp waits for them). Reads of many keys go through paged-load.ts: a
+// single range over /apps (or /assign, /tokens…) once failed for everyone as soon as its
+// values passed gRPC's 4 MiB message limit.
+import { Range, type Etcd3, type IKeyValue, type Watcher } from 'etcd3'
+import { loadPrefix, loadRange } from './paged-load.js'
 
 export interface Entry {
   key: string
@@ -22,12 +23,17 @@ export interface WatchEvent {
   createRevision?: number
 }
 
+/** The keys a snapshot or a watch covers: every key under a prefix, or the keys in [start, end). */
+export type KeyRange = string | { start: string; end: string }
+
 /** What a mirror needs to hear from a watch started at a known revision. */
 export interface WatchHandlers {
   /** One etcd watch response: its events in revision order. */
   onEvents(events: WatchEvent[]): void
   /** etcd canceled the watch (e.g. the start revision was compacted): read everything again. */
   onCanceled(err: Error): void
+  /** The connection dropped; etcd3 resumes the watch from the last revision seen once etcd answers. */
+  onDisconnected?(err: Error): void
 }
 
 export interface Kv {
@@ -36,8 +42,8 @@ export interface Kv {
   list(prefix: string): Promise<Entry[]>
   /** How many keys are under the prefix (the answer is one number, whatever their size). */
   count(prefix: string): Promise<number>
-  /** A consistent read of a prefix, with the store revision it was read at (paged; watch from revision + 1). */
-  snapshot(prefix: string): Promise<{ entries: Entry[]; revision: number }>
+  /** A consistent read of a range, with the store revision it was read at (paged; watch from revision + 1). */
+  snapshot(range: KeyRange): Promise<{ entries: Entry[]; revision: number }>
   /** Current store revision (the v2 API's X-Etcd-Index). */
   revision(): Promise<number>
   put(key: string, value: string): Promise<{ entry: Entry; prev?: Entry }>
@@ -46,10 +52,25 @@ export interface Kv {
   /** Compare-and-swap on modRevision (0 = must not exist): the write's revision, or undefined when someone else wrote first. */
   swap(key: string, expectModRevision: number, value: string): Promise<number | undefined>
   delete(key: string): Promise<{ revision: number; prev?: Entry }>
-  deletePrefix(prefix: string): Promise<number>
+  /** Watches a prefix from now on, event by event; resolves with the watch's cancel once etcd accepted it. */
   watchPrefix(prefix: string, onEvent: (e: WatchEvent) => void): Promise<() => Promise<void>>
-  /** Watches a prefix from `fromRevision` on (inclusive); resolves once etcd accepted the watch. */
-  watchFrom(prefix: string, fromRevision: number, handlers: WatchHandlers): Promise<() => Promise<void>>
+  /** Watches a range from `fromRevision` on (inclusive); resolves with the watch's cancel once etcd accepted it. */
+  watchFrom(range: KeyRange, fromRevision: number, handlers: WatchHandlers): Promise<() => Promise<void>>
+}
+
+/**
+ * The first key past every key under `prefix`, for a KeyRange that ends with a prefix: etcd's
+ * rule (the last byte plus one), for prefixes that end in an ASCII character — every prefix
+ * of the key layout ends with "/".
+ */
+export function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1)
+  if (!(last < 0x7f)) throw new Error(`prefixEnd: "${prefix}" does not end in an ASCII character`)
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1)
+}
+
+function etcdRange(range: KeyRange): Range {
+  return typeof range === 'string' ? Range.prefix(range) : new Range(range.start, range.end)
 }
 
 function toEvent(type: string, kv: IKeyValue): WatchEvent {
@@ -80,8 +101,8 @@ export function etcdKv(client: Etcd3): Kv {
     async count(prefix) {
       return client.getAll().prefix(prefix).count()
     },
-    async snapshot(prefix) {
-      const { kvs, revision } = await loadPrefix(client, prefix)
+    async snapshot(range) {
+      const { kvs, revision } = await loadRange(client, etcdRange(range))
       return { entries: kvs.map(toEntry), revision }
     },
     async revision() {
@@ -120,10 +141,6 @@ export function etcdKv(client: Etcd3): Kv {
       const prev = Number(res.deleted) > 0 ? before.kvs[0] : undefined
       return { revision: Number(res.header.revision), prev: prev ? toEntry(prev) : undefined }
     },
-    async deletePrefix(prefix) {
-      const res = await client.delete().prefix(prefix).exec()
-      return Number(res.deleted)
-    },
     async watchPrefix(prefix, onEvent) {
       const watcher: Watcher = await client.watch().prefix(prefix).create()
       watcher.on('put', kv => onEvent({ type: 'put', key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) }))
@@ -132,13 +149,17 @@ export function etcdKv(client: Etcd3): Kv {
       watcher.on('error', () => {})
       return () => watcher.cancel()
     },
-    async watchFrom(prefix, fromRevision, handlers) {
-      const watcher: Watcher = await client.watch().prefix(prefix).startRevision(String(fromRevision)).create()
+    async watchFrom(range, fromRevision, handlers) {
+      const watcher: Watcher = await client.watch().inRange(etcdRange(range)).startRevision(String(fromRevision)).create()
+      let canceledByEtcd = false
       watcher.on('data', res => { if (res.events.length) handlers.onEvents(res.events.map(e => toEvent(e.type, e.kv))) })
+      watcher.on('disconnected', (err: Error) => handlers.onDisconnected?.(err))
       // A dropped connection resumes by itself from the last revision seen; 'error' means
       // etcd canceled the watch, and only a fresh read can catch up.
-      watcher.on('error', err => handlers.onCanceled(err))
-      return () => watcher.cancel()
+      watcher.on('error', err => { canceledByEtcd = true; handlers.onCanceled(err) })
+      // A watch etcd canceled is gone: asking etcd to cancel it again would wait forever
+      // for an answer that never comes (etcd ignores a cancel of an unknown watch id).
+      return async () => { if (!canceledByEtcd) await watcher.cancel() }
     },
   }
 }

@@ -1,0 +1,41 @@
+import t from 'tap'
+import { DEFAULTS, parseConfig } from './config.js'
+
+t.test('defaults', async t => {
+  t.same(parseConfig({}), {
+    etcd: ['http://127.0.0.1:2379'],
+    prefix: '',
+    listen: { host: '127.0.0.1', port: 8080 },
+    passwordFile: DEFAULTS.passwordFile,
+    secureCookies: false,
+    logLevel: 'info',
+  })
+})
+
+t.test('explicit flags', async t => {
+  const c = parseConfig({
+    etcd: 'http://a:1,https://b:2', prefix: '/t-x', listen: '0.0.0.0:0', passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn',
+  })
+  t.same(c, { etcd: ['http://a:1', 'https://b:2'], prefix: '/t-x', listen: { host: '0.0.0.0', port: 0 }, passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn' })
+  t.same(parseConfig({ listen: '9090' }).listen, { host: '127.0.0.1', port: 9090 }, 'a bare port is on loopback')
+  t.same(parseConfig({ listen: '[::1]:8080' }).listen, { host: '::1', port: 8080 })
+  t.equal(parseConfig({ prefix: '' }).prefix, '', 'the unit file\'s empty --prefix')
+})
+
+t.test('--data-dir is shorthand for the password file in it; empty means not given', async t => {
+  t.equal(parseConfig({ dataDir: '/var/lib/x', passwordFile: '/ignored' }).passwordFile, '/var/lib/x/generated_password.txt')
+  t.equal(parseConfig({ dataDir: '', passwordFile: '/pw' }).passwordFile, '/pw')
+})
+
+t.test('bad flags name the flag', async t => {
+  const bad: [Parameters<typeof parseConfig>[0], RegExp][] = [
+    [{ listen: 'x:99999' }, /^--listen: "x:99999" is not host:port/],
+    [{ listen: 'host:' }, /^--listen: /],
+    [{ etcd: 'localhost:2379' }, /^--etcd: "localhost:2379" is not an etcd client URL/],
+    [{ etcd: ' , ' }, /^--etcd: needs at least one URL/],
+    [{ prefix: 'x/' }, /^--prefix: "x\/" must start with "\/"/],
+    [{ logLevel: 'loud' }, /^--log-level: "loud" is not one of fatal, error/],
+    [{ passwordFile: ' ' }, /^--password-file: must not be empty/],
+  ]
+  for (const [flags, message] of bad) t.throws(() => parseConfig(flags), { name: 'FlagError', code: 'DKA_FLAG_INVALID', message }, JSON.stringify(flags))
+})

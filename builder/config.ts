@@ -1,0 +1,48 @@
+// From the command line's strings to a checked BuilderConfig. Pure; every problem is a
+// FlagError naming the flag (kit/flags.ts), which main.ts prints as one line, exit 2.
+import { join } from 'node:path'
+import { FlagError, parseEtcdUrls, parseListen, parseLogLevel, parsePrefix, type LogLevel } from '../kit/flags.js'
+
+/** The flags as commander hands them over: strings, absent when not given. */
+export interface RawFlags {
+  etcd?: string
+  prefix?: string
+  listen?: string
+  dataDir?: string
+  passwordFile?: string
+  secureCookies?: boolean
+  logLevel?: string
+}
+
+export interface BuilderConfig {
+  etcd: string[]
+  prefix: string
+  /** Port 0: any free port (the printed URL says which). */
+  listen: { host: string; port: number }
+  /** Where root's generated password is written on first start. */
+  passwordFile: string
+  secureCookies: boolean
+  logLevel: LogLevel
+}
+
+export const DEFAULTS = {
+  etcd: 'http://127.0.0.1:2379',
+  listen: '127.0.0.1:8080',
+  passwordFile: '/var/lib/dokkaa/generated_password.txt',
+  logLevel: 'info' as LogLevel,
+}
+
+export function parseConfig(raw: RawFlags): BuilderConfig {
+  // --data-dir is shorthand for the password file in it; the unit file passes
+  // "--data-dir ${DOKKAA_DATA_DIR}", so an empty one means not given.
+  const passwordFile = raw.dataDir ? join(raw.dataDir, 'generated_password.txt') : raw.passwordFile ?? DEFAULTS.passwordFile
+  if (passwordFile.trim() === '') throw new FlagError('--password-file', 'must not be empty: give the file root\'s generated password is written to')
+  return {
+    etcd: parseEtcdUrls(raw.etcd, DEFAULTS.etcd),
+    prefix: parsePrefix(raw.prefix),
+    listen: parseListen(raw.listen ?? DEFAULTS.listen),
+    passwordFile,
+    secureCookies: raw.secureCookies ?? false,
+    logLevel: parseLogLevel(raw.logLevel, DEFAULTS.logLevel),
+  }
+}
