@@ -1,5 +1,6 @@
 // ps, logs, the lifecycle verbs, state, hosts: commands about what runs.
 import type { Command } from 'commander'
+import { VERBS } from '../schemas/index.js'
 import { assertNames, parseRef } from './api-client.js'
 import { client } from './cmd-apps.js'
 import { makeOutput, table } from './output.js'
@@ -12,7 +13,6 @@ interface Instance { index: number; host?: string; hostAddress?: string; state?:
 interface AppSummary { app: string; manifests: { app: string; name: string }[] }
 interface HostView { id: string; address: string; cpus?: number; memory?: number; engineVersion?: string; load?: number; labels?: Record<string, string> }
 
-export const VERBS = ['start', 'stop', 'restart', 'pause', 'unpause'] as const
 
 export function registerRuntime(program: Command): void {
   program.command('ps')

@@ -56,10 +56,5 @@ export interface Plan {
   retryAt?: number
 }
 
-export function refKey(r: InstanceRef): string {
-  return `${r.app}/${r.name}/${r.index}`
-}
-
-export function manifestKey(r: { app: string; name: string }): string {
-  return `${r.app}/${r.name}`
-}
+/** The in-memory keys of instances and manifests are the contract's (schemas/keys.ts). */
+export { refKey, manifestKey } from '../schemas/index.js'

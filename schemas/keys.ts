@@ -118,3 +118,13 @@ export function skydnsLeaf(r: InstanceRef): string {
 function validRef<T extends AppRef>(r: T | undefined): T | undefined {
   return r && isName(r.app) && isName(r.name) ? r : undefined
 }
+
+/** "app/name": the one in-memory key of a manifest (work queues, caches, maps). */
+export function manifestKey(r: AppRef): string {
+  return `${r.app}/${r.name}`
+}
+
+/** "app/name/index": the one in-memory key of an instance. */
+export function refKey(r: InstanceRef): string {
+  return `${r.app}/${r.name}/${r.index}`
+}

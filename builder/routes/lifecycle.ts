@@ -6,7 +6,7 @@ import type { AppRef } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { NotFoundError } from '../errors.js'
-import { stateReport, type Verb } from '../lifecycle.js'
+import { stateReport, type Verb } from '../../schemas/index.js'
 import { scaleOf } from '../store/record-shapes.js'
 import { anyObject, instanceParams, instanceView, manifestParams, verb, withErrors } from './shapes.js'
 

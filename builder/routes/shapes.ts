@@ -1,7 +1,7 @@
 // JSON Schema fragments shared by the route plugins (fastify validates with them and
 // @fastify/swagger publishes them in the OpenAPI document).
 import { NAME_PATTERN, NAME_RULE } from '../../schemas/index.js'
-import { VERBS } from '../lifecycle.js'
+import { VERBS } from '../../schemas/index.js'
 
 export const name = { type: 'string', pattern: NAME_PATTERN } as const
 export const appParams = {

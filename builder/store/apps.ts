@@ -7,7 +7,7 @@ import {
   type InstanceRecord, type KeyLayout, type NormalizedManifest, type OwnerRecord, type ValidationResult,
 } from '../../schemas/index.js'
 import { InvalidManifestError, InvalidNameError, NotFoundError, QuotaExceededError } from '../errors.js'
-import { applyVerb, type Verb } from '../lifecycle.js'
+import { applyVerb, type Verb } from '../../schemas/index.js'
 import { heldBy, quotaRefusal } from '../quota.js'
 import type { Principal } from './accounts.js'
 import { AppIndex, type AppSummary, type ManifestView } from './app-index.js'

@@ -3,12 +3,12 @@
 // the control record. Defaults are left out, so an app nobody stopped or restarted has
 // the same assignment it had before control records existed (no churn for conductors).
 import {
-  canonicalJson, type Assignment, type ContainerSpec, type ControlRecord, type DesiredRunState,
+  canonicalJson, desiredState, type Assignment, type ContainerSpec, type ControlRecord, type DesiredRunState,
 } from '../../schemas/index.js'
 
-/** The run state of one instance: its own control entry, else the manifest-wide one, else running. */
+/** The run state of one instance: its own control entry, else the manifest-wide one, else running (schemas/lifecycle.ts). */
 export function desiredRun(control: ControlRecord | undefined, index: number): DesiredRunState {
-  return control?.instances?.[String(index)]?.state ?? control?.state ?? 'running'
+  return desiredState(control, index)
 }
 
 /** Manifest-wide and per-instance bumps add up: the sum grows whenever either is bumped,

@@ -73,10 +73,5 @@ export interface SchedulePlan {
   events: ScheduleEvent[]
 }
 
-export function manifestId(r: { app: string; name: string }): string {
-  return `${r.app}/${r.name}`
-}
-
-export function instanceId(r: { app: string; name: string; index: number }): string {
-  return `${r.app}/${r.name}/${r.index}`
-}
+/** The scheduler's names for the contract's in-memory keys (schemas/keys.ts). */
+export { manifestKey as manifestId, refKey as instanceId } from '../../schemas/index.js'

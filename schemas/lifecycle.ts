@@ -1,6 +1,7 @@
-// xCAT's lifecycle verbs as changes to a ControlRecord (pure). The scheduler merges the
+// xCAT's lifecycle verbs as changes to a ControlRecord (pure), and the run state a control
+// record asks of an instance: the builder, dokkaacfg and the scheduler share them. The scheduler merges the
 // record into assignments and the owning conductor carries it out, so a verb works on any host.
-import type { ControlRecord, DesiredRunState, InstanceRecord, InstanceState } from '../schemas/index.js'
+import type { ControlRecord, DesiredRunState, InstanceRecord, InstanceState } from './records.js'
 
 export const VERBS = ['start', 'stop', 'restart', 'pause', 'unpause'] as const
 export type Verb = typeof VERBS[number]
