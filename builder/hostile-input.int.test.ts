@@ -4,6 +4,7 @@
 // Never a 5xx, never a hang, and the builder answers afterwards.
 import fc from 'fast-check'
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { builderProcess, rawRequest, type BuilderProcess, type RawResponse } from './testing.js'
 
 const RUNS = Number(process.env.DOKKAA_FUZZ_RUNS ?? 1100)
@@ -59,6 +60,7 @@ async function send(b: BuilderProcess, auth: Record<string, string>, method: str
 
 t.test('hostile bodies and paths through the REST and v2 APIs', { timeout: 900_000 }, async t => {
   const b = await builderProcess(t)
+  const rssStart = rssMiB(b.proc.pid)
   const alice = await b.user('alice')
   const bobUser = await b.user('bob')
   await fetch(`${b.url}/api/v1/apps/other/web/manifest`, { method: 'PUT', headers: { ...bobUser, 'content-type': 'application/json' }, body: '{"image":"nginx"}' })
@@ -103,6 +105,10 @@ t.test('hostile bodies and paths through the REST and v2 APIs', { timeout: 900_0
   ), { numRuns: RUNS })
 
   t.ok(sent >= 2000, `${sent} hostile requests`)
+  // The bound the README documents: 2,000 hostile requests grow the builder (run from
+  // TypeScript through tsx, which alone takes ~150 MiB) by less than 150 MiB.
+  const rss = rssMiB(b.proc.pid)
+  t.ok(rss - rssStart < 150, `builder RSS ${rssStart} -> ${rss} MiB over the hostile requests (bound: +150 MiB)`)
   t.same(failures.slice(0, 20), [], 'no 5xx, no hang')
   t.equal(b.proc.exit(), undefined, 'the builder process is still running')
   t.equal((await fetch(`${b.url}/api/v1/apps`, { headers: auth })).status, 200, 'and answers')
@@ -189,3 +195,8 @@ t.test('junk written straight into every prefix the builder reads', { timeout: 6
   t.equal((await fetch(`${b.url}/healthz`)).status, 200)
   t.equal((await fetch(`${b.url}/api/v1/apps`, { headers: b.root })).status, 200)
 })
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN
+}
