@@ -34,6 +34,13 @@ export interface WatchHandlers {
   onCanceled(err: Error): void
   /** The connection dropped; etcd3 resumes the watch from the last revision seen once etcd answers. */
   onDisconnected?(err: Error): void
+  /** The watch is back after a dropped connection (not called for its first start). */
+  onConnected?(): void
+}
+
+export interface SnapshotOptions {
+  /** Keys per page to start with (halved while etcd refuses a page as too large); default 500. */
+  pageSize?: number
 }
 
 export interface Kv {
@@ -43,7 +50,7 @@ export interface Kv {
   /** How many keys are under the prefix (the answer is one number, whatever their size). */
   count(prefix: string): Promise<number>
   /** A consistent read of a range, with the store revision it was read at (paged; watch from revision + 1). */
-  snapshot(range: KeyRange): Promise<{ entries: Entry[]; revision: number }>
+  snapshot(range: KeyRange, opts?: SnapshotOptions): Promise<{ entries: Entry[]; revision: number }>
   /** Current store revision (the v2 API's X-Etcd-Index). */
   revision(): Promise<number>
   put(key: string, value: string): Promise<{ entry: Entry; prev?: Entry }>
@@ -101,8 +108,8 @@ export function etcdKv(client: Etcd3): Kv {
     async count(prefix) {
       return client.getAll().prefix(prefix).count()
     },
-    async snapshot(range) {
-      const { kvs, revision } = await loadRange(client, etcdRange(range))
+    async snapshot(range, opts) {
+      const { kvs, revision } = await loadRange(client, etcdRange(range), opts?.pageSize === undefined ? {} : { pageSize: opts.pageSize })
       return { entries: kvs.map(toEntry), revision }
     },
     async revision() {
@@ -154,6 +161,8 @@ export function etcdKv(client: Etcd3): Kv {
       let canceledByEtcd = false
       watcher.on('data', res => { if (res.events.length) handlers.onEvents(res.events.map(e => toEvent(e.type, e.kv))) })
       watcher.on('disconnected', (err: Error) => handlers.onDisconnected?.(err))
+      // Attached after create() resolved, so only a reconnect after a dropped connection.
+      watcher.on('connected', () => handlers.onConnected?.())
       // A dropped connection resumes by itself from the last revision seen; 'error' means
       // etcd canceled the watch, and only a fresh read can catch up.
       watcher.on('error', err => { canceledByEtcd = true; handlers.onCanceled(err) })

@@ -26,6 +26,10 @@ export interface MirrorOptions {
   onResyncError?(err: Error): void
   /** The watch's connection dropped; it resumes by itself when etcd answers. */
   onDisconnected?(err: Error): void
+  /** The watch is back after a dropped connection (etcd3 resumed it from the last revision seen). */
+  onConnected?(): void
+  /** Keys per page of each read (default kit/kv's); large values want a smaller one. */
+  pageSize?: number
   /** How long caughtUp waits for the watch to deliver a revision (default 10 s). */
   catchUpMs?: number
   /** Delays between failed resyncs (default RESYNC_BACKOFF). */
@@ -125,7 +129,8 @@ export class Mirror {
   /** Reads the range into the sink, then watches from the revision after the read. */
   private async readAndWatch(): Promise<void> {
     const generation = ++this.generation
-    const { entries, revision } = await this.kv.snapshot(this.range)
+    const { pageSize } = this.opts
+    const { entries, revision } = await this.kv.snapshot(this.range, pageSize === undefined ? undefined : { pageSize })
     this.sink.reset(entries, revision)
     this.advance(revision)
     const cancel = await this.kv.watchFrom(this.range, revision + 1, {
@@ -138,6 +143,7 @@ export class Mirror {
       },
       onCanceled: err => { if (generation === this.generation && !this.closed) void this.resync(err) },
       onDisconnected: err => this.opts.onDisconnected?.(err),
+      onConnected: () => this.opts.onConnected?.(),
     })
     if (this.closed) { await cancel(); return }
     this.cancelWatch = cancel

@@ -14,7 +14,7 @@ import { TEST_IMAGE } from '../../test/support/images.js'
 import { startTsProcess } from '../../test/support/processes.js'
 import { waitFor } from '../../test/support/wait-for.js'
 import { LONG } from './harness.js'
-import { startOwnEtcd } from './own-etcd.js'
+import { startOwnEtcd } from '../../test/support/own-etcd.js'
 
 const TTL = 3
 
