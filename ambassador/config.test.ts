@@ -51,11 +51,11 @@ t.test('bad flags name the flag', async (t) => {
     [{ webListen: '127.0.0.1:20005' }, /^--web-listen: port 20005 lies inside --port-range/],
     [{ dnsListen: '127.0.0.1:53', upstream: '127.0.0.1' }, /^--upstream: 127.0.0.1:53 is one of this ambassador's own DNS addresses/],
   ]
-  for (const [flags, message] of bad) t.throws(() => parseConfig(flags, host), { code: 'BAD_FLAG', message }, JSON.stringify(flags))
+  for (const [flags, message] of bad) t.throws(() => parseConfig(flags, host), { code: 'DKA_AMBASSADOR_BAD_FLAG', message }, JSON.stringify(flags))
 })
 
 t.test('no bridge and no explicit addresses: say which flags to pass', async (t) => {
-  t.throws(() => parseConfig({}, { ...host, interfaceAddress: () => undefined }), { code: 'NO_BRIDGE_ADDRESS', message: /docker0.*--dns-listen and --proxy-listen/ })
+  t.throws(() => parseConfig({}, { ...host, interfaceAddress: () => undefined }), { code: 'DKA_AMBASSADOR_NO_BRIDGE_ADDRESS', message: /docker0.*--dns-listen and --proxy-listen/ })
 })
 
 t.test('no upstream anywhere', async (t) => {

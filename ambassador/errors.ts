@@ -1,18 +1,13 @@
 // The ambassador's error catalogue: every failure a user can see has a class with a
-// stable `code`. Node and etcd errors are translated once, where they happen (flag
-// parsing, binding a listener), so main.ts only has to print `message` and pick an exit code.
+// stable DKA_AMBASSADOR_* code (docs/errors.md lists them). Node and etcd errors are
+// translated once, where they happen (flag parsing, binding a listener), so main.ts only
+// has to print `message` and pick an exit code.
+import { createError, DokkaaError } from '../kit/errors.js'
 
-export abstract class AmbassadorError extends Error {
-  abstract readonly code: string
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = new.target.name
-  }
-}
+export class AmbassadorError extends DokkaaError {}
 
 /** A command-line flag has a value the ambassador cannot use. Exit status 2. */
-export class BadFlagError extends AmbassadorError {
-  readonly code = 'BAD_FLAG'
+export class BadFlagError extends createError('DKA_AMBASSADOR_BAD_FLAG', {}, AmbassadorError) {
   constructor(readonly flag: string, problem: string) {
     super(`${flag}: ${problem}`)
   }
@@ -20,7 +15,7 @@ export class BadFlagError extends AmbassadorError {
 
 /** A listener could not bind: the address is taken or not on this host. Exit status 2. */
 export class BindError extends AmbassadorError {
-  readonly code: 'ADDRESS_IN_USE' | 'ADDRESS_NOT_AVAILABLE' | 'BIND_FAILED'
+  override readonly code: 'DKA_AMBASSADOR_ADDRESS_IN_USE' | 'DKA_AMBASSADOR_ADDRESS_NOT_AVAILABLE' | 'DKA_AMBASSADOR_BIND_FAILED'
   constructor(readonly address: string, readonly port: number, readonly flag: string, readonly what: string, cause: NodeJS.ErrnoException) {
     const where = `${address.includes(':') ? `[${address}]` : address}:${port}`
     const message = cause.code === 'EADDRINUSE'
@@ -31,21 +26,20 @@ export class BindError extends AmbassadorError {
           ? `${what} cannot listen on ${where}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); change ${flag}`
           : `${what} cannot listen on ${where} (${cause.code ?? cause.message}); check ${flag}`
     super(message, { cause })
-    this.code = cause.code === 'EADDRINUSE' ? 'ADDRESS_IN_USE' : cause.code === 'EADDRNOTAVAIL' ? 'ADDRESS_NOT_AVAILABLE' : 'BIND_FAILED'
+    this.code = cause.code === 'EADDRINUSE' ? 'DKA_AMBASSADOR_ADDRESS_IN_USE'
+      : cause.code === 'EADDRNOTAVAIL' ? 'DKA_AMBASSADOR_ADDRESS_NOT_AVAILABLE' : 'DKA_AMBASSADOR_BIND_FAILED'
   }
 }
 
 /** The docker bridge's address, needed for a default, could not be found. Exit status 2. */
-export class NoBridgeAddressError extends AmbassadorError {
-  readonly code = 'NO_BRIDGE_ADDRESS'
+export class NoBridgeAddressError extends createError('DKA_AMBASSADOR_NO_BRIDGE_ADDRESS', {}, AmbassadorError) {
   constructor(iface: string) {
     super(`no IPv4 address on the docker bridge interface "${iface}" (is dockerd running?); pass --dns-listen and --proxy-listen explicitly, or --bridge-interface`)
   }
 }
 
 /** etcd did not answer the first read. Exit status 1 (a retry by the supervisor may help). */
-export class EtcdUnavailableError extends AmbassadorError {
-  readonly code = 'ETCD_UNAVAILABLE'
+export class EtcdUnavailableError extends createError('DKA_AMBASSADOR_ETCD_UNAVAILABLE', {}, AmbassadorError) {
   constructor(endpoints: string, cause: unknown) {
     super(`cannot read the service records from etcd at ${endpoints}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }

@@ -24,7 +24,7 @@ t.test('manifests: put, get, list, status, delete; invalid ones are refused with
   // invalid: 400 with the path and reason of each error, and nothing written
   const bad = await f.req({ method: 'PUT', url: '/api/v1/apps/dummy/nginx/manifest', auth: f.root, payload: { image: 'a b', scale: -1, bogus: true } })
   t.equal(bad.statusCode, 400)
-  t.equal(bad.json().error.code, 'INVALID_MANIFEST')
+  t.equal(bad.json().error.code, 'DKA_BUILDER_INVALID_MANIFEST')
   t.same(bad.json().error.details.errors.map((e: { path: string }) => e.path).sort(), ['/bogus', '/image', '/scale'])
   t.same((await f.req({ method: 'GET', url: '/api/v1/apps/dummy/nginx/manifest', auth: f.root })).json(), { ...nginx, scale: 2 }, 'unchanged')
   const text = await f.req({ method: 'PUT', url: '/api/v1/apps/dummy/other/manifest', auth: f.root, headers: { 'content-type': 'text/plain' }, payload: '{"image": ' })
@@ -68,7 +68,7 @@ t.test('every app belongs to a user: others see 404, root sees all', async t => 
   ] as const) {
     const res = await f.req({ method, url, auth: bob, ...(payload ? { payload } : {}) })
     t.equal(res.statusCode, 404, `${method} ${url} as bob`)
-    t.equal(res.json().error.code, 'NOT_FOUND')
+    t.equal(res.json().error.code, 'DKA_BUILDER_NOT_FOUND')
   }
   t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/nothing/here', auth: bob })).json().error.message, 'no app "nothing"', 'missing and foreign look alike')
   t.equal((await f.req({ method: 'GET', url: '/api/v1/apps/shop/web', auth: f.root })).statusCode, 200)
@@ -157,7 +157,7 @@ t.test('the OpenAPI document, the console files, unknown routes', async t => {
     t.ok(doc.paths[p], `documents ${p}`)
   }
   // Every error a route can answer is declared: 429 (the password limiter) wherever basic
-  // auth is taken, 400 INVALID_NAME on app paths, 403 QUOTA_EXCEEDED and 413 on writes.
+  // auth is taken, 400 DKA_BUILDER_INVALID_NAME on app paths, 403 DKA_BUILDER_QUOTA_EXCEEDED and 413 on writes.
   const responses = (path: string, method: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {})
   for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
     for (const [method, op] of Object.entries(ops)) {
@@ -169,8 +169,8 @@ t.test('the OpenAPI document, the console files, unknown routes', async t => {
   for (const [path, method] of [['/api/v1/apps/{app}/{name}/manifest', 'put'], ['/api/v1/apps/{app}/{name}/scale', 'post'], ['/v2/keys/{*}', 'put']] as const) {
     t.ok(['403', '413'].every(c => responses(path, method).includes(c)), `${method} ${path} declares 403 and 413`)
   }
-  t.match(JSON.stringify(doc.paths['/api/v1/apps/{app}/{name}/manifest'].put.responses['403']), /QUOTA_EXCEEDED/)
-  t.match(JSON.stringify(doc.paths['/api/v1/apps/{app}'].get.responses['400']), /INVALID_NAME/)
+  t.match(JSON.stringify(doc.paths['/api/v1/apps/{app}/{name}/manifest'].put.responses['403']), /DKA_BUILDER_QUOTA_EXCEEDED/)
+  t.match(JSON.stringify(doc.paths['/api/v1/apps/{app}'].get.responses['400']), /DKA_BUILDER_INVALID_NAME/)
   t.ok(doc.paths['/api/v1/login'].post.responses['429'].headers['retry-after'], 'Retry-After is documented')
   t.equal((await f.req({ method: 'GET', url: '/' })).headers.location, '/console/')
   const index = await f.req({ method: 'GET', url: '/console/' })
@@ -182,11 +182,11 @@ t.test('the OpenAPI document, the console files, unknown routes', async t => {
   t.equal((await f.req({ method: 'GET', url: '/console/%2e%2e/app.ts' })).statusCode, 404)
   const nope = await f.req({ method: 'GET', url: '/api/v1/nothing', auth: f.root })
   t.equal(nope.statusCode, 404)
-  t.same(nope.json().error.code, 'NOT_FOUND')
+  t.same(nope.json().error.code, 'DKA_BUILDER_NOT_FOUND')
   t.same((await f.req({ method: 'GET', url: '/healthz' })).json(), { ok: true })
 })
 
-t.test('etcd unreachable: 503 STORE_UNAVAILABLE', async t => {
+t.test('etcd unreachable: 503 DKA_BUILDER_STORE_UNAVAILABLE', async t => {
   const { Etcd3 } = await import('etcd3')
   const { KeyLayout } = await import('../schemas/index.js')
   const { buildApp } = await import('./app.js')
@@ -196,5 +196,5 @@ t.test('etcd unreachable: 503 STORE_UNAVAILABLE', async t => {
   t.teardown(async () => { await app.close(); client.close() })
   const res = await app.inject({ method: 'GET', url: '/api/v1/apps', headers: { authorization: 'Basic cm9vdDp4' } })
   t.equal(res.statusCode, 503)
-  t.equal(res.json().error.code, 'STORE_UNAVAILABLE')
+  t.equal(res.json().error.code, 'DKA_BUILDER_STORE_UNAVAILABLE')
 })

@@ -10,9 +10,9 @@ t.test('login sets an HttpOnly SameSite=Strict session cookie; logout ends it', 
   const f = await builderFixture(t)
   const bad = await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'root', password: 'wrong' } })
   t.equal(bad.statusCode, 401)
-  t.equal(bad.json().error.code, 'UNAUTHORIZED')
+  t.equal(bad.json().error.code, 'DKA_BUILDER_UNAUTHORIZED')
   t.equal((await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'nobody', password: 'x' } })).statusCode, 401)
-  t.equal((await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'root' } })).json().error.code, 'BAD_REQUEST')
+  t.equal((await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'root' } })).json().error.code, 'DKA_BUILDER_BAD_REQUEST')
 
   const ok = await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'root', password: f.rootPassword } })
   t.equal(ok.statusCode, 200)
@@ -39,7 +39,7 @@ t.test('login is rate limited', async t => {
   t.same(codes, [401, 401, 401, 429])
   const res = await f.req({ method: 'POST', url: '/api/v1/login', payload: { user: 'root', password: f.rootPassword } })
   t.equal(res.statusCode, 429)
-  t.equal(res.json().error.code, 'RATE_LIMITED')
+  t.equal(res.json().error.code, 'DKA_BUILDER_RATE_LIMITED')
 })
 
 t.test('credentials: bearer, basic user:password, basic user:token; anything else 401', async t => {
@@ -100,7 +100,7 @@ t.test('users: the admin creates and deletes them; others get 403', async t => {
   const carol = { authorization: `Bearer ${await f.tokenFor('carol')}` }
   const forbidden = await f.req({ method: 'GET', url: '/api/v1/users', auth: carol })
   t.equal(forbidden.statusCode, 403)
-  t.equal(forbidden.json().error.code, 'FORBIDDEN')
+  t.equal(forbidden.json().error.code, 'DKA_BUILDER_FORBIDDEN')
   t.equal((await f.req({ method: 'POST', url: '/api/v1/users', auth: carol, payload: { name: 'eve' } })).statusCode, 403)
   t.equal((await f.req({ method: 'GET', url: '/api/v1/users' })).statusCode, 401)
 

@@ -7,7 +7,8 @@ import { describeEtcdError, isEtcdError } from '../kit/etcd-errors.js'
 import type { Kv } from '../kit/kv.js'
 import { MirrorUnavailableError } from '../kit/mirror.js'
 import {
-  BadRequestError, BuilderError, InternalError, NotFoundError, RateLimitedError, StoreUnavailableError,
+  BadRequestError, BuilderError, ForbiddenError, InternalError, InvalidManifestError, InvalidNameError, NotFoundError,
+  QuotaExceededError, RateLimitedError, StoreUnavailableError, UnauthorizedError,
 } from './errors.js'
 
 /** fastify's own 4xx errors, in words that name the limit or the fix. */
@@ -38,16 +39,19 @@ export function toBuilderError(err: unknown): BuilderError {
 
 /** etcd v2 error codes for the builder's codes (etcd's error.go numbering). */
 const V2_CODES: Record<string, { errorCode: number; message: string }> = {
-  NOT_FOUND: { errorCode: 100, message: 'Key not found' },
-  FORBIDDEN: { errorCode: 107, message: 'Root is read only' },
-  UNAUTHORIZED: { errorCode: 110, message: 'The request requires user authentication' },
-  INVALID_MANIFEST: { errorCode: 209, message: 'Invalid field' },
-  INVALID_NAME: { errorCode: 209, message: 'Invalid field' },
+  [NotFoundError.code]: { errorCode: 100, message: 'Key not found' },
+  [ForbiddenError.code]: { errorCode: 107, message: 'Root is read only' },
+  [UnauthorizedError.code]: { errorCode: 110, message: 'The request requires user authentication' },
+  [InvalidManifestError.code]: { errorCode: 209, message: 'Invalid field' },
+  [InvalidNameError.code]: { errorCode: 209, message: 'Invalid field' },
   // etcd v2 has no quotas; "Invalid field" (with the quota in cause and errors) is the nearest.
-  QUOTA_EXCEEDED: { errorCode: 209, message: 'Invalid field' },
-  BAD_REQUEST: { errorCode: 210, message: 'Invalid POST form' },
-  RATE_LIMITED: { errorCode: 300, message: 'Raft Internal Error' },
+  [QuotaExceededError.code]: { errorCode: 209, message: 'Invalid field' },
+  [BadRequestError.code]: { errorCode: 210, message: 'Invalid POST form' },
+  [RateLimitedError.code]: { errorCode: 300, message: 'Raft Internal Error' },
 }
+
+/** The errors whose details list {path, message}: v2 replies carry them as `errors`. */
+const WITH_ERRORS = [InvalidManifestError.code, InvalidNameError.code, QuotaExceededError.code]
 
 /** Sets the status and headers for an error and returns the body, in the shape the caller speaks. */
 export function errorReply(kv: Kv) {
@@ -65,7 +69,7 @@ export function errorReply(kv: Kv) {
       if (e.statusCode === 401) reply.header('www-authenticate', 'Basic realm="dokkaa"')
       return {
         errorCode: v2.errorCode, message: v2.message, cause: e.message, index,
-        ...(['INVALID_MANIFEST', 'INVALID_NAME', 'QUOTA_EXCEEDED'].includes(e.code) ? { errors: (e.details as { errors: unknown }).errors } : {}),
+        ...(WITH_ERRORS.includes(e.code) ? { errors: (e.details as { errors: unknown }).errors } : {}),
       }
     }
     return { error: { code: e.code, message: e.message, details: e.details ?? null } }

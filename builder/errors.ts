@@ -1,51 +1,42 @@
 // The builder's error catalogue. Every failure a client can see is one of these, with a
-// stable `code`; third-party errors (fastify's; etcd's and the etcd mirror's, as kit/ tells
-// them apart) are translated once, in error-handler.ts.
+// stable DKA_BUILDER_* code (docs/errors.md lists them); third-party errors (fastify's;
+// etcd's and the etcd mirror's, as kit/ tells them apart) are translated once, in
+// error-handler.ts.
 import type { ManifestError } from '../schemas/index.js'
+import { createError, DokkaaError } from '../kit/errors.js'
 
-export abstract class BuilderError extends Error {
-  abstract readonly code: string
-  abstract readonly statusCode: number
+export class BuilderError extends DokkaaError {
+  /** Every builder error answers HTTP. */
+  declare readonly statusCode: number
   readonly details: unknown
-  constructor(message: string, details?: unknown, options?: { cause?: unknown }) {
+  constructor(message?: string, details?: unknown, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = new.target.name
     this.details = details
   }
 }
 
-/** Missing or wrong credentials. */
-export class UnauthorizedError extends BuilderError {
-  readonly code = 'UNAUTHORIZED'
-  readonly statusCode = 401
-  constructor(message = 'missing or invalid credentials') { super(message) }
+function builderError(code: string, statusCode: number, message?: string) {
+  return createError(code, { statusCode, message }, BuilderError)
 }
+
+/** Missing or wrong credentials. */
+export class UnauthorizedError extends builderError('DKA_BUILDER_UNAUTHORIZED', 401, 'missing or invalid credentials') {}
 
 /** Authenticated, but the action needs the admin. */
-export class ForbiddenError extends BuilderError {
-  readonly code = 'FORBIDDEN'
-  readonly statusCode = 403
-}
+export class ForbiddenError extends builderError('DKA_BUILDER_FORBIDDEN', 403) {}
 
 /** Absent, or belongs to someone else (we never reveal which). */
-export class NotFoundError extends BuilderError {
-  readonly code = 'NOT_FOUND'
-  readonly statusCode = 404
-}
+export class NotFoundError extends builderError('DKA_BUILDER_NOT_FOUND', 404) {}
 
 /** A manifest that fails the schema: details lists every error with its JSON path. */
-export class InvalidManifestError extends BuilderError {
-  readonly code = 'INVALID_MANIFEST'
-  readonly statusCode = 400
+export class InvalidManifestError extends builderError('DKA_BUILDER_INVALID_MANIFEST', 400) {
   constructor(readonly errors: ManifestError[]) {
     super(`invalid manifest: ${errors.map(e => `${e.path || '/'} ${e.message}`).join('; ')}`, { errors })
   }
 }
 
 /** An app or manifest name (in a path) that breaks the naming rule: details lists each with the rule. */
-export class InvalidNameError extends BuilderError {
-  readonly code = 'INVALID_NAME'
-  readonly statusCode = 400
+export class InvalidNameError extends builderError('DKA_BUILDER_INVALID_NAME', 400) {
   constructor(readonly errors: ManifestError[]) {
     super(errors.map(e => e.message).join('; '), { errors })
   }
@@ -56,50 +47,45 @@ export class InvalidNameError extends BuilderError {
  * answers an exceeded ResourceQuota: the request is understood and valid, and refused for
  * this user; details lists each quota passed.
  */
-export class QuotaExceededError extends BuilderError {
-  readonly code = 'QUOTA_EXCEEDED'
-  readonly statusCode = 403
+export class QuotaExceededError extends builderError('DKA_BUILDER_QUOTA_EXCEEDED', 403) {
   constructor(readonly errors: ManifestError[]) {
     super(errors.map(e => e.message).join('; '), { errors })
   }
 }
 
 /** A request that does not match the route's schema, or makes no sense. */
-export class BadRequestError extends BuilderError {
-  readonly code = 'BAD_REQUEST'
+export class BadRequestError extends builderError('DKA_BUILDER_BAD_REQUEST', 400) {
   /** 400, or fastify's own 4xx (415 media type, 413 body too large) when translated from it. */
-  constructor(message: string, details?: unknown, readonly statusCode = 400) { super(message, details) }
+  constructor(message: string, details?: unknown, statusCode = 400) {
+    super(message, details)
+    Object.defineProperty(this, 'statusCode', { value: statusCode, enumerable: true })
+  }
 }
 
 /** Already exists (user names). */
-export class ConflictError extends BuilderError {
-  readonly code = 'CONFLICT'
-  readonly statusCode = 409
-}
+export class ConflictError extends builderError('DKA_BUILDER_CONFLICT', 409) {}
 
 /** Too many wrong passwords (for the user, or from the address): retry after `retryAfter` seconds (sent as Retry-After). */
-export class RateLimitedError extends BuilderError {
-  readonly code = 'RATE_LIMITED'
-  readonly statusCode = 429
+export class RateLimitedError extends builderError('DKA_BUILDER_RATE_LIMITED', 429) {
   constructor(message: string, readonly retryAfter: number) {
     super(message, { retryAfter })
   }
 }
 
 /** etcd did not answer. */
-export class StoreUnavailableError extends BuilderError {
-  readonly code = 'STORE_UNAVAILABLE'
-  readonly statusCode = 503
-}
+export class StoreUnavailableError extends builderError('DKA_BUILDER_STORE_UNAVAILABLE', 503) {}
 
 /** The conductor that owns an instance could not be reached (logs). */
-export class AgentUnavailableError extends BuilderError {
-  readonly code = 'AGENT_UNAVAILABLE'
-  readonly statusCode = 502
-}
+export class AgentUnavailableError extends builderError('DKA_BUILDER_AGENT_UNAVAILABLE', 502) {}
 
 /** Anything else: a bug. */
-export class InternalError extends BuilderError {
-  readonly code = 'INTERNAL'
-  readonly statusCode = 500
-}
+export class InternalError extends builderError('DKA_BUILDER_INTERNAL', 500) {}
+
+/** Every class of the catalogue: the OpenAPI document enumerates their codes. */
+export const BUILDER_ERRORS = [
+  UnauthorizedError, ForbiddenError, NotFoundError, InvalidManifestError, InvalidNameError, QuotaExceededError,
+  BadRequestError, ConflictError, RateLimitedError, StoreUnavailableError, AgentUnavailableError, InternalError,
+] as const
+
+/** Every code the builder answers with. */
+export const BUILDER_CODES: readonly string[] = BUILDER_ERRORS.map(c => c.code)

@@ -15,7 +15,7 @@ t.test('a 5,000-level manifest is a 400 naming limits.depth, on every way in', a
   const text = `{"image":"x","env":${nested(5000)}}`
   const json = await f.req({ method: 'PUT', url: '/api/v1/apps/deep/web/manifest', auth: f.root, headers: { 'content-type': 'application/json' }, payload: text })
   t.equal(json.statusCode, 400, 'JSON body')
-  t.equal(json.json().error.code, 'INVALID_MANIFEST')
+  t.equal(json.json().error.code, 'DKA_BUILDER_INVALID_MANIFEST')
   t.match(json.json().error.details.errors[0].message, /nests deeper than 8 levels \(limits\.depth\)/)
   const plain = await f.req({ method: 'PUT', url: '/api/v1/apps/deep/web/manifest', auth: f.root, headers: { 'content-type': 'text/plain' }, payload: text })
   t.equal(plain.statusCode, 400, 'text body')
@@ -43,7 +43,7 @@ t.test('size: over limits.bytes is a 400 naming it; over the body limit a 413 na
   t.match(res.json().error.details.errors[0].message, /limit is 65536 \(limits\.bytes\)/)
   const huge = await f.req({ method: 'PUT', url: '/api/v1/apps/big/web/manifest', auth: f.root, headers: { 'content-type': 'text/plain' }, payload: 'x'.repeat(2 * 1024 * 1024) })
   t.equal(huge.statusCode, 413)
-  t.equal(huge.json().error.code, 'BAD_REQUEST')
+  t.equal(huge.json().error.code, 'DKA_BUILDER_BAD_REQUEST')
   t.match(huge.json().error.message, /limits\.bytes/)
   const v2 = await f.req({ method: 'PUT', url: '/v2/keys/apps/big/web/manifest', auth: f.root, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `value=${encodeURIComponent(big)}` })
   t.equal(v2.statusCode, 400)

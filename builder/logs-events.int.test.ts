@@ -49,7 +49,7 @@ t.test('logs of an instance come from its host\'s agent, tail and follow', async
   await f.kv.put(f.keys.host(hostId), JSON.stringify(host))
   const noAgent = await f.req({ method: 'GET', url: logsUrl, auth: f.root })
   t.equal(noAgent.statusCode, 502)
-  t.equal(noAgent.json().error.code, 'AGENT_UNAVAILABLE')
+  t.equal(noAgent.json().error.code, 'DKA_BUILDER_AGENT_UNAVAILABLE')
 
   await f.kv.put(f.keys.host(hostId), JSON.stringify({ ...host, agentUrl: agent.url }))
   const all = await waitFor(async () => {
@@ -76,7 +76,7 @@ t.test('logs of an instance come from its host\'s agent, tail and follow', async
   await f2.req({ method: 'PUT', url: `/api/v1/apps/${ref.app}/web/manifest`, auth: f2.root, payload: nginx })
   await f2.kv.put(f2.keys.instance(ref), JSON.stringify(inst))
   await f2.kv.put(f2.keys.host(hostId), JSON.stringify({ ...host, agentUrl: agent.url }))
-  t.equal((await f2.req({ method: 'GET', url: logsUrl, auth: f2.root })).json().error.code, 'AGENT_UNAVAILABLE')
+  t.equal((await f2.req({ method: 'GET', url: logsUrl, auth: f2.root })).json().error.code, 'DKA_BUILDER_AGENT_UNAVAILABLE')
 })
 
 t.test('server-sent events carry changes to those who may see them', async t => {

@@ -43,7 +43,7 @@ t.test('REST: a bad app or name is a 400 that names the rule, on every route', a
       // "%2e%2e" is "..": inject (like fetch) folds it away, leaving a route that does not exist.
       if (bad === '%2e%2e') { t.ok([400, 404].includes(res.statusCode), `${label}: ${method} ${url}`); continue }
       t.equal(res.statusCode, 400, `${label}: ${method} ${url}`)
-      t.equal(res.json().error.code, 'INVALID_NAME', `${label}: ${method} ${url}`)
+      t.equal(res.json().error.code, 'DKA_BUILDER_INVALID_NAME', `${label}: ${method} ${url}`)
       t.match(res.json().error.message, ruleText, 'the message states the rule')
       t.match(res.json().error.details.errors[0].path, /^\/(app|name)$/, 'and names the field')
     }

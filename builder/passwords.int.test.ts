@@ -20,7 +20,7 @@ t.test('login, basic auth and /session share one limit per user', async t => {
   t.equal(wrongBasic.status, 401, 'a wrong basic password on any route: 401')
   const wrongSession = await basic('/api/v1/session', 'guess-3')
   t.equal(wrongSession.status, 401, 'a wrong password at /session: 401 (it used to say "not authenticated" for ever)')
-  t.equal(JSON.parse(wrongSession.body).error.code, 'UNAUTHORIZED')
+  t.equal(JSON.parse(wrongSession.body).error.code, 'DKA_BUILDER_UNAUTHORIZED')
 
   for (const [what, res] of [
     ['login', await login('guess-4')],

@@ -40,11 +40,11 @@ export class BuilderClient {
     try { err = (JSON.parse(text) as ErrorBody).error } catch { /* not JSON */ }
     const message = err?.message ?? (text.trim() || res.statusText)
     if (res.status === 401) throw new AuthError(`the builder refused the credentials: ${message}`, 'log in again with `dokkaacfg login`')
-    if (res.status === 403 && err?.code !== 'QUOTA_EXCEEDED') throw new AuthError(`not allowed: ${message}`)
+    if (res.status === 403 && err?.code !== 'DKA_BUILDER_QUOTA_EXCEEDED') throw new AuthError(`not allowed: ${message}`)
     if (res.status === 404) throw new NotFoundError(message)
     const retry = res.headers.get('retry-after')
     const e = new ApiError(message, res.status,
-      err?.code === 'QUOTA_EXCEEDED' ? 'ask an operator to raise your quota in /config/policy, or scale something down'
+      err?.code === 'DKA_BUILDER_QUOTA_EXCEEDED' ? 'ask an operator to raise your quota in /config/policy, or scale something down'
         : res.status === 429 && retry ? `retry in ${retry} s, or log in with an API token (\`dokkaacfg login --token\`)` : undefined)
     // The builder puts a refused manifest's errors (with JSON paths) in details.errors.
     const details = err?.details as { errors?: unknown } | unknown[] | undefined

@@ -13,7 +13,7 @@ t.test('scale plan: fill the lowest free names, remove newest first, keep the et
   t.same(scalePlan(three, 0, s).remove.map(x => x.name), ['demo-h3', 'demo-h2', 'demo-h1'])
   t.same(scalePlan([three[0]!, three[2]!], 3, s), { create: ['demo-h2'], etcdFirst: false, remove: [] }, 'a gap is filled')
   t.same(scalePlan(three, 3, s), { create: [], etcdFirst: false, remove: [] })
-  t.throws(() => scalePlan([], -1, s), { code: 'E_USAGE' })
+  t.throws(() => scalePlan([], -1, s), { code: 'DKA_CFG_USAGE' })
 })
 
 t.test('settings are checked before any request', async t => {

@@ -1,6 +1,7 @@
 // dokkaacfg's error catalogue. Every failure a user can cause or meet has a class with
-// a stable `code` and an exit status; main.ts prints `error: <message>` (and `hint:`)
-// for these and a stack trace only for bugs (anything else).
+// a stable DKA_CFG_* code (docs/errors.md lists them) and an exit status; main.ts prints
+// `error: <message>` (and `hint:`) for these and a stack trace only for bugs (anything else).
+import { createError, DokkaaError } from '../kit/errors.js'
 
 /** Exit statuses: scripts may rely on them. */
 export const EXIT = {
@@ -14,44 +15,40 @@ export const EXIT = {
   auth: 7,
 } as const
 
-export class CfgError extends Error {
-  readonly code: string = 'E_CFG'
+class CfgBase extends DokkaaError {
   readonly exitCode: number = EXIT.failure
   constructor(message: string, readonly hint?: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = new.target.name
   }
 }
 
+/** Any other failure dokkaacfg explains (exit 1). */
+export class CfgError extends createError('DKA_CFG_FAILED', {}, CfgBase) {}
+
 /** Bad flags, arguments or input files. */
-export class UsageError extends CfgError {
-  override readonly code = 'E_USAGE'
+export class UsageError extends createError('DKA_CFG_USAGE', {}, CfgError) {
   override readonly exitCode = EXIT.usage
 }
 
 /** Something the machine must have first: root, a binary, a free address. */
-export class PreconditionError extends CfgError {
-  override readonly code = 'E_PRECONDITION'
+export class PreconditionError extends createError('DKA_CFG_PRECONDITION', {}, CfgError) {
   override readonly exitCode = EXIT.precondition
 }
 
 /** A command or step of provisioning failed. */
-export class ProvisionError extends CfgError {
-  override readonly code = 'E_PROVISION'
+export class ProvisionError extends createError('DKA_CFG_PROVISION', {}, CfgError) {
   override readonly exitCode = EXIT.provision
 }
 
 /** An external command exited non-zero. */
-export class CommandError extends ProvisionError {
-  override readonly code = 'E_COMMAND' as 'E_PROVISION'
+export class CommandError extends createError('DKA_CFG_COMMAND', {}, ProvisionError) {
   constructor(readonly command: string, readonly status: number | null, readonly stderr: string) {
     super(`${command} failed (exit ${status ?? 'signal'}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`)
   }
 }
 
 /** The builder's API or a cloud API answered with an error. */
-export class ApiError extends CfgError {
-  override readonly code = 'E_API'
+export class ApiError extends createError('DKA_CFG_API', {}, CfgError) {
   override readonly exitCode = EXIT.api
   /** Per-field problems the API reported (a refused manifest's JSON paths). */
   details?: { path: string; message: string }[]
@@ -60,12 +57,10 @@ export class ApiError extends CfgError {
   }
 }
 
-export class NotFoundError extends CfgError {
-  override readonly code = 'E_NOT_FOUND'
+export class NotFoundError extends createError('DKA_CFG_NOT_FOUND', {}, CfgError) {
   override readonly exitCode = EXIT.notFound
 }
 
-export class AuthError extends CfgError {
-  override readonly code = 'E_AUTH'
+export class AuthError extends createError('DKA_CFG_AUTH', {}, CfgError) {
   override readonly exitCode = EXIT.auth
 }

@@ -9,7 +9,7 @@ t.test('--hosts parsing', async t => {
     { user: 'root', host: '10.0.0.5' }, { user: 'admin', host: 'db.example.com' }, { user: 'root', host: '10.0.0.7' }])
   t.throws(() => parseHosts('root@a,root@a'), { message: /twice/ })
   t.throws(() => parseHosts('root@a b'), { message: /not user@host/ })
-  t.throws(() => parseHosts(''), { code: 'E_USAGE' })
+  t.throws(() => parseHosts(''), { code: 'DKA_CFG_USAGE' })
 })
 
 t.test('plan: ids by position, etcd on the first members, scale bounded by --hosts', async t => {

@@ -48,7 +48,7 @@ const bad: [string, Record<string, string>, RegExp][] = [
 ]
 for (const [flag, raw, message] of bad) {
   t.test(`bad --${flag}`, async t => {
-    t.throws(() => buildConfig(raw, machine), { code: 'BAD_FLAG', flag, message })
+    t.throws(() => buildConfig(raw, machine), { code: 'DKA_CONDUCTOR_BAD_FLAG', flag, message })
   })
 }
 

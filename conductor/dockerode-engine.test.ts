@@ -116,7 +116,7 @@ t.test('every broken pull rejects with a reason; nothing is thrown past the engi
   ]
   for (const [ref, why] of cases) {
     const err = await reason(pull(ref))
-    t.equal(err.code, 'IMAGE_PULL_FAILED', `${ref}: IMAGE_PULL_FAILED`)
+    t.equal(err.code, 'DKA_CONDUCTOR_IMAGE_PULL_FAILED', `${ref}: DKA_CONDUCTOR_IMAGE_PULL_FAILED`)
     t.match(err.message, why, `${ref}: the reason says what happened`)
   }
   t.notOk(fake.requests.some(r => r.includes('bogus.invalid')), 'the redirect was not followed')
@@ -127,11 +127,11 @@ t.test('an image outside Docker\'s grammar never reaches the engine', async t =>
   const engine = new DockerodeEngine(fake.url)
   for (const image of ['../../etc/passwd', '../../127.0.0.1:9/path', 'UPPER/case', 'a b', '', 'x'.repeat(300)]) {
     const e1 = await reason(engine.imageExists(image))
-    t.equal(e1.code, 'INVALID_IMAGE', `imageExists(${JSON.stringify(image.slice(0, 20))}) refused`)
+    t.equal(e1.code, 'DKA_CONDUCTOR_INVALID_IMAGE', `imageExists(${JSON.stringify(image.slice(0, 20))}) refused`)
     const e2 = await reason(engine.pull(image, () => {}))
-    t.equal(e2.code, 'INVALID_IMAGE', `pull(${JSON.stringify(image.slice(0, 20))}) refused`)
+    t.equal(e2.code, 'DKA_CONDUCTOR_INVALID_IMAGE', `pull(${JSON.stringify(image.slice(0, 20))}) refused`)
     const e3 = await reason(engine.create({ name: 'x', Image: image }))
-    t.equal(e3.code, 'INVALID_IMAGE', `create with ${JSON.stringify(image.slice(0, 20))} refused`)
+    t.equal(e3.code, 'DKA_CONDUCTOR_INVALID_IMAGE', `create with ${JSON.stringify(image.slice(0, 20))} refused`)
   }
   t.same(fake.requests, [], 'no request reached the engine')
 })
@@ -143,9 +143,9 @@ t.test('an engine that refuses the connection is DOCKER_UNAVAILABLE, for pulls t
   const port = (probe.address() as AddressInfo).port
   await new Promise(r => probe.close(r))
   const engine = new DockerodeEngine(`tcp://127.0.0.1:${port}`)
-  t.equal((await reason(engine.pull('ok/image:1', () => {}))).code, 'DOCKER_UNAVAILABLE')
-  t.equal((await reason(engine.imageExists('ok/image:1'))).code, 'DOCKER_UNAVAILABLE')
-  t.equal((await reason(engine.info())).code, 'DOCKER_UNAVAILABLE')
+  t.equal((await reason(engine.pull('ok/image:1', () => {}))).code, 'DKA_CONDUCTOR_DOCKER_UNAVAILABLE')
+  t.equal((await reason(engine.imageExists('ok/image:1'))).code, 'DKA_CONDUCTOR_DOCKER_UNAVAILABLE')
+  t.equal((await reason(engine.info())).code, 'DKA_CONDUCTOR_DOCKER_UNAVAILABLE')
 })
 
 t.test('a redirect from the engine is an error, never followed to the host it names', async t => {
@@ -162,7 +162,7 @@ t.test('a redirect from the engine is an error, never followed to the host it na
     const engine = new DockerodeEngine(fake.url)
     const err = await reason(engine.info())
     t.match(err.message, /301/, `Location ${location}: an error naming the 301`)
-    t.equal((await reason(engine.imageExists('ok/image:1'))).code, 'DOCKER_ERROR')
+    t.equal((await reason(engine.imageExists('ok/image:1'))).code, 'DKA_CONDUCTOR_DOCKER_ERROR')
     await fake.close()
   }
   await new Promise(r => setTimeout(r, 100))

@@ -64,7 +64,7 @@ export class DockerodeEngine implements DockerEngine {
     try {
       info = await this.call(`inspect container ${idOrName}`, () => this.docker.getContainer(idOrName).inspect())
     } catch (err) {
-      if (isCode(err, 'DOCKER_NOT_FOUND')) return undefined
+      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')) return undefined
       throw err
     }
     const hostPorts: Record<string, number> = {}
@@ -119,8 +119,8 @@ export class DockerodeEngine implements DockerEngine {
       await this.call(`remove ${id}`, () => this.docker.getContainer(id).remove({ force: true }))
     } catch (err) {
       // Gone already, or Docker is already removing it: both mean it will not be there.
-      if (isCode(err, 'DOCKER_NOT_FOUND')) return
-      if (isCode(err, 'DOCKER_CONFLICT') && /already in progress/i.test((err as Error).message)) return
+      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')) return
+      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT') && /already in progress/i.test((err as Error).message)) return
       throw err
     }
   }
@@ -131,7 +131,7 @@ export class DockerodeEngine implements DockerEngine {
       await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect())
       return true
     } catch (err) {
-      if (isCode(err, 'DOCKER_NOT_FOUND')) return false
+      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')) return false
       throw err
     }
   }
@@ -147,7 +147,7 @@ export class DockerodeEngine implements DockerEngine {
       })
     } catch (err) {
       const e = fromDockerError(err, `pull ${ref}`)
-      if (e.code === 'DOCKER_UNAVAILABLE') throw e
+      if (e.code === 'DKA_CONDUCTOR_DOCKER_UNAVAILABLE') throw e
       throw new ImagePullError(ref, (err as { json?: { message?: string } }).json?.message ?? (err as Error).message, err)
     }
   }

@@ -86,7 +86,7 @@ export class Driver {
     try {
       return await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name))
     } catch (err) {
-      if (!isCode(err, 'DOCKER_CONFLICT')) throw err
+      if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw err
       const holder = await engine.inspect(name)
       if (!holder) return this.createNamed(d, ctx, name) // removed meanwhile: try again
       const owner = instanceFromLabels(holder.labels)

@@ -11,7 +11,7 @@ import { ConductorError } from './errors.js'
 export async function linkPort(client: Etcd3, keys: KeyLayout, app: string, service: string, range: PortRange): Promise<number> {
   const port = await allocateServicePort(client, keys, app, service, range)
   if (!isPort(port)) {
-    throw new ConductorError('BAD_RECORD', `the stable port of service ${service} of app ${app} (${keys.port(app, service)}) is not a port number; delete the key to have a new one allocated`)
+    throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `the stable port of service ${service} of app ${app} (${keys.port(app, service)}) is not a port number; delete the key to have a new one allocated`)
   }
   return port
 }

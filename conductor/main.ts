@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     const listen = config.agentListen
     // A token record of the wrong shape is junk no retry fixes: run without the agent API.
     const token = await waitFor(log, 'read the agent token', () => readAgentToken(client, keys, { create: true })
-      .catch(err => (isCode(err, 'BAD_RECORD') ? err as ConductorError : Promise.reject(err))))
+      .catch(err => (isCode(err, 'DKA_CONDUCTOR_BAD_RECORD') ? err as ConductorError : Promise.reject(err))))
     if (typeof token === 'string') {
       agentApi = await startAgentApi({ docker: engine.docker, hostId: config.hostId, listen, token })
       log.info({ agentUrl: agentApi.url }, 'agent API listening')

@@ -4,12 +4,12 @@
 // A bad value is a FlagError naming the flag; a bin prints its one-line message and
 // exits 2 — never a stack trace.
 import type { Command } from 'commander'
+import { createError } from './errors.js'
 
-export class FlagError extends Error {
-  readonly code = 'DKA_FLAG_INVALID'
+/** A flag (or its DOKKAA_* env var) with a value the bin cannot use. */
+export class FlagError extends createError('DKA_FLAG_INVALID') {
   constructor(readonly flag: string, problem: string) {
     super(`${flag}: ${problem}`)
-    this.name = 'FlagError'
   }
 }
 

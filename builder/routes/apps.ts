@@ -76,7 +76,7 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
   app.put('/api/v1/apps/:app/:name/manifest', {
     config: MANIFEST_BODY,
     schema: {
-      summary: 'Create or replace a manifest, stored as sent. Invalid (schema, limits, policy, a link into another user\'s app): 400 INVALID_MANIFEST with every error\'s JSON path; past a quota: 403 QUOTA_EXCEEDED; nothing is written',
+      summary: 'Create or replace a manifest, stored as sent. Invalid (schema, limits, policy, a link into another user\'s app): 400 DKA_BUILDER_INVALID_MANIFEST with every error\'s JSON path; past a quota: 403 DKA_BUILDER_QUOTA_EXCEEDED; nothing is written',
       params: manifestParams, body: manifestBody, response: withWriteErrors({ 200: manifestView, 201: manifestView }),
     },
   }, async (request, reply) => {

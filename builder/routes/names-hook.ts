@@ -1,6 +1,6 @@
 // App and manifest names in paths, checked by the contract's one rule (schemas/names.ts)
 // before the route's schema sees them: the reply then states the rule and the fix
-// (400 INVALID_NAME) instead of a regular expression, and no route — present or future —
+// (400 DKA_BUILDER_INVALID_NAME) instead of a regular expression, and no route — present or future —
 // can build an etcd key from "..", "Shop" or "a--b". Installed once, for every route
 // with :app or :name; it runs after authentication, so a stranger learns nothing.
 import type { FastifyRequest } from 'fastify'

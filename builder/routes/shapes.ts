@@ -2,6 +2,7 @@
 // @fastify/swagger publishes them in the OpenAPI document).
 import { NAME_PATTERN, NAME_RULE } from '../../schemas/index.js'
 import { VERBS } from '../../schemas/index.js'
+import { BUILDER_CODES } from '../errors.js'
 
 export const name = { type: 'string', pattern: NAME_PATTERN } as const
 export const appParams = {
@@ -21,7 +22,12 @@ export const errorReply = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+      properties: {
+        // Every code of the builder's catalogue (builder/errors.ts; docs/errors.md says what each means).
+        code: { type: 'string', enum: [...BUILDER_CODES] },
+        message: { type: 'string' },
+        details: {},
+      },
     },
   },
 } as const
@@ -33,13 +39,13 @@ export function described(description: string) {
 
 /** 429 from the password limiter, with Retry-After (any route that takes basic user:password). */
 export const rateLimited = {
-  ...described('RATE_LIMITED: too many wrong passwords for the user or from the client address; retry after Retry-After seconds'),
+  ...described('DKA_BUILDER_RATE_LIMITED: too many wrong passwords for the user or from the client address; retry after Retry-After seconds'),
   headers: { 'retry-after': { type: 'integer', description: 'seconds until a password check is allowed again' } },
 } as const
 
 /** Errors any authenticated route may answer. */
 export const commonErrors = {
-  401: described('UNAUTHORIZED: missing or wrong credentials, or a revoked or expired token'),
+  401: described('DKA_BUILDER_UNAUTHORIZED: missing or wrong credentials, or a revoked or expired token'),
   429: rateLimited,
 } as const
 
@@ -73,12 +79,12 @@ export const instanceView = {
   },
 } as const
 
-/** Responses of a route on apps: its own, plus 400 (INVALID_NAME, BAD_REQUEST), 401, 404 and 429. */
+/** Responses of a route on apps: its own, plus 400 (DKA_BUILDER_INVALID_NAME, DKA_BUILDER_BAD_REQUEST), 401, 404 and 429. */
 export function withErrors<T extends Record<number, unknown>>(ok: T): T & Record<number, unknown> {
   return {
     ...ok,
-    400: described(`INVALID_NAME: an app or name in the path breaks the naming rule (${NAME_RULE}); BAD_REQUEST: the request fails its schema; INVALID_MANIFEST (writes): details.errors lists every {path, message}`),
-    404: described('NOT_FOUND: no such app, manifest or instance — or someone else\'s'),
+    400: described(`DKA_BUILDER_INVALID_NAME: an app or name in the path breaks the naming rule (${NAME_RULE}); DKA_BUILDER_BAD_REQUEST: the request fails its schema; DKA_BUILDER_INVALID_MANIFEST (writes): details.errors lists every {path, message}`),
+    404: described('DKA_BUILDER_NOT_FOUND: no such app, manifest or instance — or someone else\'s'),
     ...commonErrors,
   }
 }
@@ -87,7 +93,7 @@ export function withErrors<T extends Record<number, unknown>>(ok: T): T & Record
 export function withWriteErrors<T extends Record<number, unknown>>(ok: T): T & Record<number, unknown> {
   return {
     ...withErrors(ok),
-    403: described('QUOTA_EXCEEDED: the write would put the app\'s owner past a quota of /config/policy; details.errors names each quota'),
-    413: described('BAD_REQUEST: the body is larger than the builder accepts (a manifest may be at most limits.bytes)'),
+    403: described('DKA_BUILDER_QUOTA_EXCEEDED: the write would put the app\'s owner past a quota of /config/policy; details.errors names each quota'),
+    413: described('DKA_BUILDER_BAD_REQUEST: the body is larger than the builder accepts (a manifest may be at most limits.bytes)'),
   }
 }

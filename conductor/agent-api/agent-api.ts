@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Etcd3 } from 'etcd3'
 import { LABELS, type AgentTokenRecord, type KeyLayout } from '../../schemas/index.js'
+import { createError, isDokkaaError } from '../../kit/errors.js'
 import { ConductorError } from '../errors.js'
 import { readAgentToken as readTokenRecord } from '../etcd-records.js'
 import { demuxBuffer } from './demux.js'
@@ -28,9 +29,12 @@ export interface RunningAgentApi {
   close(): Promise<void>
 }
 
-class AgentError extends Error {
-  constructor(readonly statusCode: number, readonly code: string, message: string) { super(message) }
-}
+/** The agent API's errors (the builder reads only the status; the codes are for people and logs). */
+const AgentUnauthorizedError = createError('DKA_CONDUCTOR_AGENT_UNAUTHORIZED', { statusCode: 401, message: 'missing or invalid agent token' })
+const AgentNotFoundError = createError('DKA_CONDUCTOR_AGENT_NOT_FOUND', { statusCode: 404 })
+/** Only the codes of these two are used: a request fastify refused (its own 4xx status), and a Docker failure. */
+const AgentBadRequestError = createError('DKA_CONDUCTOR_AGENT_BAD_REQUEST', { statusCode: 400 })
+const AgentDockerError = createError('DKA_CONDUCTOR_AGENT_DOCKER', { statusCode: 502 })
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a)
@@ -41,13 +45,15 @@ function same(a: string, b: string): boolean {
 export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false })
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err instanceof AgentError ? err.statusCode : err.statusCode && err.statusCode < 500 ? err.statusCode : 502
+    const ours = isDokkaaError(err) && err.statusCode !== undefined
+    const status = ours ? err.statusCode! : err.statusCode && err.statusCode < 500 ? err.statusCode : 502
     reply.code(status)
-    return { error: { code: err instanceof AgentError ? err.code : status === 502 ? 'DOCKER' : 'BAD_REQUEST', message: err.message } }
+    // fastify's own 4xx keep their status, under the agent's bad-request code; anything else is Docker's failure.
+    return { error: { code: ours ? err.code : status === 502 ? AgentDockerError.code : AgentBadRequestError.code, message: err.message } }
   })
   app.addHook('onRequest', async request => {
     const h = request.headers.authorization ?? ''
-    if (!h.startsWith('Bearer ') || !same(h.slice(7), opts.token)) throw new AgentError(401, 'UNAUTHORIZED', 'missing or invalid agent token')
+    if (!h.startsWith('Bearer ') || !same(h.slice(7), opts.token)) throw new AgentUnauthorizedError()
   })
 
   app.get('/v1/logs/:containerName', {
@@ -67,11 +73,11 @@ export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyIns
     try {
       info = await container.inspect()
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AgentError(404, 'NOT_FOUND', `no container ${containerName}`)
+      if ((err as { statusCode?: number }).statusCode === 404) throw new AgentNotFoundError(`no container ${containerName}`)
       throw err
     }
     // Only this host's Dokkaa containers: never a user's own, never another conductor's.
-    if (info.Config.Labels?.[LABELS.host] !== opts.hostId) throw new AgentError(404, 'NOT_FOUND', `no container ${containerName}`)
+    if (info.Config.Labels?.[LABELS.host] !== opts.hostId) throw new AgentNotFoundError(`no container ${containerName}`)
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store')
     if (!follow) {
       const buf = await container.logs({ stdout: true, stderr: true, tail, follow: false }) as unknown as Buffer
@@ -117,6 +123,6 @@ export async function readAgentToken(client: Etcd3, keys: KeyLayout, opts: { cre
   const text = await client.get(keys.agentToken).string()
   if (!text) throw new Error(`no agent token at ${keys.agentToken} yet (the builder creates it on start)`)
   const rec = readTokenRecord(text)
-  if (!rec) throw new ConductorError('BAD_RECORD', `${keys.agentToken} does not hold an agent token record ({"token": "<16-512 printable characters>"}); delete it to have a new one created`)
+  if (!rec) throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `${keys.agentToken} does not hold an agent token record ({"token": "<16-512 printable characters>"}); delete it to have a new one created`)
   return rec.token
 }

@@ -103,7 +103,7 @@ export class ScheduleLoop {
       for (const e of plan.events) this.o.log.info({ app: e.app, name: e.name, instance: e.index }, e.message)
       this.o.log.debug({ puts: plan.puts.length, deletes: plan.deletes.length, statuses: plan.statuses.length }, 'schedule written')
     } catch (err) {
-      if (err instanceof SchedulerError && err.code === 'SCHEDULER_DEPOSED') {
+      if (err instanceof SchedulerError && err.code === 'DKA_SCHEDULER_DEPOSED') {
         this.stopped = true
         this.o.onDeposed(err)
         return

@@ -48,9 +48,9 @@ export function newAppView({ view, go }) {
       await api('PUT', `/apps/${path(a, n)}/manifest`, editor.text, { text: true })
       go(`#/apps/${encodeURIComponent(a)}/${encodeURIComponent(n)}`)
     } catch (err) {
-      if (err.code === 'INVALID_MANIFEST') editor.showErrors(err.details.errors)
-      // INVALID_NAME: details.errors names the field (/app or /name) and the rule.
-      if (err.code === 'INVALID_NAME') {
+      if (err.code === 'DKA_BUILDER_INVALID_MANIFEST') editor.showErrors(err.details.errors)
+      // DKA_BUILDER_INVALID_NAME: details.errors names the field (/app or /name) and the rule.
+      if (err.code === 'DKA_BUILDER_INVALID_NAME') {
         for (const e of err.details?.errors ?? []) (e.path === '/app' ? app : name).input.setAttribute('aria-invalid', 'true')
       }
       msg.replaceChildren(notice('bad', err.message))
