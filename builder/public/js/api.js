@@ -1,6 +1,11 @@
+// @ts-check
 // The console's one way to the builder: JSON over fetch with the session cookie, and a
 // shared EventSource of live changes (fed by etcd watches on the server side).
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {{ message?: string, code?: string, details?: any } | undefined} error
+   */
   constructor(status, error) {
     super(error?.message ?? `HTTP ${status}`)
     this.status = status
@@ -9,8 +14,17 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @param {{ text?: boolean, quiet401?: boolean }} [opts]
+ * @returns {Promise<any>}
+ */
 export async function api(method, path, body, opts = {}) {
+  /** @type {Record<string, string>} */
   const headers = {}
+  /** @type {any} */
   let payload
   if (body !== undefined) {
     if (opts.text) { headers['content-type'] = 'text/plain'; payload = body }
@@ -26,12 +40,18 @@ export async function api(method, path, body, opts = {}) {
   return data
 }
 
+/** @param {...(string | number)} parts */
 export const path = (...parts) => parts.map(encodeURIComponent).join('/')
 
+/** @type {EventSource | undefined} */
 let source
+/** @type {Set<(change: any) => void>} */
 const listeners = new Set()
 
-/** Calls fn(change) for every live change; returns the unsubscribe function. */
+/**
+ * Calls fn(change) for every live change; returns the unsubscribe function.
+ * @param {(change: any) => void} fn
+ */
 export function onChange(fn) {
   listeners.add(fn)
   if (!source) {
@@ -50,7 +70,14 @@ export function closeEvents() {
   listeners.clear()
 }
 
-/** Streams an instance's logs into onText until the returned abort function is called. */
+/**
+ * Streams an instance's logs into onText until the returned abort function is called.
+ * @param {string} app
+ * @param {string} name
+ * @param {number} index
+ * @param {(text: string) => void} onText
+ * @param {(why: string) => void} onEnd
+ */
 export function streamLogs(app, name, index, onText, onEnd) {
   const ctl = new AbortController()
   ;(async () => {
@@ -61,7 +88,7 @@ export function streamLogs(app, name, index, onText, onEnd) {
         onEnd(data?.error?.message ?? `HTTP ${res.status}`)
         return
       }
-      const reader = res.body.getReader()
+      const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body).getReader()
       const dec = new TextDecoder()
       for (;;) {
         const { value, done } = await reader.read()
@@ -69,7 +96,7 @@ export function streamLogs(app, name, index, onText, onEnd) {
         onText(dec.decode(value, { stream: true }))
       }
       onEnd('stream ended')
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       if (err.name !== 'AbortError') onEnd(err.message)
     }
   })()

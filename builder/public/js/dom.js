@@ -1,5 +1,16 @@
+// @ts-check
 // Tiny DOM helpers: elements are built with textContent, never innerHTML, so nothing a
 // user typed (app names, manifest text, logs) is ever parsed as HTML.
+/** @typedef {{ view: HTMLElement, me: any, go: (hash: string) => void }} Ctx  what every view gets */
+/** @typedef {Node | string | number | boolean | null | undefined} Child */
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag)
   for (const [k, v] of Object.entries(attrs)) {
@@ -16,24 +27,35 @@ export function h(tag, attrs = {}, ...children) {
   return el
 }
 
+/** @param {string | undefined} state */
 export function stateBadge(state) {
   return h('span', { class: `state ${state ?? ''}`, 'data-state': state ?? '' }, state ?? 'unknown')
 }
 
+/**
+ * @param {string[]} headers
+ * @param {Child | Child[]} rows
+ */
 export function table(headers, rows) {
   return h('div', { class: 'table-wrap' },
     h('table', {}, h('thead', {}, h('tr', {}, headers.map(x => h('th', {}, x)))), h('tbody', {}, rows)))
 }
 
+/**
+ * @param {'ok' | 'bad'} kind
+ * @param {string} text
+ */
 export function notice(kind, text) {
   return h('div', { class: `notice ${kind}`, role: kind === 'bad' ? 'alert' : 'status' }, text)
 }
 
+/** @param {{ path?: string, message: string }[]} errors */
 export function errorList(errors) {
   return h('ul', { class: 'errors', 'data-testid': 'manifest-errors' },
     errors.map(e => h('li', {}, h('code', {}, e.path || '/'), ' ', e.message)))
 }
 
+/** @param {string | undefined} iso */
 export function ago(iso) {
   if (!iso) return ''
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))

@@ -1,3 +1,4 @@
+// @ts-check
 // The console's router: #/login, #/apps, #/apps/<app>/<name>, #/new, #/hosts, #/tokens.
 // Each view renders into <main> and returns a cleanup (live subscriptions, log streams).
 import { api, closeEvents } from './api.js'
@@ -8,9 +9,13 @@ import { loginView } from './views/login.js'
 import { newAppView } from './views/new-app.js'
 import { tokensView } from './views/tokens.js'
 
-const view = document.getElementById('view')
-const nav = document.getElementById('nav')
+/** The page's fixed elements (index.html) are always there. */
+const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
+const view = byId('view')
+const nav = byId('nav')
+/** @type {() => void} */
 let cleanup = () => {}
+/** @type {any} */
 let me
 
 async function whoami() {
@@ -19,7 +24,7 @@ async function whoami() {
     me = s.authenticated ? s : undefined
   } catch { me = undefined }
   nav.hidden = !me
-  document.getElementById('whoami').textContent = me ? `${me.user}${me.admin ? ' (admin)' : ''}` : ''
+  byId('whoami').textContent = me ? `${me.user}${me.admin ? ' (admin)' : ''}` : ''
   return me
 }
 
@@ -30,7 +35,9 @@ async function route() {
   const hash = location.hash.replace(/^#/, '') || '/apps'
   if (!me && !(await whoami()) && hash !== '/login') { location.hash = '#/login'; return }
   const parts = hash.split('/').filter(Boolean).map(decodeURIComponent)
+  /** @type {import('./dom.js').Ctx} */
   const ctx = { view, me, go: h => { location.hash = h } }
+  /** @type {void | Promise<void | (() => void)>} */
   let done
   if (parts[0] === 'login') done = loginView(ctx, async () => { await whoami(); location.hash = '#/apps' })
   else if (parts[0] === 'apps' && parts.length === 3) done = appView(ctx, parts[1], parts[2])
@@ -41,7 +48,7 @@ async function route() {
   cleanup = (await done) ?? (() => {})
 }
 
-document.getElementById('logout').addEventListener('click', async () => {
+byId('logout').addEventListener('click', async () => {
   await api('POST', '/logout').catch(() => {})
   closeEvents()
   me = undefined

@@ -1,3 +1,4 @@
+// @ts-check
 // One manifest's page: live state, lifecycle buttons, scale, instances, logs that follow,
 // and the manifest editor with inline schema errors.
 import { api, onChange, path, streamLogs } from '../api.js'
@@ -6,12 +7,18 @@ import { manifestEditor } from './manifest-editor.js'
 
 const VERBS = ['start', 'stop', 'restart', 'pause', 'unpause']
 
+/**
+ * @param {import('../dom.js').Ctx} ctx
+ * @param {string} app
+ * @param {string} name
+ */
 export async function appView({ view, go }, app, name) {
   const base = `/apps/${path(app, name)}`
+  /** @type {any} */
   let current
   try {
     current = await api('GET', base)
-  } catch (err) {
+  } catch (/** @type {any} */ err) {
     view.append(h('h1', {}, `${app}/${name}`), notice('bad', err.message))
     return
   }
@@ -25,9 +32,9 @@ export async function appView({ view, go }, app, name) {
   let stopLogs = () => {}
   const save = h('button', { class: 'primary', type: 'button', disabled: true }, 'Save manifest')
 
-  const act = fn => async () => {
+  const act = (/** @type {() => Promise<unknown>} */ fn) => async () => {
     msg.replaceChildren()
-    try { await fn() } catch (err) { msg.replaceChildren(notice('bad', err.message)) }
+    try { await fn() } catch (/** @type {any} */ err) { msg.replaceChildren(notice('bad', err.message)) }
   }
   const showHeader = () => {
     const m = current.manifest ?? {}
@@ -38,6 +45,7 @@ export async function appView({ view, go }, app, name) {
     scaleShown.textContent = String(m.scale ?? 1)
   }
 
+  /** @param {number} index */
   function followLogs(index) {
     stopLogs()
     logs.textContent = ''
@@ -52,7 +60,7 @@ export async function appView({ view, go }, app, name) {
   async function renderInstances() {
     const list = await api('GET', `${base}/instances`)
     instances.replaceChildren(list.length
-      ? table(['#', 'State', 'Host', 'Address', 'Ports', 'Restarts', 'Started', ''], list.map(i => h('tr', { 'data-instance': i.index },
+      ? table(['#', 'State', 'Host', 'Address', 'Ports', 'Restarts', 'Started', ''], list.map((/** @type {any} */ i) => h('tr', { 'data-instance': i.index },
         h('td', {}, i.index), h('td', { class: 'istate' }, stateBadge(i.state)), h('td', {}, i.host), h('td', {}, i.address ?? ''),
         h('td', {}, Object.entries(i.ports ?? {}).map(([s, p]) => `${s}→${i.hostAddress}:${p}`).join(' ')),
         h('td', {}, i.restarts), h('td', { class: 'muted' }, ago(i.startedAt)),
@@ -110,7 +118,7 @@ export async function appView({ view, go }, app, name) {
       do { again = false; await renderInstances() } while (again && !closed)
     } catch { /* the next change or a reload shows it */ } finally { reading = false }
   }
-  const off = onChange(c => {
+  const off = onChange((/** @type {any} */ c) => {
     if (c.app !== app || c.name !== name) return
     if (c.kind === 'status' && c.type === 'put') { current.status = c.value; showHeader() }
     else if (c.kind === 'control') { current.control = c.type === 'put' ? c.value : undefined; showHeader() }

@@ -1,19 +1,22 @@
+// @ts-check
 // The apps list with live state: each row patches itself from status/instance events.
 import { api, onChange } from '../api.js'
 import { h, stateBadge, table } from '../dom.js'
 
+/** @param {any} m */
 function phaseOf(m) {
   if (m.control?.state === 'stopped') return 'Stopped'
   return m.status?.phase ?? 'Pending'
 }
 
+/** @param {import('../dom.js').Ctx} ctx */
 export async function appsView({ view }) {
   const body = h('div')
   view.append(h('div', { class: 'row' }, h('h1', {}, 'Apps'), h('a', { class: 'button', href: '#/new' }, 'New app')), body)
 
   async function render() {
     const apps = await api('GET', '/apps')
-    const rows = apps.flatMap(a => a.manifests.map(m => h('tr', { 'data-app': `${a.app}/${m.name}` },
+    const rows = apps.flatMap((/** @type {any} */ a) => a.manifests.map((/** @type {any} */ m) => h('tr', { 'data-app': `${a.app}/${m.name}` },
       h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(a.app)}/${encodeURIComponent(m.name)}` }, `${a.app}/${m.name}`)),
       h('td', {}, m.manifest?.image ?? ''),
       h('td', { class: 'phase' }, stateBadge(phaseOf(m))),
@@ -25,6 +28,7 @@ export async function appsView({ view }) {
   }
   await render()
   // Coalesce bursts of changes into one re-read.
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer
   const off = onChange(c => {
     if (c.kind === 'hosts') return

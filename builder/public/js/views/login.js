@@ -1,17 +1,22 @@
+// @ts-check
 import { api } from '../api.js'
 import { h, notice } from '../dom.js'
 
+/**
+ * @param {import('../dom.js').Ctx} ctx
+ * @param {() => Promise<void>} onLoggedIn
+ */
 export function loginView({ view }, onLoggedIn) {
   const user = h('input', { id: 'user', name: 'user', autocomplete: 'username', value: 'root', required: true })
   const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })
   const msg = h('div')
-  const form = h('form', { class: 'card login', onsubmit: async ev => {
+  const form = h('form', { class: 'card login', onsubmit: async (/** @type {SubmitEvent} */ ev) => {
     ev.preventDefault()
     msg.replaceChildren()
     try {
       await api('POST', '/login', { user: user.value, password: password.value }, { quiet401: true })
       await onLoggedIn()
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       msg.replaceChildren(notice('bad', err.message))
     }
   } },

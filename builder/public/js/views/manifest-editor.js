@@ -1,12 +1,15 @@
+// @ts-check
 // A manifest textarea that validates as you type (POST /validate, debounced) and shows
 // every schema error inline with its JSON path; onValid tells the caller whether saving is allowed.
 import { api } from '../api.js'
 import { errorList, h } from '../dom.js'
 
+/** @param {{ id: string, text: string, onValid?: (ok: boolean) => void }} opts */
 export function manifestEditor({ id, text, onValid }) {
   const area = h('textarea', { id, spellcheck: 'false', 'aria-describedby': `${id}-errors` })
   area.value = text
   const errors = h('div', { id: `${id}-errors` })
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer
   let seq = 0
   let dirty = false
@@ -31,8 +34,10 @@ export function manifestEditor({ id, text, onValid }) {
     el: h('div', {}, area, errors),
     get text() { return area.value },
     get dirty() { return dirty },
+    /** @param {string} text */
     set(text) { area.value = text; dirty = false; void check().catch(() => {}) },
     check,
+    /** @param {{ path?: string, message: string }[]} list */
     showErrors(list) { area.classList.add('invalid'); errors.replaceChildren(errorList(list)) },
   }
 }

@@ -1,9 +1,12 @@
+// @ts-check
 // Create an app: name, image, command, scale, services; the manifest it makes is validated live.
 import { api, path } from '../api.js'
 import { h, notice } from '../dom.js'
 import { manifestEditor } from './manifest-editor.js'
 
+/** @param {string} text */
 function parseServices(text) {
+  /** @type {Record<string, number>} */
   const out = {}
   for (const part of text.split(/[,\s]+/).filter(Boolean)) {
     const [name, port] = part.split(/[=:]/)
@@ -12,7 +15,13 @@ function parseServices(text) {
   return out
 }
 
+/** @param {import('../dom.js').Ctx} ctx */
 export function newAppView({ view, go }) {
+  /**
+   * @param {string} id
+   * @param {string} label
+   * @param {Record<string, any>} [attrs]
+   */
   const field = (id, label, attrs = {}) => {
     const input = h('input', { id, name: id, ...attrs })
     return { input, el: h('div', {}, h('label', { for: id }, label), input) }
@@ -29,6 +38,7 @@ export function newAppView({ view, go }) {
   const save = h('button', { class: 'primary', type: 'submit', disabled: true }, 'Create')
 
   const build = () => {
+    /** @type {Record<string, unknown>} */
     const m = { image: image.input.value.trim() }
     if (scale.input.value !== '') m.scale = Number(scale.input.value)
     if (command.input.value.trim()) m.command = command.input.value.trim()
@@ -38,7 +48,7 @@ export function newAppView({ view, go }) {
   const editor = manifestEditor({ id: 'new-manifest', text: build(), onValid: ok => { save.disabled = !ok } })
   for (const f of [image, command, scale, services]) f.input.addEventListener('input', () => editor.set(build()))
 
-  view.append(h('h1', {}, 'New app'), h('form', { class: 'card', onsubmit: async ev => {
+  view.append(h('h1', {}, 'New app'), h('form', { class: 'card', onsubmit: async (/** @type {SubmitEvent} */ ev) => {
     ev.preventDefault()
     msg.replaceChildren()
     for (const f of [app, name]) f.input.removeAttribute('aria-invalid')
@@ -47,7 +57,7 @@ export function newAppView({ view, go }) {
     try {
       await api('PUT', `/apps/${path(a, n)}/manifest`, editor.text, { text: true })
       go(`#/apps/${encodeURIComponent(a)}/${encodeURIComponent(n)}`)
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       if (err.code === 'DKA_BUILDER_INVALID_MANIFEST') editor.showErrors(err.details.errors)
       // DKA_BUILDER_INVALID_NAME: details.errors names the field (/app or /name) and the rule.
       if (err.code === 'DKA_BUILDER_INVALID_NAME') {
