@@ -1,25 +1,11 @@
 // The web router: Host-based routing to two busybox backends, X-Forwarded-*,
 // keep-alive, a websocket-style upgrade, and the 404/502/503 pages.
 import { randomBytes } from 'node:crypto'
-import { createServer, request, Agent, type IncomingHttpHeaders } from 'node:http'
+import { createServer, Agent } from 'node:http'
 import { connect } from 'node:net'
 import t from 'tap'
 import { waitFor } from '../test/support/wait-for.js'
-import { startAmbassadorFixture, startBusybox, uniqueApp } from './testing/fixtures.js'
-
-interface Reply { status: number; body: string; headers: IncomingHttpHeaders; reused: boolean }
-
-function get(port: number, host: string, path = '/', agent?: Agent, accept = '*/*'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host, accept }, agent: agent ?? false, timeout: 10_000 }, (res) => {
-      let body = ''
-      res.on('data', (d) => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode!, body: body.trim(), headers: res.headers, reused: req.reusedSocket }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+import { httpGet as get, startAmbassadorFixture, startBusybox, uniqueApp, type Reply } from './testing/fixtures.js'
 
 t.test('Host picks the app; requests spread over both backends; keep-alive to the client', async (t) => {
   const run = randomBytes(4).toString('hex')

@@ -8,17 +8,11 @@
 // policy says so.
 import {
   containerSpec, DEFAULT_LIMITS, jsonTextDepth, validateManifest,
-  type ContainerSpec, type DesiredRunState,
+  type Assignment, type ContainerSpec, type DesiredRunState,
 } from '../schemas/index.js'
 
-export interface ReadAssignment {
-  spec: ContainerSpec
-  specHash: string
-  revision: number
-  run?: DesiredRunState
-  restartGeneration?: number
-  constraints?: Record<string, string>
-}
+/** An assignment as read back: the contract's shape (schemas/records.ts), checked. */
+export type ReadAssignment = Assignment
 
 export type AssignmentResult = { ok: true; assignment: ReadAssignment } | { ok: false; reason: string }
 

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import dns2 from 'dns2'
@@ -162,4 +163,19 @@ export async function dig(port: number, ...args: string[]): Promise<string> {
 export async function digShort(port: number, ...args: string[]): Promise<string[]> {
   const out = await dig(port, '+short', ...args)
   return out.split('\n').map((l) => l.trim()).filter(Boolean).sort()
+}
+
+export interface Reply { status: number; body: string; headers: IncomingHttpHeaders; reused: boolean }
+
+/** One HTTP request to 127.0.0.1:port with the given Host header, on its own connection unless an agent is given. */
+export function httpGet(port: number, host: string, path = '/', agent?: Agent, accept = '*/*'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host, accept }, agent: agent ?? false, timeout: 10_000 }, (res) => {
+      let body = ''
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode!, body: body.trim(), headers: res.headers, reused: req.reusedSocket }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
