@@ -12,7 +12,6 @@ import { udpForwarder } from './dns-forwarder.js'
 import { startDnsServer, type RunningDnsServer } from './dns-server.js'
 import { EtcdUnavailableError } from './errors.js'
 import { startHttpRouter, type RunningHttpRouter } from './http-router.js'
-import { PortAllocator } from './port-allocator.js'
 import { serviceId, type ServiceTable } from './service-table.js'
 import { startTableWatch, type TableSnapshot, type TableWatch } from './table-watch.js'
 import { TcpProxy } from './tcp-proxy.js'
@@ -66,10 +65,10 @@ export async function startAmbassador(config: AmbassadorConfig, log: Logger, cli
 
     const proxy = new TcpProxy({ addresses: config.proxyListen, table, balancer, log })
     closers.push(() => proxy.close())
-    const allocator = new PortAllocator(etcd, keys, config.portRange, log)
+    const waiting = new Set<string>()
     const onTable = (t: ServiceTable): void => {
       void proxy.sync(t)
-      allocator.allocateMissing(t)
+      reportUnported(t, waiting, log)
       balancer.prune(
         new Set([...t.services.values()].map((e) => serviceId(e.app, e.service))),
         new Set([...t.services.values()].flatMap((e) => e.backends.map(backendKey))),
@@ -93,4 +92,14 @@ export async function startAmbassador(config: AmbassadorConfig, log: Logger, cli
     await closeAll()
     throw err
   }
+}
+
+// The scheduler allocates every service's stable port in the plan that first places it;
+// a service that has instances and no port says something is off (no scheduler elected,
+// or its range is full — the app's status says so then). Said once per service.
+function reportUnported(table: ServiceTable, waiting: Set<string>, log: Logger): void {
+  const now = new Set(table.unallocated().map((e) => serviceId(e.app, e.service)))
+  for (const id of now) if (!waiting.has(id)) log.warn({ service: id }, 'service has instances but no stable proxy port yet; the scheduler allocates one')
+  waiting.clear()
+  for (const id of now) waiting.add(id)
 }

@@ -1,7 +1,9 @@
 // dokkaa-ambassador as a user runs it: the real process, its flags, its errors.
 import { createServer } from 'node:net'
 import t from 'tap'
+import { KeyLayout } from '../schemas/index.js'
 import { testEtcd } from '../test/support/etcd.js'
+import { allocateServicePort } from '../test/support/port-allocation.js'
 import { startTsProcess } from '../test/support/processes.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { digShort, freeDnsPort, freePortBlock, freeTcpPort, startStubUpstream, uniqueApp } from './testing/fixtures.js'
@@ -52,9 +54,11 @@ t.test('a running ambassador answers dig, proxies, and stops on SIGTERM', async 
   await etcd.client.put(`${etcd.prefix}/skydns/local/dokkaa/${app}/nginx/nginx-0`).value(JSON.stringify({ host: '10.3.0.1', port: 8080 }))
   t.same(await waitFor(async () => { const a = await digShort(dnsPort, `nginx.${app}.dokkaa.local`); return a.length > 0 && a }, { what: 'an answer' }), ['10.3.0.1'])
   t.same(await digShort(dnsPort, 'example.org'), ['192.0.2.123'])
-  const port = await waitFor(async () => Number(await etcd.client.get(`${etcd.prefix}/ports/${app}/nginx`).string()), { what: 'a port allocated' })
+  // The scheduler's part: the service's stable port (the ambassador only reads /ports).
+  const port = await allocateServicePort(etcd.client, new KeyLayout(etcd.prefix), app, 'nginx', range)
   t.ok(port >= range.from && port <= range.to)
   await p.waitForLine(`"port":${port},"service":"${app}/nginx"`)
+  t.equal(await etcd.client.getAll().prefix(`${etcd.prefix}/ports/`).keys().then(k => k.length), 1, 'the ambassador wrote nothing to /ports')
   const exit = await p.stop('SIGTERM')
   t.equal(exit.code, 0)
   t.ok(p.lines.some((l) => l.includes('shutting down')))

@@ -18,7 +18,7 @@ export function buildProgram(): Command {
     .option('--domain <domain>', 'DNS domain of the services', DEFAULT_DOMAIN)
     .option('--dns-listen <addr[:port],...>', 'where DNS answers, UDP and TCP (default: docker bridge address and 127.0.0.1, port 53)')
     .option('--proxy-listen <addr,...>', 'addresses the service proxies listen on (default: docker bridge address and 127.0.0.1)')
-    .option('--port-range <from-to>', 'stable service ports, as the conductors allocate them', '20000-20999')
+    .option('--port-range <from-to>', 'stable service ports, as the scheduler allocates them', '20000-20999')
     .option('--upstream <ip[:port]|none>', 'DNS server for names outside the domain (default: first nameserver of /etc/resolv.conf)')
     .option('--upstream-timeout <ms>', 'how long to wait for the upstream before SERVFAIL', String(DEFAULTS.upstreamTimeoutMs))
     .option('--ttl <seconds>', 'TTL of DNS answers, and of negative answers', String(DEFAULTS.ttl))

@@ -99,7 +99,7 @@ export class ServiceTable {
     return this.byLeaf.get(`${leaf}/${service}/${app}`.toLowerCase())
   }
 
-  /** Services without a proxy port yet: the ambassador allocates one for each. */
+  /** Services with instances but no proxy port yet (the scheduler allocates them). */
   unallocated(): ServiceEntry[] {
     return [...this.services.values()].filter((e) => e.port === undefined && e.backends.length > 0)
   }

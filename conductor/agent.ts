@@ -7,7 +7,7 @@
 import type { Etcd3 } from 'etcd3'
 import PQueue from 'p-queue'
 import type { Logger } from 'pino'
-import type { KeyLayout, PortRange } from '../schemas/index.js'
+import type { KeyLayout } from '../schemas/index.js'
 import { LABELS } from '../schemas/index.js'
 import { singleFlight } from '../kit/single-flight.js'
 import { Announcer } from './announcer.js'
@@ -20,7 +20,6 @@ import { registerHost } from './host-registration.js'
 import { describeStep, InstanceMemos, speakers } from './instance-memo.js'
 import { LatestOnly } from './latest-only.js'
 import { LeaseKeeper } from './lease-keeper.js'
-import { LinkPorts } from './link-port.js'
 import type { DesiredInstance, Step } from './model.js'
 import { reconcile } from './reconcile.js'
 import { WorkQueue } from './work-queue.js'
@@ -42,7 +41,6 @@ export interface AgentOptions {
   leaseTtl: number
   resyncMs: number
   concurrency: number
-  portRange: PortRange
   clock?: () => number
 }
 
@@ -72,11 +70,9 @@ export class Agent {
     this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log, key => this.announcer.forget(key))
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
     this.announcing = new LatestOnly((mk, err) => o.log.warn({ manifest: mk, err: (err as Error).message }, 'announcing to etcd failed; the next pass retries'))
-    const linkPorts = new LinkPorts(o.client, o.keys, o.portRange)
     this.driver = new Driver({
       engine: o.engine,
       host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain, network: o.network },
-      linkPorts: (app, links) => linkPorts.of(app, links),
     })
     this.ops = new PQueue({ concurrency: o.concurrency })
   }

@@ -34,12 +34,13 @@ export function readAssignment(text: string): AssignmentResult {
     return bad(`not JSON (${(err as Error).message.slice(0, 100)})`)
   }
   if (!isObject(doc)) return bad('not a JSON object')
-  const { spec, specHash, revision, run, restartGeneration, constraints } = doc
+  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts } = doc
   if (typeof specHash !== 'string' || !SPEC_HASH.test(specHash)) return bad('specHash is missing or not a hash')
   if (revision !== undefined && !isCount(revision)) return bad('revision is not a non-negative integer')
   if (run !== undefined && !RUN_STATES.includes(run as string)) return bad(`run must be one of ${RUN_STATES.join(', ')}`)
   if (restartGeneration !== undefined && !isCount(restartGeneration)) return bad('restartGeneration is not a non-negative integer')
   if (constraints !== undefined && !isStringMap(constraints)) return bad('constraints is not an object of strings')
+  if (linkPorts !== undefined && !isPortMap(linkPorts)) return bad('linkPorts is not an object of port numbers')
   if (!isObject(spec)) return bad('spec is missing or not an object')
   const checked = validateManifest(spec, { allowHostNetwork: true })
   if (!checked.ok) {
@@ -51,6 +52,7 @@ export function readAssignment(text: string): AssignmentResult {
   if (run !== undefined) assignment.run = run as DesiredRunState
   if (restartGeneration !== undefined) assignment.restartGeneration = restartGeneration as number
   if (constraints !== undefined) assignment.constraints = constraints as Record<string, string>
+  if (linkPorts !== undefined) assignment.linkPorts = linkPorts as Record<string, number>
   return { ok: true, assignment }
 }
 
@@ -60,6 +62,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+function isPortMap(v: unknown): v is Record<string, number> {
+  return isObject(v) && Object.values(v).every(p => typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535)
 }
 
 function isStringMap(v: unknown): v is Record<string, string> {

@@ -21,7 +21,7 @@ export function desiredFromAssignment(ref: InstanceRef, value: string): DesiredR
     return { ok: false, rejected: { ref, reason: `assignment rejected: ${read.reason}`, specHash: hashOf(value) } }
   }
   const a = read.assignment
-  return { ok: true, desired: { ref, spec: a.spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0 } }
+  return { ok: true, desired: { ref, spec: a.spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0, ...(a.linkPorts ? { linkPorts: a.linkPorts } : {}) } }
 }
 
 function hashOf(value: string): string {

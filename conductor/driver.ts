@@ -6,15 +6,13 @@ import type { InstanceRef } from '../schemas/index.js'
 import { containerName, instanceFromLabels } from '../schemas/index.js'
 import { createOptions, fallbackName, type HostContext } from './container-options.js'
 import type { DockerEngine } from './docker-engine.js'
-import { isCode } from './errors.js'
+import { ConductorError, isCode } from './errors.js'
 import type { DesiredInstance, Step } from './model.js'
 
 export interface DriverDeps {
   engine: DockerEngine
-  /** This host as containers see it, without link ports (those are resolved per create). */
+  /** This host as containers see it, without link ports (each assignment carries its own). */
   host: Omit<HostContext, 'linkPorts'>
-  /** Stable proxy ports of a manifest's links (etcd allocation, cached by the caller). */
-  linkPorts(app: string, links: string[]): Promise<Record<string, number>>
 }
 
 export class Driver {
@@ -66,8 +64,11 @@ export class Driver {
   private async create(d: DesiredInstance, log: Logger): Promise<void> {
     const { engine, host } = this.deps
     await this.ensureImage(d.spec.image, log)
-    const linkPorts = d.spec.links?.length ? await this.deps.linkPorts(d.ref.app, d.spec.links) : {}
-    const ctx: HostContext = { ...host, linkPorts }
+    const unported = (d.spec.links ?? []).filter(link => d.linkPorts?.[link] === undefined)
+    if (unported.length > 0) {
+      throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `the assignment carries no stable port for link ${unported.join(', ')}; the scheduler writes one with every assignment — is the scheduler older than this conductor?`)
+    }
+    const ctx: HostContext = { ...host, linkPorts: d.linkPorts ?? {} }
     const base = containerName(d.ref)
     let id: string | undefined
     for (const name of [base, fallbackName(base, host.hostId)]) {

@@ -39,7 +39,7 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'Docker operations in flight at once (default 16)')
     .option('--no-scheduler', 'do not campaign for the cluster scheduler')
     .option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)')
-    .option('--port-range <from-to>', 'stable proxy port range for links (default 20000-20999)')
+    .option('--port-range <from-to>', 'where the scheduler (when this conductor is elected) allocates stable proxy ports (default 20000-20999)')
     .option('--network <name>', 'Docker network containers join (default: bridge)')
     .option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port')
     .option('--log-level <level>', LOG_LEVELS.join('|'))
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const agent = new Agent({
     client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url, network: config.network,
     hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
-    leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, portRange: config.portRange,
+    leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency,
   })
 
   let scheduler: RunningScheduler | undefined
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
 
   if (config.scheduler) {
     try {
-      scheduler = startScheduler({ client, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId, leaseTtl: config.leaseTtl })
+      scheduler = startScheduler({ client, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId, leaseTtl: config.leaseTtl, portRange: config.portRange })
     } catch (err) {
       log.error({ err: (err as Error).message }, 'the scheduler could not start; this host only runs its assignments')
     }

@@ -10,6 +10,8 @@ export interface DesiredInstance {
   specHash: string
   run: DesiredRunState
   restartGeneration: number
+  /** Stable proxy port of each link, as the scheduler allocated it. */
+  linkPorts?: Readonly<Record<string, number>>
 }
 
 /** Docker's container states (State.Status). */

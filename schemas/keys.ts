@@ -44,7 +44,8 @@ export class KeyLayout {
   get portsRoot(): string { return `${this.prefix}/ports/` }
   port(app: string, service: string): string { return `${this.portsRoot}${app}/${service}` }
   /** Who holds a proxy port ("app/service"), so no port is handed out twice. */
-  portOwner(port: number): string { return `${this.prefix}/ports-owner/${port}` }
+  portOwner(port: number): string { return `${this.portOwnersRoot}${port}` }
+  get portOwnersRoot(): string { return `${this.prefix}/ports-owner/` }
 
   // --- lifecycle requests carried to the owning conductor, and its answers
   get commandsRoot(): string { return `${this.prefix}/commands/` }
@@ -103,6 +104,12 @@ export class KeyLayout {
   parsePort(key: string): { app: string; service: string } | undefined {
     const m = this.after(key, this.portsRoot)?.match(/^([^/]+)\/([^/]+)$/)
     return m && isName(m[1]) && isDnsLabel(m[2]) ? { app: m[1]!, service: m[2]! } : undefined
+  }
+  /** The port an owner key holds (whatever its value says: a held port is never handed out again). */
+  parsePortOwner(key: string): number | undefined {
+    const m = this.after(key, this.portOwnersRoot)?.match(/^(\d{1,5})$/)
+    const port = m ? Number(m[1]) : 0
+    return port >= 1 && port <= 65535 ? port : undefined
   }
 
   private after(key: string, root: string): string | undefined {

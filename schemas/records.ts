@@ -32,6 +32,9 @@ export interface Assignment {
   /** The manifest's placement constraints, so the scheduler can still move the instance
    * off a dead host while the current manifest is invalid. Conductors ignore it. */
   constraints?: Record<string, string>
+  /** The stable proxy port of each of spec.links (as written), allocated by the scheduler
+   * in the same plan write: the container's SERVICE_<X>_PORT. Absent when there are no links. */
+  linkPorts?: Record<string, number>
 }
 
 export type InstanceState =

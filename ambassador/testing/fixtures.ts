@@ -12,6 +12,7 @@ import { pino } from 'pino'
 import { KeyLayout } from '../../schemas/index.js'
 import { testDocker, removeContainersByLabel } from '../../test/support/docker.js'
 import { testEtcd, type TestEtcd } from '../../test/support/etcd.js'
+import { allocateServicePort } from '../../test/support/port-allocation.js'
 import { TEST_IMAGE } from '../../test/support/images.js'
 import type { TeardownHost } from '../../test/support/teardown-host.js'
 import { waitFor } from '../../test/support/wait-for.js'
@@ -94,7 +95,11 @@ export async function startAmbassadorFixture(t: TeardownHost, overrides: Partial
   t.teardown(() => ambassador.close())
   return {
     etcd, keys, config, ambassador, dnsPort, webPort,
-    announce: async (app, service, leaf, value) => { await etcd.client.put(keys.skydns(app, service, leaf)).value(JSON.stringify(value)) },
+    announce: async (app, service, leaf, value) => {
+      // The scheduler's part (it claims a port for every service it places).
+      await allocateServicePort(etcd.client, keys, app, service, config.portRange)
+      await etcd.client.put(keys.skydns(app, service, leaf)).value(JSON.stringify(value))
+    },
     withdraw: async (app, service, leaf) => { await etcd.client.delete().key(keys.skydns(app, service, leaf)) },
     proxyPort: async (app, service) => {
       const port = await waitFor(() => ambassador.current().table.service(app, service)?.port, { what: `a port for ${app}/${service}` })

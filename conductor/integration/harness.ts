@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import type Docker from 'dockerode'
 import type { Assignment, DesiredRunState, InstanceRecord, InstanceRef, Manifest } from '../../schemas/index.js'
 import { containerSpec, KeyLayout, LABELS, specHash, validateManifest } from '../../schemas/index.js'
+import { linkPortsFor } from '../../test/support/port-allocation.js'
 import { listByLabel, removeContainersByLabel, testDocker } from '../../test/support/docker.js'
 import { testEtcd, type TestEtcd } from '../../test/support/etcd.js'
 import { startTsProcess, type StartedProcess } from '../../test/support/processes.js'
@@ -58,6 +59,8 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
       if (!v.ok) throw new Error(`test manifest invalid: ${JSON.stringify(v.errors)}`)
       const spec = containerSpec(v.manifest)
       const a: Assignment = { spec, specHash: specHash(spec), revision: 1, ...opts }
+      // The scheduler's part: a link's stable port, claimed and carried in the assignment.
+      if (spec.links?.length) a.linkPorts = await linkPortsFor(etcd.client, keys, ref.app, spec.links)
       await etcd.client.put(keys.assignment(hostId, ref)).value(JSON.stringify(a))
     },
     async unassign(ref) {

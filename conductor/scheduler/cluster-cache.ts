@@ -6,8 +6,8 @@
 // are validated lazily and the answer kept until the manifest or the policy changes.
 import type { Logger } from 'pino'
 import {
-  DEFAULT_LIMITS, isName, parsePolicy,
-  type Assignment, type ClusterPolicy, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
+  DEFAULT_LIMITS, isName, parsePolicy, parsePortValue, serviceKey,
+  type Assignment, type ClusterPolicy, type PortRange, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
   type StatusRecord,
 } from '../../schemas/index.js'
 import { readAssignment } from '../assignment-record.js'
@@ -26,7 +26,7 @@ export interface CachedKv {
   createRevision?: number
 }
 
-type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner'
+type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner' | 'port' | 'portOwner'
 
 interface Entry extends CachedKv {
   kind: Kind
@@ -42,11 +42,12 @@ export class ClusterCache {
   private policy: ClusterPolicy | undefined
   private policyVersion = 0
 
-  constructor(private readonly keys: KeyLayout, private readonly log?: Logger) {}
+  constructor(private readonly keys: KeyLayout, private readonly log?: Logger, private readonly portRange?: PortRange) {}
 
   /** The prefixes (and single keys) whose every key the scheduler needs. */
   prefixes(): string[] {
-    return [this.keys.apps, this.keys.hosts, this.keys.assignRoot, this.keys.instances, this.keys.owners, this.keys.policy]
+    const k = this.keys
+    return [k.apps, k.hosts, k.assignRoot, k.instances, k.owners, k.policy, k.portsRoot, k.portOwnersRoot]
   }
 
   /**
@@ -110,6 +111,8 @@ export class ClusterCache {
     if (k.parseAssignment(key)) return 'assignment'
     if (k.parseInstance(key)) return 'instance'
     if (this.parseOwner(key)) return 'owner'
+    if (k.parsePort(key)) return 'port'
+    if (k.parsePortOwner(key) !== undefined) return 'portOwner'
     return undefined
   }
 
@@ -124,6 +127,8 @@ export class ClusterCache {
     const instances = new Map<string, InstanceRecord>()
     const owners = new Map<string, string>()
     const unplaceable = new Set<string>()
+    const ports = new Map<string, number>()
+    const takenPorts = new Set<number>()
     for (const [key, e] of this.entries) {
       switch (e.kind) {
         case 'manifest': {
@@ -158,11 +163,25 @@ export class ClusterCache {
         case 'owner':
           if (e.parsed) owners.set(this.parseOwner(key)!, e.parsed as string)
           break
+        case 'port': {
+          const ref = k.parsePort(key)!
+          if (e.parsed !== undefined) {
+            ports.set(serviceKey(ref.app, ref.service), e.parsed as number)
+            takenPorts.add(e.parsed as number)
+          }
+          break
+        }
+        case 'portOwner':
+          takenPorts.add(k.parsePortOwner(key)!)
+          break
         case 'policy':
           break
       }
     }
-    return { keys: k, manifests, controls, statuses, hosts, unplaceable, assignments, instances, policy: this.policy, owners, now }
+    return {
+      keys: k, manifests, controls, statuses, hosts, unplaceable, assignments, instances, policy: this.policy, owners,
+      ports, takenPorts, ...(this.portRange ? { portRange: this.portRange } : {}), now,
+    }
   }
 
   /** Whether a key is the status of some manifest (the scheduler's own output). */
@@ -218,6 +237,13 @@ export class ClusterCache {
         if (!r) skip('an owner record of the wrong shape: the app counts as root\'s')
         return r
       }
+      case 'port': {
+        const port = parsePortValue(kv.value)
+        if (port === undefined) this.report(key, kv.modRevision, 'a service port that is not a port number: links to it get no SERVICE_X_PORT until the key is deleted (a new port is then allocated)')
+        return port
+      }
+      case 'portOwner':
+        return undefined
       case 'policy': {
         const r = parsePolicy(kv.value)
         if (r.ok) {

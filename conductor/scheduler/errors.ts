@@ -9,6 +9,8 @@ export type SchedulerErrorCode =
   | 'DKA_SCHEDULER_DEPOSED'
   /** etcd refused or did not answer a read, watch or transaction. */
   | 'DKA_SCHEDULER_ETCD'
+  /** A port the plan claimed was taken meanwhile (a key written by hand): planned again from the watch. */
+  | 'DKA_SCHEDULER_PORT_TAKEN'
 
 export class SchedulerError extends DokkaaError {
   /** For DKA_SCHEDULER_ETCD: what kind of etcd failure it was. */

@@ -52,7 +52,13 @@ export function applyPlan(i: ScheduleInput, plan: SchedulePlan, now = i.now): Sc
     const m = /\/apps\/([^/]+)\/([^/]+)\/status$/.exec(s.key)!
     statuses.set(`${m[1]}/${m[2]}`, s.status)
   }
-  return { ...i, assignments: [...byKey.values()], statuses, now }
+  const ports = new Map(i.ports ?? [])
+  const takenPorts = new Set(i.takenPorts ?? ports.values())
+  for (const c of plan.ports ?? []) {
+    ports.set(`${c.app}/${c.service}`, c.port)
+    takenPorts.add(c.port)
+  }
+  return { ...i, assignments: [...byKey.values()], statuses, ports, takenPorts, now }
 }
 
 /** Every live host's conductor reports its assignments as running (or in `state`). */
@@ -88,7 +94,7 @@ export function settle(
   let state = conductorsReport(i)
   for (let round = 1; round <= maxRounds; round++) {
     const plan = planner(state)
-    if (plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0) return { state, rounds: round }
+    if (!plan.ports?.length && plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0) return { state, rounds: round }
     state = conductorsReport(applyPlan(state, plan))
   }
   throw new Error(`did not settle in ${maxRounds} rounds`)

@@ -2,7 +2,7 @@
 // scale up/down, moves off dead hosts, and one step of a rolling update. Pure.
 import {
   type AppRef, type Assignment, type ControlRecord, type HostRecord, type InstanceRecord,
-  type KeyLayout, type ManifestError,
+  type KeyLayout, type ManifestError, linkPortsOf,
 } from '../../schemas/index.js'
 import { buildAssignment, sameValue, withControl, type AssignmentBase } from './assignment-value.js'
 import { fits, matchesConstraints, place, shiftLoad, type Load, type PlacementRequest } from './placement.js'
@@ -33,6 +33,8 @@ export interface ManifestContext {
   instances: ReadonlyMap<string, InstanceRecord>
   keys: KeyLayout
   load: Load
+  /** Stable proxy ports, this plan's new ones included: every assignment carries its links' ports. */
+  ports: ReadonlyMap<string, number>
 }
 
 export interface Placed {
@@ -192,14 +194,24 @@ function moveOffDeadHost(
   return false
 }
 
-function keep(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, value: Assignment): void {
+function keep(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, kept: Assignment): void {
+  const value = withLinkPorts(ctx, kept)
   if (sameValue(value, slot.value)) out.after.set(slot.index, { host: slot.host, value: slot.value })
   else put(ctx, out, slot.host, slot.index, value)
 }
 
-function put(ctx: ManifestContext, out: ManifestOutcome, host: string, index: number, value: Assignment): void {
+function put(ctx: ManifestContext, out: ManifestOutcome, host: string, index: number, planned: Assignment): void {
+  const value = withLinkPorts(ctx, planned)
   out.puts.push({ key: ctx.keys.assignment(host, { ...ctx.ref, index }), value })
   out.after.set(index, { host, value })
+}
+
+// The ports follow the spec the assignment carries (an old spec during a rolling update
+// keeps its own links), so they are set on every value the plan writes or keeps.
+function withLinkPorts(ctx: ManifestContext, value: Assignment): Assignment {
+  const { linkPorts: _old, ...rest } = value
+  const ports = linkPortsOf(ctx.ref.app, value.spec.links, ctx.ports)
+  return Object.keys(ports).length > 0 ? { ...rest, linkPorts: ports } : rest
 }
 
 function event(ctx: ManifestContext, out: ManifestOutcome, index: number, message: string): void {

@@ -2,7 +2,10 @@
 // hosts, assignments, instances, statuses) to the writes that carry out its decision.
 // Manifests are planned one after another in name order, each seeing the load the ones
 // before it left, so the same input always gives the same plan.
-import type { Assignment, HostRecord, InstanceRecord } from '../../schemas/index.js'
+import {
+  allocatePorts, DEFAULT_PORT_RANGE, parseLink, serviceKey,
+  type Assignment, type HostRecord, type InstanceRecord, type KeyLayout,
+} from '../../schemas/index.js'
 import { checkManifest } from './check-manifest.js'
 import { ownershipProblems, type OwnedManifest } from './ownership.js'
 import { isReady, planManifest, type Slot, type Target } from './plan-manifest.js'
@@ -20,7 +23,7 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
   // A host whose record is unreadable is alive (its lease holds) but takes no instances:
   // nothing says what it is, and a record written straight into etcd has no conductor.
   const hosts = sortedHosts.filter(h => !input.unplaceable?.has(h.id))
-  const plan: SchedulePlan = { puts: [], deletes: [], statuses: [], events: [] }
+  const plan: SchedulePlan = { ports: [], puts: [], deletes: [], statuses: [], events: [] }
 
   const manifests = new Map(input.manifests.map(m => [manifestId(m), m]))
   const groups = groupSlots(input.assignments, alive, input.instances, keys, plan.deletes)
@@ -55,14 +58,27 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
   }
 
   const provided = providedServices(targets, groups)
+  // Stable proxy ports for every service that runs or is linked to, claimed in this
+  // plan's write before the assignments that carry them.
+  const ports = new Map(input.ports ?? [])
+  const range = input.portRange ?? DEFAULT_PORT_RANGE
+  const needed = [...provided, ...linkedServices(targets, groups)].filter(id => isPortable(keys, id))
+  const allocation = allocatePorts(needed, ports, input.takenPorts ?? new Set(ports.values()), range)
+  for (const a of allocation.allocated) ports.set(serviceKey(a.app, a.service), a.port)
+  plan.ports = allocation.allocated
+  const exhausted = new Set(allocation.exhausted)
+
   for (const id of ids) {
     const target = targets.get(id)!
     const m = manifests.get(id)
     const ref = m ? { app: m.app, name: m.name } : refOf(id)
     const slots = groups.get(id) ?? new Map<number, Slot>()
     const outcome = planManifest({
-      ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load,
+      ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load, ports,
     })
+    for (const svc of servicesOf(ref.app, target, slots)) {
+      if (exhausted.has(svc)) outcome.problems.push(`service ${svc}: no free proxy port left in ${range.from}-${range.to}; widen --port-range`)
+    }
     load = outcome.load
     plan.puts.push(...outcome.puts)
     plan.deletes.push(...outcome.deletes)
@@ -127,6 +143,38 @@ function providedServices(targets: ReadonlyMap<string, Target>, groups: Readonly
     for (const s of services) provided.add(`${app}/${s}`)
   }
   return provided
+}
+
+// The services a manifest provides or links to, as "app/service".
+function servicesOf(app: string, target: Target, slots: ReadonlyMap<number, Slot>): string[] {
+  const specs = [...slots.values()].map(s => s.value.spec)
+  if (target.kind === 'valid') specs.push(target.base.spec)
+  return specs.flatMap(spec => [
+    ...Object.keys(spec.services ?? {}).map(s => serviceKey(app, s)),
+    ...(spec.links ?? []).map(l => { const t = parseLink(l, app); return serviceKey(t.app, t.service) }),
+  ])
+}
+
+// Every link target of what is deployed or about to be: a link gets its port even before
+// the service it names runs, so SERVICE_X_PORT is set from the start.
+function linkedServices(targets: ReadonlyMap<string, Target>, groups: ReadonlyMap<string, ReadonlyMap<number, Slot>>): string[] {
+  const out: string[] = []
+  for (const [id, target] of targets) {
+    if (target.kind === 'deleted') continue
+    const app = refOf(id).app
+    const specs = [...(groups.get(id)?.values() ?? [])].map(s => s.value.spec)
+    if (target.kind === 'valid' && target.scale > 0) specs.push(target.base.spec)
+    for (const spec of specs) for (const link of spec.links ?? []) {
+      const t = parseLink(link, app)
+      out.push(serviceKey(t.app, t.service))
+    }
+  }
+  return out
+}
+
+function isPortable(keys: KeyLayout, id: string): boolean {
+  const slash = id.indexOf('/')
+  return keys.parsePort(keys.port(id.slice(0, slash), id.slice(slash + 1))) !== undefined
 }
 
 function refOf(id: string): { app: string; name: string } {

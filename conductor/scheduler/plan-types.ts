@@ -1,8 +1,8 @@
 // The planner's input and output: plain data read from etcd by the driver (or written
 // by hand in tests), and the writes that would bring etcd to the scheduler's decision.
 import type {
-  Assignment, ClusterPolicy, ContainerSpec, ControlRecord, HostRecord, InstanceRecord, KeyLayout, StatusRecord,
-  ValidationResult,
+  Assignment, ClusterPolicy, ContainerSpec, ControlRecord, HostRecord, InstanceRecord, KeyLayout, PortAllocation,
+  PortRange, StatusRecord, ValidationResult,
 } from '../../schemas/index.js'
 
 /** A manifest's validation, and the spec and hash of a valid one (worth remembering: a pass re-reads every manifest). */
@@ -51,6 +51,12 @@ export interface ScheduleInput {
   policy?: ClusterPolicy
   /** App -> the user owning it (/owners/<app>); an app without an owner belongs to root. */
   owners?: ReadonlyMap<string, string>
+  /** Stable proxy ports allocated so far: "app/service" -> port (/ports). */
+  ports?: ReadonlyMap<string, number>
+  /** Every port held by anyone (/ports values and /ports-owner keys, junk included). */
+  takenPorts?: ReadonlySet<number>
+  /** Where new proxy ports come from (--port-range); DEFAULT_PORT_RANGE when absent. */
+  portRange?: PortRange
   /** Milliseconds since the epoch. */
   now: number
 }
@@ -64,6 +70,8 @@ export interface ScheduleEvent {
 }
 
 export interface SchedulePlan {
+  /** Stable proxy ports to claim, before any assignment that carries them is written. */
+  ports?: PortAllocation[]
   /** Assignment keys to write (never also in deletes). */
   puts: { key: string; value: Assignment }[]
   /** Assignment and status keys to delete. */

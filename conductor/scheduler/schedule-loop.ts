@@ -4,7 +4,7 @@
 // one plan is in flight; a change during a write is planned right after it.
 import type { Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
-import type { KeyLayout } from '../../schemas/index.js'
+import type { KeyLayout, PortRange } from '../../schemas/index.js'
 import { backoffDelay, type BackoffPolicy } from '../../kit/backoff.js'
 import { ClusterCache } from './cluster-cache.js'
 import { SchedulerError } from './errors.js'
@@ -22,6 +22,8 @@ export interface LoopOptions {
   clock: () => number
   /** The election key this scheduler holds; every write is guarded by its existence. */
   leaderKey: string
+  /** Where stable proxy ports come from (--port-range). */
+  portRange?: PortRange
   /** Called once when a write finds the leader key gone. */
   onDeposed: (err: SchedulerError) => void
   debounceMs?: number
@@ -42,7 +44,7 @@ export class ScheduleLoop {
   plans = 0
 
   constructor(private readonly o: LoopOptions) {
-    this.state = new WatchedState(o.client, new ClusterCache(o.keys, o.log), urgent => this.markDirty(urgent), o.log)
+    this.state = new WatchedState(o.client, new ClusterCache(o.keys, o.log, o.portRange), urgent => this.markDirty(urgent), o.log)
   }
 
   async start(): Promise<void> {
@@ -93,9 +95,9 @@ export class ScheduleLoop {
       setTimeout(() => this.markDirty(true), retryMs).unref()
       return
     }
-    if (plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
+    if ((plan.ports?.length ?? 0) + plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
     try {
-      const written = await writePlan(this.o.client, this.o.leaderKey, plan)
+      const written = await writePlan(this.o.client, this.o.keys, this.o.leaderKey, plan)
       for (const p of written.puts) cache.put(p.key, { value: p.value, modRevision: p.revision })
       for (const d of written.deletes) cache.delete(d.key, d.revision)
       this.plans++

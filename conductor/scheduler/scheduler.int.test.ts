@@ -135,7 +135,7 @@ t.test('a deposed leader cannot write: the transaction is guarded by its electio
     puts: [], deletes: [], events: [],
     statuses: [{ key: c.keys.status(web), status: { phase: 'Running' as const, desired: 1, running: 1, revision: 1, errors: [], problems: [], lastEvent: { at: '', message: '' }, updatedAt: '' } }],
   }
-  await t.rejects(writePlan(c.etcd.client, `${c.keys.schedulerElection}/0`, plan), { code: 'DKA_SCHEDULER_DEPOSED' })
+  await t.rejects(writePlan(c.etcd.client, c.keys, `${c.keys.schedulerElection}/0`, plan), { code: 'DKA_SCHEDULER_DEPOSED' })
   t.equal(await status(c, web), undefined, 'nothing written')
 })
 

@@ -5,7 +5,7 @@
 // candidate takes over. Every write of the leader is guarded by its election key.
 import type { Campaign, Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
-import type { KeyLayout } from '../../schemas/index.js'
+import type { KeyLayout, PortRange } from '../../schemas/index.js'
 import { backoffDelay, RESYNC_BACKOFF } from '../../kit/backoff.js'
 import { ScheduleLoop } from './schedule-loop.js'
 
@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   reportDebounceMs?: number
   /** Full re-read of the cluster state, in case a watch missed something (ms). Default 30 000. */
   resyncMs?: number
+  /** Where stable proxy ports are allocated (--port-range). Default 20000-20999. */
+  portRange?: PortRange
 }
 
 export interface RunningScheduler {
@@ -90,7 +92,7 @@ class Scheduler implements RunningScheduler {
       const loop = new ScheduleLoop({
         client: this.o.client, keys: this.o.keys, log: this.o.log, clock: this.o.clock ?? Date.now, leaderKey,
         onDeposed: err => void this.lose(campaign, err),
-        debounceMs: this.o.debounceMs, reportDebounceMs: this.o.reportDebounceMs, resyncMs: this.o.resyncMs,
+        debounceMs: this.o.debounceMs, reportDebounceMs: this.o.reportDebounceMs, resyncMs: this.o.resyncMs, portRange: this.o.portRange,
       })
       this.loop = loop
       this.leading = true

@@ -2,7 +2,8 @@
 // was deposed (its election key vanished with its lease), etcd refuses the writes, so
 // a stale leader can never overwrite the new one's decisions.
 import type { Etcd3 } from 'etcd3'
-import { DeposedError, fromEtcdError } from './errors.js'
+import type { KeyLayout, PortAllocation } from '../../schemas/index.js'
+import { DeposedError, fromEtcdError, SchedulerError } from './errors.js'
 import type { SchedulePlan } from './plan-types.js'
 
 // etcd 3.4 refuses transactions of more than 128 operations (--max-txn-ops), and
@@ -18,7 +19,10 @@ export interface Written {
   deletes: { key: string; revision: number }[]
 }
 
-export async function writePlan(client: Etcd3, leaderKey: string, plan: SchedulePlan): Promise<Written> {
+export async function writePlan(client: Etcd3, keys: KeyLayout, leaderKey: string, plan: SchedulePlan): Promise<Written> {
+  const written: Written = { puts: [], deletes: [] }
+  // Ports first: the assignments below carry them, so they must exist when those land.
+  for (const claim of chunkClaims(plan.ports ?? [])) await claimPorts(client, keys, leaderKey, claim, written)
   // Deletes before puts, so a move (delete on the old host, put on the new) lands in one
   // transaction unless the plan is larger than one.
   const ops: Op[] = [
@@ -26,7 +30,6 @@ export async function writePlan(client: Etcd3, leaderKey: string, plan: Schedule
     ...plan.puts.map(p => ({ kind: 'put' as const, key: p.key, value: JSON.stringify(p.value) })),
     ...plan.statuses.map(s => ({ kind: 'put' as const, key: s.key, value: JSON.stringify(s.status) })),
   ]
-  const written: Written = { puts: [], deletes: [] }
   for (const chunk of chunks(ops)) {
     let res
     try {
@@ -44,6 +47,40 @@ export async function writePlan(client: Etcd3, leaderKey: string, plan: Schedule
     }
   }
   return written
+}
+
+// Each claim is two puts (the service's port, the port's owner) guarded by both keys not
+// existing yet, and the whole batch by the leader key: a port is never handed out twice,
+// and a deposed scheduler claims none.
+async function claimPorts(client: Etcd3, keys: KeyLayout, leaderKey: string, claims: readonly PortAllocation[], written: Written): Promise<void> {
+  const puts = claims.flatMap(c => [
+    { key: keys.port(c.app, c.service), value: String(c.port) },
+    { key: keys.portOwner(c.port), value: `${c.app}/${c.service}` },
+  ])
+  let txn = client.if(leaderKey, 'Create', '>', 0)
+  for (const p of puts) txn = txn.and(p.key, 'Create', '==', 0)
+  let res
+  try {
+    res = await txn.then(...puts.map(p => client.put(p.key).value(p.value))).commit()
+  } catch (err) {
+    throw fromEtcdError(err, 'claim proxy ports')
+  }
+  if (!res.succeeded) {
+    const leader = await client.get(leaderKey).string().catch((err: unknown) => { throw fromEtcdError(err, 'read the leader key') })
+    if (leader === null) throw new DeposedError(leaderKey)
+    const which = claims.map(c => `${c.app}/${c.service}:${c.port}`).join(', ')
+    throw new SchedulerError('DKA_SCHEDULER_PORT_TAKEN', `one of the proxy ports ${which} was taken meanwhile; planning again`)
+  }
+  const revision = Number(res.header.revision)
+  for (const p of puts) written.puts.push({ ...p, revision })
+}
+
+/** Claims in batches that stay under etcd's operation limit (compares and puts both count). */
+function chunkClaims(claims: readonly PortAllocation[]): PortAllocation[][] {
+  const perTxn = Math.floor(MAX_OPS_PER_TXN / 4)
+  const out: PortAllocation[][] = []
+  for (let i = 0; i < claims.length; i += perTxn) out.push(claims.slice(i, i + perTxn))
+  return out
 }
 
 type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string }

@@ -1,8 +1,9 @@
-// Against the real etcd: concurrent allocators never share a port, and a service keeps its port.
+// The tests' stand-in for the scheduler's port claim, against the real etcd: concurrent
+// claims never share a port, and a service keeps its port.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Etcd3 } from 'etcd3'
-import { KeyLayout } from '../schemas/index.js'
+import { KeyLayout } from '../../schemas/index.js'
 import { allocateServicePort, listServicePorts } from './port-allocation.js'
 
 const client = new Etcd3({ hosts: process.env.DOKKAA_TEST_ETCD ?? 'http://127.0.0.1:2379' })

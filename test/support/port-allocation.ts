@@ -1,9 +1,21 @@
-// Claims a stable proxy port for a service in one etcd transaction over two keys — the
-// service's port and the port's owner — so two allocators can never hand out one port.
-// Which port is free is schemas' pure rule (pickFreePort); the reads are paged.
+// The scheduler's share of a test that runs no scheduler: claims a stable proxy port for
+// a service the way the scheduler's plan write does (schemas' pickFreePort, then one etcd
+// transaction over the service's port and the port's owner, so two claims never share a
+// port). Tests of the conductor and the ambassador alone use it where a scheduler would
+// have written /ports; in production only the scheduler writes there.
 import type { Etcd3 } from 'etcd3'
-import { DEFAULT_PORT_RANGE, parsePortValue, pickFreePort, type KeyLayout, type PortRange } from '../schemas/index.js'
-import { loadPrefix } from './paged-load.js'
+import { DEFAULT_PORT_RANGE, parseLink, parsePortValue, pickFreePort, type KeyLayout, type PortRange } from '../../schemas/index.js'
+import { loadPrefix } from '../../kit/paged-load.js'
+
+/** The stable port of each link (as written) of a manifest of `app`, claimed when missing: an assignment's linkPorts. */
+export async function linkPortsFor(client: Etcd3, keys: KeyLayout, app: string, links: readonly string[] | undefined): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const link of links ?? []) {
+    const target = parseLink(link, app)
+    out[link] = await allocateServicePort(client, keys, target.app, target.service)
+  }
+  return out
+}
 
 /** Returns the service's port, allocating the lowest free one in `range` if it has none. */
 export async function allocateServicePort(
