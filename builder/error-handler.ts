@@ -2,7 +2,7 @@
 // logs server faults, and replies in the shape the caller speaks — {error: {code, message,
 // details}} on /api, etcd v2's {errorCode, message, cause, index} on /v2/keys.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { DEFAULT_LIMITS } from '../schemas/index.js'
+import { DEFAULT_LIMITS, type ApiErrorBody } from '../schemas/index.js'
 import { describeEtcdError, isEtcdError } from '../kit/etcd-errors.js'
 import type { Kv } from '../kit/kv.js'
 import { MirrorUnavailableError } from '../kit/mirror.js'
@@ -72,7 +72,7 @@ export function errorReply(kv: Kv) {
         ...(WITH_ERRORS.includes(e.code) ? { errors: (e.details as { errors: unknown }).errors } : {}),
       }
     }
-    return { error: { code: e.code, message: e.message, details: e.details ?? null } }
+    return { error: { code: e.code, message: e.message, details: e.details ?? null } } satisfies ApiErrorBody
   }
 }
 

@@ -2,7 +2,7 @@
 // stable DKA_BUILDER_* code (docs/errors.md lists them); third-party errors (fastify's;
 // etcd's and the etcd mirror's, as kit/ tells them apart) are translated once, in
 // error-handler.ts.
-import type { ManifestError } from '../schemas/index.js'
+import { API_ERROR_CODES, type ApiErrorListDetails, type ManifestError } from '../schemas/index.js'
 import { createError, DokkaaError } from '../kit/errors.js'
 
 export class BuilderError extends DokkaaError {
@@ -29,16 +29,16 @@ export class ForbiddenError extends builderError('DKA_BUILDER_FORBIDDEN', 403) {
 export class NotFoundError extends builderError('DKA_BUILDER_NOT_FOUND', 404) {}
 
 /** A manifest that fails the schema: details lists every error with its JSON path. */
-export class InvalidManifestError extends builderError('DKA_BUILDER_INVALID_MANIFEST', 400) {
+export class InvalidManifestError extends builderError(API_ERROR_CODES.invalidManifest, 400) {
   constructor(readonly errors: ManifestError[]) {
-    super(`invalid manifest: ${errors.map(e => `${e.path || '/'} ${e.message}`).join('; ')}`, { errors })
+    super(`invalid manifest: ${errors.map(e => `${e.path || '/'} ${e.message}`).join('; ')}`, { errors } satisfies ApiErrorListDetails)
   }
 }
 
 /** An app or manifest name (in a path) that breaks the naming rule: details lists each with the rule. */
-export class InvalidNameError extends builderError('DKA_BUILDER_INVALID_NAME', 400) {
+export class InvalidNameError extends builderError(API_ERROR_CODES.invalidName, 400) {
   constructor(readonly errors: ManifestError[]) {
-    super(errors.map(e => e.message).join('; '), { errors })
+    super(errors.map(e => e.message).join('; '), { errors } satisfies ApiErrorListDetails)
   }
 }
 
@@ -47,9 +47,9 @@ export class InvalidNameError extends builderError('DKA_BUILDER_INVALID_NAME', 4
  * answers an exceeded ResourceQuota: the request is understood and valid, and refused for
  * this user; details lists each quota passed.
  */
-export class QuotaExceededError extends builderError('DKA_BUILDER_QUOTA_EXCEEDED', 403) {
+export class QuotaExceededError extends builderError(API_ERROR_CODES.quotaExceeded, 403) {
   constructor(readonly errors: ManifestError[]) {
-    super(errors.map(e => e.message).join('; '), { errors })
+    super(errors.map(e => e.message).join('; '), { errors } satisfies ApiErrorListDetails)
   }
 }
 

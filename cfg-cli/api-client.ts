@@ -1,12 +1,13 @@
-// The builder's REST API (/api/v1) as dokkaacfg uses it, with a bearer token. HTTP
-// failures become our errors here, once: 401 AuthError, 404 NotFoundError, a 403 that is
-// not a quota AuthError, anything else ApiError carrying the builder's own message (and
-// per-field errors: manifest JSON paths, names, quotas).
-import { appRefProblems, nameProblem, type ManifestError } from '../schemas/index.js'
+// The builder's REST API (/api/v1) as dokkaacfg uses it, with a bearer token; the shapes of
+// its replies are the contract's (schemas/rest-api.ts). HTTP failures become our errors
+// here, once: 401 AuthError, 404 NotFoundError, a 403 that is not a quota AuthError,
+// anything else ApiError carrying the builder's own message (and per-field errors:
+// manifest JSON paths, names, quotas).
+import { API_ERROR_CODES, appRefProblems, nameProblem, type ApiErrorBody, type ApiErrorListDetails, type ManifestError } from '../schemas/index.js'
 import { ApiError, AuthError, NotFoundError, UsageError } from './errors.js'
 
-export interface ManifestErrorView { path: string; message: string }
-interface ErrorBody { error?: { code?: string; message?: string; details?: unknown } }
+/** An error reply as it may arrive: the builder's ApiErrorBody, or whatever a proxy in front of it sent. */
+interface ErrorBody { error?: Partial<ApiErrorBody['error']> }
 
 export class BuilderClient {
   constructor(readonly baseUrl: string, private readonly auth: { token?: string; basic?: { user: string; password: string } } = {}) {}
@@ -40,16 +41,16 @@ export class BuilderClient {
     try { err = (JSON.parse(text) as ErrorBody).error } catch { /* not JSON */ }
     const message = err?.message ?? (text.trim() || res.statusText)
     if (res.status === 401) throw new AuthError(`the builder refused the credentials: ${message}`, 'log in again with `dokkaacfg login`')
-    if (res.status === 403 && err?.code !== 'DKA_BUILDER_QUOTA_EXCEEDED') throw new AuthError(`not allowed: ${message}`)
+    if (res.status === 403 && err?.code !== API_ERROR_CODES.quotaExceeded) throw new AuthError(`not allowed: ${message}`)
     if (res.status === 404) throw new NotFoundError(message)
     const retry = res.headers.get('retry-after')
     const e = new ApiError(message, res.status,
-      err?.code === 'DKA_BUILDER_QUOTA_EXCEEDED' ? 'ask an operator to raise your quota in /config/policy, or scale something down'
+      err?.code === API_ERROR_CODES.quotaExceeded ? 'ask an operator to raise your quota in /config/policy, or scale something down'
         : res.status === 429 && retry ? `retry in ${retry} s, or log in with an API token (\`dokkaacfg login --token\`)` : undefined)
-    // The builder puts a refused manifest's errors (with JSON paths) in details.errors.
-    const details = err?.details as { errors?: unknown } | unknown[] | undefined
-    const list = Array.isArray(details) ? details : details?.errors
-    if (Array.isArray(list)) e.details = list as ManifestErrorView[]
+    // The builder puts a refused manifest's errors (with JSON paths) in details.errors (ApiErrorListDetails).
+    const details = err?.details as Partial<ApiErrorListDetails> | unknown[] | null | undefined
+    const list: unknown = Array.isArray(details) ? details : details?.errors
+    if (Array.isArray(list)) e.details = list as ManifestError[]
     throw e
   }
 

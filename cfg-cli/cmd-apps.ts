@@ -3,6 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import type { Command } from 'commander'
+import {
+  TOKEN_NAME_MAX, type ApiAppSummary, type ApiManifestView, type ApiScaleRequest, type ApiSession, type ApiToken, type ApiTokenRequest,
+} from '../schemas/index.js'
 import { assertNames, BuilderClient, parseRef } from './api-client.js'
 import { loadCredentials, saveCredentials } from './credentials.js'
 import { readManifestFiles } from './manifest-files.js'
@@ -18,8 +21,8 @@ export function client(): BuilderClient {
   return new BuilderClient(c.url, { token: c.token })
 }
 
-interface ManifestView { app: string; name: string; manifest: { image?: string; scale?: number }; status?: { phase?: string; running?: number; desired?: number; errors?: { path: string; message: string }[] } | null }
-interface AppSummary { app: string; owner?: string; manifests: ManifestView[] }
+/** A field of a stored manifest, for display: the document is stored as sent (null when it does not read as one). */
+const field = (m: ApiManifestView, key: string): unknown => m.manifest?.[key]
 
 export function registerApps(program: Command): void {
   program.command('login')
@@ -41,9 +44,10 @@ Examples:
           : o.passwordStdin ? readFileSync(0, 'utf8').trim() : undefined
         if (!password) throw new UsageError('give --password-file, --password-stdin or --token')
         const basic = new BuilderClient(o.url, { basic: { user: o.user, password } })
-        token = (await basic.json<{ token: string }>('POST', '/api/v1/tokens', { name: `dokkaacfg@${hostname()}`.slice(0, 64) })).token
+        const request: ApiTokenRequest = { name: `dokkaacfg@${hostname()}`.slice(0, TOKEN_NAME_MAX) }
+        token = (await basic.json<Required<ApiToken>>('POST', '/api/v1/tokens', request)).token
       }
-      const who = await new BuilderClient(o.url, { token }).json<{ authenticated: boolean; user?: string }>('GET', '/api/v1/session')
+      const who = await new BuilderClient(o.url, { token }).json<ApiSession>('GET', '/api/v1/session')
       if (!who.authenticated) throw new ApiError('the builder did not accept the token')
       const path = saveCredentials({ url: o.url, token, user: who.user })
       makeOutput(!!g(cmd).json).result({ url: o.url, user: who.user, credentials: path }, () => [`logged in to ${o.url} as ${who.user}; token stored in ${path}`])
@@ -90,9 +94,9 @@ Examples:
   dokkaacfg get dummy --json`)
     .action(async (app: string | undefined, _o: unknown, cmd: Command) => {
       if (app !== undefined) assertNames(app)
-      const apps = await client().json<AppSummary[]>('GET', app ? `/api/v1/apps/${encodeURIComponent(app)}` : '/api/v1/apps').then(a => (Array.isArray(a) ? a : [a]))
+      const apps = await client().json<ApiAppSummary[] | ApiAppSummary>('GET', app ? `/api/v1/apps/${encodeURIComponent(app)}` : '/api/v1/apps').then(a => (Array.isArray(a) ? a : [a]))
       const rows = apps.flatMap(a => a.manifests.map(m => [
-        `${m.app}/${m.name}`, m.manifest.image ?? '', String(m.manifest.scale ?? 1), m.status?.phase ?? 'Pending', `${m.status?.running ?? 0}/${m.status?.desired ?? m.manifest.scale ?? 1}`,
+        `${m.app}/${m.name}`, String(field(m, 'image') ?? ''), String(field(m, 'scale') ?? 1), m.status?.phase ?? 'Pending', `${m.status?.running ?? 0}/${m.status?.desired ?? field(m, 'scale') ?? 1}`,
       ]))
       makeOutput(!!g(cmd).json).result(apps, () => (rows.length ? table(['MANIFEST', 'IMAGE', 'SCALE', 'PHASE', 'RUNNING'], rows) : ['no manifests']))
     })
@@ -117,9 +121,9 @@ Examples:
       const r = parseRef(ref, { index: 'forbidden' })
       const m = n.match(/^([+-]?)(\d+)$/)
       if (!m) throw new UsageError(`"${n}" is not a number of instances`)
-      const body = m[1] ? { delta: Number(`${m[1]}${m[2]}`) } : { scale: Number(m[2]) }
-      const v = await client().json<ManifestView>('POST', `/api/v1/apps/${r.app}/${r.name}/scale`, body)
-      makeOutput(!!g(cmd).json).result(v, () => [`${ref}: scale ${v.manifest.scale}`])
+      const body: ApiScaleRequest = m[1] ? { delta: Number(`${m[1]}${m[2]}`) } : { scale: Number(m[2]) }
+      const v = await client().json<ApiManifestView>('POST', `/api/v1/apps/${r.app}/${r.name}/scale`, body)
+      makeOutput(!!g(cmd).json).result(v, () => [`${ref}: scale ${String(field(v, 'scale'))}`])
     })
 
   program.command('import')

@@ -1,6 +1,8 @@
 // ps, logs, the lifecycle verbs, state, hosts: commands about what runs.
 import type { Command } from 'commander'
-import { VERBS } from '../schemas/index.js'
+import {
+  logsQuery, VERBS, type ApiAppSummary, type ApiHost, type ApiInstance, type ApiStateReply,
+} from '../schemas/index.js'
 import { assertNames, parseRef } from './api-client.js'
 import { client } from './cmd-apps.js'
 import { makeOutput, table } from './output.js'
@@ -8,10 +10,6 @@ import { NotFoundError, UsageError } from './errors.js'
 
 interface Globals { json?: boolean }
 const g = (cmd: Command) => cmd.optsWithGlobals<Globals>()
-
-interface Instance { index: number; host?: string; hostAddress?: string; state?: string; ports?: Record<string, number>; restarts?: number; containerName?: string; error?: string }
-interface AppSummary { app: string; manifests: { app: string; name: string }[] }
-interface HostView { id: string; address: string; cpus?: number; memory?: number; engineVersion?: string; load?: number; labels?: Record<string, string> }
 
 
 export function registerRuntime(program: Command): void {
@@ -24,12 +22,12 @@ export function registerRuntime(program: Command): void {
       const [app, name, ...rest] = ref?.split('/') ?? []
       if (rest.length > 0) throw new UsageError(`"${ref}" is not app or app/name`, 'for example dummy or dummy/nginx')
       if (app !== undefined) assertNames(app, name)
-      const apps = await api.json<AppSummary[]>('GET', '/api/v1/apps')
+      const apps = await api.json<ApiAppSummary[]>('GET', '/api/v1/apps')
       const targets = apps.flatMap(a => a.manifests).filter(m => (!app || m.app === app) && (!name || m.name === name))
       if (ref && !targets.length) throw new NotFoundError(`no manifest matches "${ref}"`)
-      const rows: (Instance & { app: string; name: string })[] = []
+      const rows: (ApiInstance & { app: string; name: string })[] = []
       for (const m of targets) {
-        for (const i of await api.json<Instance[]>('GET', `/api/v1/apps/${m.app}/${m.name}/instances`)) rows.push({ app: m.app, name: m.name, ...i })
+        for (const i of await api.json<ApiInstance[]>('GET', `/api/v1/apps/${m.app}/${m.name}/instances`)) rows.push({ app: m.app, name: m.name, ...i })
       }
       makeOutput(!!g(cmd).json).result(rows, () => (rows.length ? table(['INSTANCE', 'HOST', 'STATE', 'PORTS', 'RESTARTS'], rows.map(r => [
         `${r.app}/${r.name}/${r.index}`, r.host ?? '-', r.state ?? '-',
@@ -45,7 +43,7 @@ export function registerRuntime(program: Command): void {
     .addHelpText('after', '\nExamples:\n  dokkaacfg logs dummy/nginx\n  dokkaacfg logs dummy/crawler/1 -f --tail 20')
     .action(async (ref: string, o: { follow?: boolean; tail: string }) => {
       const r = parseRef(ref)
-      const res = await client().raw('GET', `/api/v1/apps/${r.app}/${r.name}/instances/${r.index ?? 0}/logs?tail=${Number(o.tail) || 0}&follow=${o.follow ? 1 : 0}`)
+      const res = await client().raw('GET', `/api/v1/apps/${r.app}/${r.name}/instances/${r.index ?? 0}/logs?${logsQuery({ tail: Number(o.tail) || 0, follow: !!o.follow })}`)
       if (!res.body) return
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(chunk)
     })
@@ -58,7 +56,7 @@ export function registerRuntime(program: Command): void {
       .action(async (ref: string, _o: unknown, cmd: Command) => {
         const r = parseRef(ref)
         const path = r.index === undefined ? `/api/v1/apps/${r.app}/${r.name}/actions/${verb}` : `/api/v1/apps/${r.app}/${r.name}/instances/${r.index}/actions/${verb}`
-        const v = await client().json<unknown>('POST', path)
+        const v = await client().json<ApiStateReply>('POST', path)
         makeOutput(!!g(cmd).json).result(v, () => [`${ref}: ${verb} requested`])
       })
   }
@@ -70,7 +68,7 @@ export function registerRuntime(program: Command): void {
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const r = parseRef(ref)
       const path = r.index === undefined ? `/api/v1/apps/${r.app}/${r.name}/state` : `/api/v1/apps/${r.app}/${r.name}/instances/${r.index}/state`
-      const v = await client().json<{ state?: { index: number; desired?: string; actual?: string; host?: string }[] }>('GET', path)
+      const v = await client().json<ApiStateReply>('GET', path)
       makeOutput(!!g(cmd).json).result(v, () => table(['INSTANCE', 'DESIRED', 'ACTUAL', 'HOST'], (v.state ?? []).map(i => [
         `${r.app}/${r.name}/${i.index}`, i.desired ?? '-', i.actual ?? '-', i.host ?? '-',
       ])))
@@ -80,7 +78,7 @@ export function registerRuntime(program: Command): void {
     .description('live hosts with capacity and load')
     .addHelpText('after', '\nExamples:\n  dokkaacfg hosts\n  dokkaacfg hosts --json')
     .action(async (_o: unknown, cmd: Command) => {
-      const hosts = await client().json<HostView[]>('GET', '/api/v1/hosts')
+      const hosts = await client().json<ApiHost[]>('GET', '/api/v1/hosts')
       makeOutput(!!g(cmd).json).result(hosts, () => table(['HOST', 'ADDRESS', 'CPUS', 'MEMORY', 'LOAD', 'ENGINE'], hosts.map(h => [
         h.id, h.address, String(h.cpus ?? '-'), h.memory ? `${(h.memory / 2 ** 30).toFixed(1)} GiB` : '-', String(h.load ?? 0), h.engineVersion ?? '-',
       ])))

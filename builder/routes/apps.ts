@@ -2,19 +2,15 @@
 // written when invalid), delete, scale, status; plus a validate endpoint the console's
 // editor calls as the user types.
 import type { FastifyPluginAsync } from 'fastify'
-import { DEFAULT_LIMITS, type AppRef } from '../../schemas/index.js'
+import {
+  anyObject, appSummarySchema, DEFAULT_LIMITS, manifestViewSchema, MAX_SCALE, scaleRequestSchema, validateReplySchema,
+  type ApiAppSummary, type ApiManifestView, type ApiValidateReply, type AppRef,
+} from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { NotFoundError } from '../errors.js'
 import type { AppSummary } from '../store/apps.js'
-import {
-  anyObject, appParams, manifestError, manifestParams, manifestView, withErrors, withWriteErrors,
-} from './shapes.js'
-
-const appSummary = {
-  type: 'object',
-  properties: { app: { type: 'string' }, owner: { type: 'string' }, manifests: { type: 'array', items: manifestView } },
-} as const
+import { appParams, manifestParams, withErrors, withWriteErrors } from './shapes.js'
 
 /** A manifest body: a JSON object, or its text (text/plain) so the editor's syntax errors get reported. */
 const manifestBody = { anyOf: [{ type: 'object' }, { type: 'string' }] } as const
@@ -47,8 +43,8 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
   })
 
   app.get('/api/v1/apps', {
-    schema: { summary: 'Your apps (root: all) with their manifests, status and lifecycle intent', response: withErrors({ 200: { type: 'array', items: appSummary } }) },
-  }, async (request, reply) => {
+    schema: { summary: 'Your apps (root: all) with their manifests, status and lifecycle intent', response: withErrors({ 200: { type: 'array', items: appSummarySchema } }) },
+  }, async (request, reply): Promise<ApiAppSummary[] | string> => {
     const serialize = reply.getSerializationFunction('200') as ((apps: AppSummary[]) => string) | undefined
     if (!serialize) return ctx.apps.list(principal(request))
     // Already JSON, serialized by this route's own response schema: fastify sends it as is.
@@ -57,8 +53,8 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
   })
 
   app.get('/api/v1/apps/:app', {
-    schema: { summary: 'One app', params: appParams, response: withErrors({ 200: appSummary }) },
-  }, async request => {
+    schema: { summary: 'One app', params: appParams, response: withErrors({ 200: appSummarySchema }) },
+  }, async (request): Promise<ApiAppSummary> => {
     const { app: name } = request.params as { app: string }
     const found = (await ctx.apps.list(principal(request))).find(a => a.app === name)
     if (!found) throw new NotFoundError(`no app "${name}"`)
@@ -66,20 +62,20 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
   })
 
   app.get('/api/v1/apps/:app/:name', {
-    schema: { summary: 'A manifest with its status and lifecycle intent', params: manifestParams, response: withErrors({ 200: manifestView }) },
-  }, async request => ctx.apps.get(request.params as AppRef, principal(request)))
+    schema: { summary: 'A manifest with its status and lifecycle intent', params: manifestParams, response: withErrors({ 200: manifestViewSchema }) },
+  }, async (request): Promise<ApiManifestView> => ctx.apps.get(request.params as AppRef, principal(request)))
 
   app.get('/api/v1/apps/:app/:name/manifest', {
-    schema: { summary: 'The manifest document as stored (null when the stored value is not a JSON object within the manifest limits)', params: manifestParams, response: withErrors({ 200: manifestView.properties.manifest }) },
-  }, async request => (await ctx.apps.get(request.params as AppRef, principal(request))).manifest)
+    schema: { summary: 'The manifest document as stored (null when the stored value is not a JSON object within the manifest limits)', params: manifestParams, response: withErrors({ 200: manifestViewSchema.properties.manifest }) },
+  }, async (request): Promise<ApiManifestView['manifest']> => (await ctx.apps.get(request.params as AppRef, principal(request))).manifest)
 
   app.put('/api/v1/apps/:app/:name/manifest', {
     config: MANIFEST_BODY,
     schema: {
       summary: 'Create or replace a manifest, stored as sent. Invalid (schema, limits, policy, a link into another user\'s app): 400 DKA_BUILDER_INVALID_MANIFEST with every error\'s JSON path; past a quota: 403 DKA_BUILDER_QUOTA_EXCEEDED; nothing is written',
-      params: manifestParams, body: manifestBody, response: withWriteErrors({ 200: manifestView, 201: manifestView }),
+      params: manifestParams, body: manifestBody, response: withWriteErrors({ 200: manifestViewSchema, 201: manifestViewSchema }),
     },
-  }, async (request, reply) => {
+  }, async (request, reply): Promise<ApiManifestView> => {
     const ref = request.params as AppRef
     const who = principal(request)
     const { prev } = await ctx.apps.put(ref, text(request.body), who)
@@ -96,27 +92,24 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
 
   app.get('/api/v1/apps/:app/:name/status', {
     schema: { summary: 'The scheduler\'s status record (null before it has seen the manifest)', params: manifestParams, response: withErrors({ 200: { anyOf: [anyObject, { type: 'null' }] } }) },
-  }, async request => (await ctx.apps.get(request.params as AppRef, principal(request))).status ?? null)
+  }, async (request): Promise<ApiManifestView['status'] | null> => (await ctx.apps.get(request.params as AppRef, principal(request))).status ?? null)
 
   app.post('/api/v1/apps/:app/:name/scale', {
     schema: {
       summary: 'Set the scale, or change it by a delta',
       params: manifestParams,
-      body: {
-        type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
-        properties: { scale: { type: 'integer', minimum: 0, maximum: 1000 }, delta: { type: 'integer', minimum: -1000, maximum: 1000 } },
-      },
-      response: withWriteErrors({ 200: manifestView }),
+      body: scaleRequestSchema,
+      response: withWriteErrors({ 200: manifestViewSchema }),
     },
-  }, async request => {
+  }, async (request): Promise<ApiManifestView> => {
     const ref = request.params as AppRef
     const who = principal(request)
-    const body = request.body as { scale?: number; delta?: number }
+    const body = request.body as Partial<{ scale: number; delta: number }>
     const current = await ctx.apps.get(ref, who)
     // A stored manifest that does not read as one (manifest null) is refused by the validation below.
     const doc = { ...current.manifest }
     const before = typeof doc['scale'] === 'number' ? doc['scale'] : 1
-    doc['scale'] = Math.min(1000, Math.max(0, body.scale ?? before + (body.delta ?? 0)))
+    doc['scale'] = Math.min(MAX_SCALE, Math.max(0, body.scale ?? before + (body.delta ?? 0)))
     await ctx.apps.put(ref, serialize(doc), who)
     return ctx.apps.get(ref, who)
   })
@@ -126,9 +119,9 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
     schema: {
       summary: 'Validate a manifest without saving it (the console calls this as you type)',
       body: manifestBody,
-      response: withErrors({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, errors: { type: 'array', items: manifestError }, manifest: anyObject } }, 413: withWriteErrors({})[413] }),
+      response: withErrors({ 200: validateReplySchema, 413: withWriteErrors({})[413] }),
     },
-  }, async request => {
+  }, async (request): Promise<ApiValidateReply> => {
     const result = await ctx.apps.validate(text(request.body))
     return result.ok ? { ok: true, errors: [], manifest: result.manifest } : { ok: false, errors: result.errors }
   })

@@ -2,30 +2,20 @@
 // or one instance. They write the control record; the scheduler and the owning conductor
 // carry them out, wherever the instance runs. `state` shows desired against actual.
 import type { FastifyPluginAsync } from 'fastify'
-import type { AppRef } from '../../schemas/index.js'
+import {
+  instanceSchema, stateReplySchema as verbReply, type ApiInstance, type ApiStateReply, type AppRef,
+} from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { NotFoundError } from '../errors.js'
 import { stateReport, type Verb } from '../../schemas/index.js'
 import { scaleOf } from '../store/record-shapes.js'
-import { anyObject, instanceParams, instanceView, manifestParams, verb, withErrors } from './shapes.js'
-
-const stateItem = {
-  type: 'object',
-  properties: {
-    index: { type: 'integer' }, desired: { type: 'string' }, actual: { type: 'string' },
-    host: { type: 'string' }, converged: { type: 'boolean' },
-  },
-} as const
-const verbReply = {
-  type: 'object',
-  properties: { verb: { type: 'string' }, control: anyObject, state: { type: 'array', items: stateItem } },
-} as const
+import { instanceParams, manifestParams, verb, withErrors } from './shapes.js'
 
 export const lifecycleRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
   app.addHook('onRequest', requireUser(ctx))
 
-  async function report(ref: AppRef, request: Parameters<typeof principal>[0], index?: number) {
+  async function report(ref: AppRef, request: Parameters<typeof principal>[0], index?: number): Promise<Omit<ApiStateReply, 'verb'>> {
     const who = principal(request)
     const view = await ctx.apps.get(ref, who)
     // A stored scale is taken at its word only within 0–1000 (one written straight into etcd may say a billion).
@@ -38,16 +28,16 @@ export const lifecycleRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = asyn
   }
 
   app.get('/api/v1/apps/:app/:name/instances', {
-    schema: { summary: 'Instances as the conductors report them: host, state, address, ports, restarts, start time', params: manifestParams, response: withErrors({ 200: { type: 'array', items: instanceView } }) },
-  }, async request => ctx.apps.instances(request.params as AppRef, principal(request)))
+    schema: { summary: 'Instances as the conductors report them: host, state, address, ports, restarts, start time', params: manifestParams, response: withErrors({ 200: { type: 'array', items: instanceSchema } }) },
+  }, async (request): Promise<ApiInstance[]> => ctx.apps.instances(request.params as AppRef, principal(request)))
 
   app.get('/api/v1/apps/:app/:name/state', {
     schema: { summary: 'Desired and actual state of every instance', params: manifestParams, response: withErrors({ 200: verbReply }) },
-  }, async request => ({ verb: 'state', ...await report(request.params as AppRef, request) }))
+  }, async (request): Promise<ApiStateReply> => ({ verb: 'state', ...await report(request.params as AppRef, request) }))
 
   app.get('/api/v1/apps/:app/:name/instances/:index/state', {
     schema: { summary: 'Desired and actual state of one instance', params: instanceParams, response: withErrors({ 200: verbReply }) },
-  }, async request => {
+  }, async (request): Promise<ApiStateReply> => {
     const { index, ...ref } = request.params as AppRef & { index: number }
     return { verb: 'state', ...await report(ref, request, index) }
   })
@@ -58,7 +48,7 @@ export const lifecycleRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = asyn
       params: { ...manifestParams, required: [...manifestParams.required, 'verb'], properties: { ...manifestParams.properties, verb } },
       response: withErrors({ 202: verbReply }),
     },
-  }, async (request, reply) => {
+  }, async (request, reply): Promise<ApiStateReply> => {
     const { verb: v, ...ref } = request.params as AppRef & { verb: Verb }
     await ctx.apps.control(ref, principal(request), v)
     reply.code(202)
@@ -71,7 +61,7 @@ export const lifecycleRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = asyn
       params: { ...instanceParams, required: [...instanceParams.required, 'verb'], properties: { ...instanceParams.properties, verb } },
       response: withErrors({ 202: verbReply }),
     },
-  }, async (request, reply) => {
+  }, async (request, reply): Promise<ApiStateReply> => {
     const { verb: v, index, ...ref } = request.params as AppRef & { index: number; verb: Verb }
     await report(ref, request, index)
     await ctx.apps.control(ref, principal(request), v, index)

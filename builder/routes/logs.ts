@@ -3,7 +3,10 @@
 // No Docker socket is ever reachable over the network.
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
-import type { AppRef } from '../../schemas/index.js'
+import {
+  AGENT_ERRORS, agentAuthorization, agentLogsUrl, LOGS_CACHE_CONTROL, LOGS_CONTENT_TYPE, logsQuerystring, readLogsQuery,
+  type AppRef, type LogsQueryWire,
+} from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { AgentUnavailableError, NotFoundError } from '../errors.js'
@@ -16,16 +19,12 @@ export const logRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
     schema: {
       summary: 'Container output (stdout and stderr) as text; follow=1 keeps the stream open',
       params: instanceParams,
-      querystring: {
-        type: 'object', additionalProperties: false,
-        properties: { tail: { type: 'integer', minimum: 0, maximum: 100000, default: 200 }, follow: { type: 'string', enum: ['0', '1', 'false', 'true'], default: '0' } },
-      },
+      querystring: logsQuerystring,
       response: withErrors({ 200: { type: 'string' }, 502: {} }),
     },
   }, async (request, reply) => {
     const { index, ...ref } = request.params as AppRef & { index: number }
-    const { tail, follow: followText } = request.query as { tail: number; follow: string }
-    const follow = followText === '1' || followText === 'true'
+    const logs = readLogsQuery(request.query as LogsQueryWire)
     const inst = (await ctx.apps.instances(ref, principal(request))).find(i => i.index === index)
     if (!inst) throw new NotFoundError(`no instance ${ref.app}/${ref.name}/${index} is running anywhere`)
     const host = await getHost(ctx.kv, ctx.keys, inst.host)
@@ -33,16 +32,16 @@ export const logRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
     const token = await ctx.agentToken()
     const abort = new AbortController()
     reply.raw.on('close', () => abort.abort())
-    const url = `${host.agentUrl.replace(/\/$/, '')}/v1/logs/${encodeURIComponent(inst.containerName)}?tail=${tail}&follow=${follow ? 1 : 0}`
+    const url = agentLogsUrl(host.agentUrl, inst.containerName, logs)
     let res: Response
     try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${token ?? ''}` }, signal: abort.signal })
+      res = await fetch(url, { headers: { authorization: agentAuthorization(token ?? '') }, signal: abort.signal })
     } catch (err) {
       throw new AgentUnavailableError(`host ${inst.host}'s agent at ${host.agentUrl} did not answer`, undefined, { cause: err })
     }
-    if (res.status === 404) throw new NotFoundError(`container ${inst.containerName} is not on host ${inst.host}`)
+    if (res.status === AGENT_ERRORS.notFound.statusCode) throw new NotFoundError(`container ${inst.containerName} is not on host ${inst.host}`)
     if (!res.ok || !res.body) throw new AgentUnavailableError(`host ${inst.host}'s agent answered ${res.status}`)
-    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no')
+    reply.type(LOGS_CONTENT_TYPE).header('cache-control', LOGS_CACHE_CONTROL).header('x-accel-buffering', 'no')
     return reply.send(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>))
   })
 }

@@ -2,6 +2,7 @@
 // The password is checked under the one password limiter (auth/password-limiter.ts), shared
 // with basic auth on every route: a wrong password is a 401, too many a 429 with Retry-After.
 import type { FastifyPluginAsync } from 'fastify'
+import { meSchema as me, sessionSchema, type ApiMe, type ApiSession } from '../../schemas/index.js'
 import { checkPassword, principal, requireUser, resolvePrincipal, SESSION_COOKIE } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { SESSION_TTL_MS } from '../store/accounts.js'
@@ -11,11 +12,6 @@ export interface SessionOptions {
   ctx: BuilderContext
   secureCookies: boolean
 }
-
-const me = {
-  type: 'object',
-  properties: { user: { type: 'string' }, admin: { type: 'boolean' } },
-} as const
 
 export const sessionRoutes: FastifyPluginAsync<SessionOptions> = async (app, { ctx, secureCookies }) => {
   app.post('/api/v1/login', {
@@ -27,7 +23,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionOptions> = async (app, { c
       },
       response: { 200: me, 400: errorReply, 401: errorReply, 429: rateLimited },
     },
-  }, async (request, reply) => {
+  }, async (request, reply): Promise<ApiMe> => {
     const { user, password } = request.body as { user: string; password: string }
     const p = await checkPassword(ctx, user, password, request.ip)
     const { plaintext } = await ctx.accounts.issueToken(p.user, 'session', 'session')
@@ -44,11 +40,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionOptions> = async (app, { c
     schema: {
       summary: 'The current session, if any (no 401 for missing or stale tokens and cookies; a wrong basic password is a 401)',
       response: {
-        200: { type: 'object', properties: { authenticated: { type: 'boolean' }, user: { type: 'string' }, admin: { type: 'boolean' } } },
+        200: sessionSchema,
         401: errorReply, 429: rateLimited,
       },
     },
-  }, async request => {
+  }, async (request): Promise<ApiSession> => {
     const p = await resolvePrincipal(ctx, request)
     return p ? { authenticated: true, user: p.user, admin: p.admin } : { authenticated: false }
   })
@@ -65,6 +61,6 @@ export const sessionRoutes: FastifyPluginAsync<SessionOptions> = async (app, { c
     })
     scoped.get('/api/v1/me', {
       schema: { summary: 'Who the credentials belong to', response: { 200: me, 401: errorReply, 429: rateLimited } },
-    }, async request => principal(request))
+    }, async (request): Promise<ApiMe> => principal(request))
   })
 }

@@ -1,6 +1,8 @@
 // JSON Schema fragments shared by the route plugins (fastify validates with them and
-// @fastify/swagger publishes them in the OpenAPI document).
-import { NAME_PATTERN, NAME_RULE } from '../../schemas/index.js'
+// @fastify/swagger publishes them in the OpenAPI document). The replies' shapes are the
+// contract's (schemas/rest-api.ts: dokkaacfg reads them); the path parameters and the
+// errors each route documents are the builder's.
+import { errorReplySchema, NAME_PATTERN, NAME_RULE } from '../../schemas/index.js'
 import { VERBS } from '../../schemas/index.js'
 import { BUILDER_CODES } from '../errors.js'
 
@@ -17,20 +19,7 @@ export const instanceParams = {
 } as const
 export const verb = { type: 'string', enum: [...VERBS] } as const
 
-export const errorReply = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        // Every code of the builder's catalogue (builder/errors.ts; docs/errors.md says what each means).
-        code: { type: 'string', enum: [...BUILDER_CODES] },
-        message: { type: 'string' },
-        details: {},
-      },
-    },
-  },
-} as const
+export const errorReply = errorReplySchema(BUILDER_CODES)
 
 /** An error reply with what it means, for the OpenAPI document. */
 export function described(description: string) {
@@ -47,36 +36,6 @@ export const rateLimited = {
 export const commonErrors = {
   401: described('DKA_BUILDER_UNAUTHORIZED: missing or wrong credentials, or a revoked or expired token'),
   429: rateLimited,
-} as const
-
-export const manifestError = {
-  type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } },
-} as const
-
-/** Records other components write (status, instances, hosts) pass through as they are. */
-export const anyObject = { type: 'object', additionalProperties: true } as const
-
-export const manifestView = {
-  type: 'object',
-  properties: {
-    app: { type: 'string' }, name: { type: 'string' },
-    // null: the stored value is not a JSON object within the manifest limits (written straight into etcd).
-    manifest: { type: ['object', 'null'], additionalProperties: true },
-    revision: { type: 'integer' }, createdRevision: { type: 'integer' },
-    status: anyObject, control: anyObject,
-  },
-} as const
-
-export const instanceView = {
-  type: 'object',
-  properties: {
-    index: { type: 'integer' }, host: { type: 'string' }, hostAddress: { type: 'string' },
-    containerId: { type: 'string' }, containerName: { type: 'string' }, state: { type: 'string' },
-    specHash: { type: 'string' }, address: { type: 'string' },
-    ports: { type: 'object', additionalProperties: { type: 'integer' } },
-    restarts: { type: 'integer' }, startedAt: { type: 'string' }, exitCode: { type: 'integer' },
-    error: { type: 'string' }, restartGeneration: { type: 'integer' }, updatedAt: { type: 'string' },
-  },
 } as const
 
 /** Responses of a route on apps: its own, plus 400 (DKA_BUILDER_INVALID_NAME, DKA_BUILDER_BAD_REQUEST), 401, 404 and 429. */

@@ -1,13 +1,10 @@
 // API tokens of the calling user: the plaintext is in the create reply only; etcd keeps a hash.
 import type { FastifyPluginAsync } from 'fastify'
+import { tokenRequestSchema, tokenSchema as token, type ApiToken, type ApiTokenRequest } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { commonErrors, errorReply } from './shapes.js'
 
-const token = {
-  type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, user: { type: 'string' }, createdAt: { type: 'string' }, token: { type: 'string' } },
-} as const
 const errors = { 400: errorReply, 404: errorReply, ...commonErrors }
 
 export const tokenRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
@@ -15,16 +12,16 @@ export const tokenRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (a
 
   app.get('/api/v1/tokens', {
     schema: { summary: 'List your API tokens (never their secrets)', response: { 200: { type: 'array', items: token }, ...errors } },
-  }, async request => ctx.accounts.listTokens(principal(request).user))
+  }, async (request): Promise<ApiToken[]> => ctx.accounts.listTokens(principal(request).user))
 
   app.post('/api/v1/tokens', {
     schema: {
       summary: 'Create an API token; the reply holds its plaintext, shown this once',
-      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } },
+      body: tokenRequestSchema,
       response: { 201: token, ...errors },
     },
-  }, async (request, reply) => {
-    const { name } = request.body as { name: string }
+  }, async (request, reply): Promise<ApiToken & { token: string }> => {
+    const { name } = request.body as ApiTokenRequest
     const { plaintext, record } = await ctx.accounts.issueToken(principal(request).user, name, 'api')
     reply.code(201)
     return { ...record, token: plaintext }

@@ -1,15 +1,12 @@
 // Users (admin only): Docklet's model, where root creates the accounts.
 import type { FastifyPluginAsync } from 'fastify'
+import { userSchema as user, type ApiUser } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import { generatePassword } from '../auth/secrets.js'
 import type { BuilderContext } from '../context.js'
 import { ForbiddenError, BadRequestError } from '../errors.js'
 import { commonErrors, errorReply, name } from './shapes.js'
 
-const user = {
-  type: 'object',
-  properties: { name: { type: 'string' }, admin: { type: 'boolean' }, createdAt: { type: 'string' }, password: { type: 'string' } },
-} as const
 const errors = { 400: errorReply, 403: errorReply, 404: errorReply, 409: errorReply, ...commonErrors }
 
 export const userRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app, { ctx }) => {
@@ -20,7 +17,7 @@ export const userRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (ap
 
   app.get('/api/v1/users', {
     schema: { summary: 'List users (admin)', response: { 200: { type: 'array', items: user }, ...errors } },
-  }, async () => (await ctx.accounts.listUsers()).map(({ passwordHash: _, ...u }) => u))
+  }, async (): Promise<ApiUser[]> => (await ctx.accounts.listUsers()).map(({ passwordHash: _, ...u }) => u))
 
   app.post('/api/v1/users', {
     schema: {
@@ -31,7 +28,7 @@ export const userRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (ap
       },
       response: { 201: user, ...errors },
     },
-  }, async (request, reply) => {
+  }, async (request, reply): Promise<ApiUser> => {
     const body = request.body as { name: string; password?: string; admin: boolean }
     const password = body.password ?? generatePassword()
     const rec = await ctx.accounts.createUser(body.name, password, body.admin)

@@ -5,24 +5,17 @@
 // through record-shapes.ts (bounded, shape-checked, never throwing), and keys whose app or
 // name break the naming rule are not apps at all: a value written straight into etcd can
 // make an entry unreadable (manifest null), never a read fail.
-import { isName, type AppRef, type ControlRecord, type KeyLayout, type StatusRecord } from '../../schemas/index.js'
+import { isName, type ApiAppSummary, type ApiManifestView, type AppRef, type KeyLayout } from '../../schemas/index.js'
 import type { Entry, WatchEvent } from '../../kit/kv.js'
 import { readControl, readManifestDoc, readOwner, readStatus } from './record-shapes.js'
 
-export interface ManifestView extends AppRef {
-  /** The stored document, or null when it is not a JSON object within the manifest limits. */
-  manifest: Record<string, unknown> | null
+/** A manifest's view as the REST API answers it (schemas/rest-api.ts), plus what only the builder uses. */
+export interface ManifestView extends ApiManifestView {
   /** The text as stored (the v2 API returns it verbatim). */
   raw: string
-  revision: number
-  createdRevision: number
-  status?: Partial<StatusRecord>
-  control?: ControlRecord
 }
 
-export interface AppSummary {
-  app: string
-  owner?: string
+export interface AppSummary extends ApiAppSummary {
   manifests: ManifestView[]
 }
 

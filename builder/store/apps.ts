@@ -3,7 +3,7 @@
 // policy, link ownership) and quotas are enforced here, so no route — REST, v2, scale — can
 // forget one: someone else's app is reported exactly like a missing one.
 import {
-  appRefProblems, foreignLinkProblems, parseManifest, type AppRef, type ClusterPolicy, type ControlRecord,
+  appRefProblems, foreignLinkProblems, parseManifest, type ApiInstance, type AppRef, type ClusterPolicy, type ControlRecord,
   type InstanceRecord, type KeyLayout, type NormalizedManifest, type OwnerRecord, type ValidationResult,
 } from '../../schemas/index.js'
 import { InvalidManifestError, InvalidNameError, NotFoundError, QuotaExceededError } from '../errors.js'
@@ -17,7 +17,8 @@ import { readControl, readInstance, readOwner } from './record-shapes.js'
 
 export type { AppSummary, ManifestView } from './app-index.js'
 
-export interface InstanceView extends InstanceRecord { index: number }
+/** An instance as the REST API answers it (schemas/rest-api.ts). */
+export type InstanceView = ApiInstance
 
 export class Apps {
   private readonly index: AppIndex

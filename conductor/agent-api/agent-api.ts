@@ -6,7 +6,10 @@ import { PassThrough } from 'node:stream'
 import type Dockerode from 'dockerode'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Etcd3 } from 'etcd3'
-import { LABELS, type AgentTokenRecord, type KeyLayout } from '../../schemas/index.js'
+import {
+  AGENT_ERRORS, AGENT_LOGS_ROUTE, agentLogsParams, LABELS, LOGS_CACHE_CONTROL, LOGS_CONTENT_TYPE, logsQuerystring, presentedAgentToken,
+  readLogsQuery, type AgentErrorBody, type AgentTokenRecord, type KeyLayout, type LogsQueryWire,
+} from '../../schemas/index.js'
 import { createError, isDokkaaError } from '../../kit/errors.js'
 import { ConductorError } from '../errors.js'
 import { readAgentToken as readTokenRecord } from '../etcd-records.js'
@@ -29,12 +32,9 @@ export interface RunningAgentApi {
   close(): Promise<void>
 }
 
-/** The agent API's errors (the builder reads only the status; the codes are for people and logs). */
-const AgentUnauthorizedError = createError('DKA_CONDUCTOR_AGENT_UNAUTHORIZED', { statusCode: 401, message: 'missing or invalid agent token' })
-const AgentNotFoundError = createError('DKA_CONDUCTOR_AGENT_NOT_FOUND', { statusCode: 404 })
-/** Only the codes of these two are used: a request fastify refused (its own 4xx status), and a Docker failure. */
-const AgentBadRequestError = createError('DKA_CONDUCTOR_AGENT_BAD_REQUEST', { statusCode: 400 })
-const AgentDockerError = createError('DKA_CONDUCTOR_AGENT_DOCKER', { statusCode: 502 })
+/** The agent API's errors, by the contract's codes and statuses (schemas/agent-api.ts; the builder reads only the status). */
+const AgentUnauthorizedError = createError(AGENT_ERRORS.unauthorized.code, { statusCode: AGENT_ERRORS.unauthorized.statusCode, message: 'missing or invalid agent token' })
+const AgentNotFoundError = createError(AGENT_ERRORS.notFound.code, { statusCode: AGENT_ERRORS.notFound.statusCode })
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a)
@@ -44,30 +44,21 @@ function same(a: string, b: string): boolean {
 
 export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false })
-  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply): Promise<AgentErrorBody> => {
     const ours = isDokkaaError(err) && err.statusCode !== undefined
-    const status = ours ? err.statusCode! : err.statusCode && err.statusCode < 500 ? err.statusCode : 502
+    const status = ours ? err.statusCode! : err.statusCode && err.statusCode < 500 ? err.statusCode : AGENT_ERRORS.docker.statusCode
     reply.code(status)
     // fastify's own 4xx keep their status, under the agent's bad-request code; anything else is Docker's failure.
-    return { error: { code: ours ? err.code : status === 502 ? AgentDockerError.code : AgentBadRequestError.code, message: err.message } }
+    return { error: { code: ours ? err.code : status === AGENT_ERRORS.docker.statusCode ? AGENT_ERRORS.docker.code : AGENT_ERRORS.badRequest.code, message: err.message } }
   })
   app.addHook('onRequest', async request => {
-    const h = request.headers.authorization ?? ''
-    if (!h.startsWith('Bearer ') || !same(h.slice(7), opts.token)) throw new AgentUnauthorizedError()
+    const presented = presentedAgentToken(request.headers.authorization)
+    if (presented === undefined || !same(presented, opts.token)) throw new AgentUnauthorizedError()
   })
 
-  app.get('/v1/logs/:containerName', {
-    schema: {
-      params: { type: 'object', required: ['containerName'], properties: { containerName: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$' } } },
-      querystring: {
-        type: 'object', additionalProperties: false,
-        properties: { tail: { type: 'integer', minimum: 0, maximum: 100000, default: 200 }, follow: { type: 'string', enum: ['0', '1', 'false', 'true'], default: '0' } },
-      },
-    },
-  }, async (request, reply) => {
+  app.get(AGENT_LOGS_ROUTE, { schema: { params: agentLogsParams, querystring: logsQuerystring } }, async (request, reply) => {
     const { containerName } = request.params as { containerName: string }
-    const { tail, follow: followText } = request.query as { tail: number; follow: string }
-    const follow = followText === '1' || followText === 'true'
+    const { tail, follow } = readLogsQuery(request.query as LogsQueryWire)
     const container = opts.docker.getContainer(containerName)
     let info: Dockerode.ContainerInspectInfo
     try {
@@ -78,7 +69,7 @@ export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyIns
     }
     // Only this host's Dokkaa containers: never a user's own, never another conductor's.
     if (info.Config.Labels?.[LABELS.host] !== opts.hostId) throw new AgentNotFoundError(`no container ${containerName}`)
-    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store')
+    reply.type(LOGS_CONTENT_TYPE).header('cache-control', LOGS_CACHE_CONTROL)
     if (!follow) {
       const buf = await container.logs({ stdout: true, stderr: true, tail, follow: false }) as unknown as Buffer
       return info.Config.Tty ? buf : demuxBuffer(buf)
