@@ -1,9 +1,8 @@
 // Writes what runs here to etcd: /instances records and SkyDNS entries, under the host
 // lease, only when they change. Keys a previous run of this conductor left behind are
 // taken over (written again under the new lease) or deleted when the instance is gone.
-import type { Etcd3 } from 'etcd3'
 import type { InstanceRecord, InstanceRef, KeyLayout, SkydnsRecord } from '../schemas/index.js'
-import { loadPrefix } from '../kit/paged-load.js'
+import { kvOf, type EtcdClient, type Kv } from '../kit/kv.js'
 import type { LeaseKeeper } from './lease-keeper.js'
 import { instanceRecord, memoFromRecord, rejectedRecord, sameRecord, skydnsRecords, type InstanceMemo } from './instance-record.js'
 import type { ContainerDetail } from './docker-engine.js'
@@ -19,14 +18,17 @@ export class Announcer {
   private readonly records = new Map<string, Written & { record: InstanceRecord }>()
   /** refKey -> skydns key -> what is there. */
   private readonly dns = new Map<string, Map<string, Written>>()
+  private readonly kv: Kv
 
   constructor(
-    private readonly client: Etcd3,
+    store: Kv | EtcdClient,
     private readonly keys: KeyLayout,
     private readonly lease: LeaseKeeper,
     private readonly hostId: string,
     private readonly hostAddress: string,
-  ) {}
+  ) {
+    this.kv = kvOf(store)
+  }
 
   /** Reads what a previous run of this host's conductor left; returns its memos per refKey. */
   async adopt(): Promise<Map<string, InstanceMemo>> {
@@ -34,19 +36,15 @@ export class Announcer {
     const ours = new Map<string, InstanceRecord>()
     // In pages: /instances and /skydns grow with the cluster (and with junk written there);
     // values of the wrong shape, or keys naming no valid instance, are not ours to take over.
-    for (const kv of (await loadPrefix(this.client, this.keys.instances)).kvs) {
-      const key = kv.key.toString()
+    for (const { key, value } of await this.kv.list(this.keys.instances)) {
       const ref = this.keys.parseInstance(key)
-      const value = kv.value.toString()
       const record = ref ? readInstanceRecord(value) : undefined
       if (!ref || !record || record.host !== this.hostId) continue
       this.records.set(key, { value, leased: false, record })
       memos.set(refKey(ref), memoFromRecord(record))
       ours.set(refKey(ref), record)
     }
-    for (const kv of (await loadPrefix(this.client, this.keys.skydnsRoot)).kvs) {
-      const key = kv.key.toString()
-      const value = kv.value.toString()
+    for (const { key, value } of await this.kv.list(this.keys.skydnsRoot)) {
       const entry = this.keys.parseSkydns(key) ? readSkydnsRecord(value) : undefined
       const prev = entry?.instance ? ours.get(entry.instance) : undefined
       if (!entry || !prev || entry.host !== prev.hostAddress || !Object.values(prev.ports).includes(entry.port)) continue

@@ -1,14 +1,15 @@
 // Everything this conductor says about its host lives under one etcd lease, so a dead
 // host's records vanish by themselves. The keeper remembers every key it owns; when the
 // lease is lost (etcd unreachable for longer than the TTL), it grants a new one as soon
-// as etcd answers again and writes all of them back.
-import type { Etcd3, Lease } from 'etcd3'
+// as etcd answers again and writes all of them back. etcd is reached through kit/kv.ts.
 import type { Logger } from 'pino'
 import { backoffDelay } from '../kit/backoff.js'
+import { kvOf, type EtcdClient, type Kv, type KvLease } from '../kit/kv.js'
 import { singleFlight } from '../kit/single-flight.js'
 
 export class LeaseKeeper {
-  private lease?: Lease
+  private lease?: KvLease
+  private readonly kv: Kv
   private readonly owned = new Map<string, string>()
   /** key -> the lease our last successful write put it under: proof the key is still ours. */
   private readonly leaseOf = new Map<string, string>()
@@ -16,8 +17,10 @@ export class LeaseKeeper {
   private stopped = false
 
   /** `onKeyTaken`: a key we held was written by someone else while we were cut off; we gave it up. */
-  constructor(private readonly client: Etcd3, private readonly ttl: number, private readonly log: Logger,
-    private readonly onKeyTaken: (key: string) => void = () => {}) {}
+  constructor(store: Kv | EtcdClient, private readonly ttl: number, private readonly log: Logger,
+    private readonly onKeyTaken: (key: string) => void = () => {}) {
+    this.kv = kvOf(store)
+  }
 
   /** Resolves once a lease is granted (retrying while etcd is unreachable). */
   start(): Promise<void> {
@@ -25,7 +28,7 @@ export class LeaseKeeper {
   }
 
   get leaseId(): Promise<string> | undefined {
-    return this.lease?.grant()
+    return this.lease ? Promise.resolve(this.lease.id) : undefined
   }
 
   /** Writes key under the lease; remembered, so a new lease gets it too. Never throws: a failed
@@ -38,9 +41,8 @@ export class LeaseKeeper {
       return false
     }
     try {
-      const id = await lease.grant()
-      await lease.put(key).value(value).exec()
-      this.leaseOf.set(key, id)
+      await lease.put(key, value)
+      this.leaseOf.set(key, lease.id)
       this.unsynced.delete(key)
       return true
     } catch (err) {
@@ -57,14 +59,13 @@ export class LeaseKeeper {
     const lease = this.lease
     if (!lease) return false
     try {
-      const id = await lease.grant()
+      const id = lease.id
       const prev = this.leaseOf.get(key)
-      const put = () => this.client.put(key).value(value).lease(id)
-      let ok = (await this.client.if(key, 'Create', '==', 0).then(put()).commit()).succeeded
+      let ok = await lease.put(key, value, 'absent')
       // Ours: under the lease of our last write, or already under the new one (a concurrent
       // put() got there first; leaseOf may not say so yet).
       for (const owner of new Set([prev, this.leaseOf.get(key), id])) {
-        if (!ok && owner !== undefined) ok = (await this.client.if(key, 'Lease', '==', owner).then(put()).commit()).succeeded
+        if (!ok && owner !== undefined) ok = await lease.put(key, value, { lease: owner })
       }
       if (ok) {
         this.leaseOf.set(key, id)
@@ -92,13 +93,11 @@ export class LeaseKeeper {
     this.unsynced.delete(key)
     try {
       if (onlyIf === undefined) {
-        await this.client.delete().key(key).exec()
+        await this.kv.delete(key)
         return true
       }
-      const res = await this.client.if(key, 'Value', '==', onlyIf).then(this.client.delete().key(key))
-        .else(this.client.get(key)).commit()
       // Not ours any more: someone wrote it since our last write (absent is simply gone).
-      if (!res.succeeded && (res.responses[0]?.response_range?.kvs.length ?? 0) > 0) {
+      if (await this.kv.deleteIf(key, onlyIf) === 'changed') {
         this.log.warn({ key }, 'another host wrote this key since our last write; leaving it to them')
       }
       return true
@@ -139,21 +138,22 @@ export class LeaseKeeper {
     // must be in place (and our keys moved onto it) before that runs out.
     const policy = { baseMs: 250, maxMs: this.ttl * 250 }
     for (let attempt = 0; !this.stopped; attempt++) {
-      const lease = this.client.lease(this.ttl, { autoKeepAlive: true })
-      lease.on('lost', err => {
-        if (this.stopped || this.lease !== lease) return
-        this.log.warn({ err: err.message }, 'etcd lease lost; granting a new one and writing our keys again')
-        this.lease = undefined
-        void this.regrant()
-      })
+      let lease: KvLease | undefined
       try {
-        const id = await lease.grant()
+        // onLost is only ever called once the grant resolved, so `lease` is set by then.
+        lease = await this.kv.grantLease(this.ttl, err => {
+          if (this.stopped || this.lease !== lease) return
+          this.log.warn({ err: err.message }, 'etcd lease lost; granting a new one and writing our keys again')
+          this.lease = undefined
+          void this.regrant()
+        })
         this.lease = lease
-        this.log.info({ lease: id, ttl: this.ttl }, 'etcd lease granted')
+        this.log.info({ lease: lease.id, ttl: this.ttl }, 'etcd lease granted')
         for (const [key, value] of [...this.owned]) await this.reclaim(key, value)
         return
       } catch (err) {
-        lease.release()
+        // A grant etcd refused is released by kit/kv already.
+        lease?.release()
         const delay = backoffDelay(attempt, policy)
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot grant an etcd lease; retrying')
         await new Promise(r => setTimeout(r, delay))

@@ -2,9 +2,14 @@
 // revisions (the builder's v2 keys API reports them as createdIndex/modifiedIndex; a
 // mirror's caughtUp waits for them). Reads of many keys go through paged-load.ts: a
 // single range over /apps (or /assign, /tokens…) once failed for everyone as soon as its
-// values passed gRPC's 4 MiB message limit.
+// values passed gRPC's 4 MiB message limit. Leases (what a conductor says about its host
+// lives under one) are granted, kept alive and lost here too, so no part needs etcd3 itself.
 import { Range, type Etcd3, type IKeyValue, type Watcher } from 'etcd3'
+import { describeEtcdError } from './etcd-errors.js'
 import { loadPrefix, loadRange } from './paged-load.js'
+
+/** The client the bins make (kit/etcd-client.ts); what etcdKv wraps. */
+export type EtcdClient = Etcd3
 
 export interface Entry {
   key: string
@@ -43,6 +48,25 @@ export interface SnapshotOptions {
   pageSize?: number
 }
 
+/** A write under a lease that happens only while the key is absent, or still under the lease named. */
+export type LeaseCondition = 'absent' | { lease: string }
+
+/** A granted lease, kept alive by etcd3 until it is released or revoked. */
+export interface KvLease {
+  /** etcd's id of the lease (a decimal string). */
+  readonly id: string
+  /**
+   * Writes `key` under this lease. Without `only` it resolves true, and a write etcd refuses
+   * because it no longer knows the lease also reports the loss (the grant's onLost). With
+   * `only`, a transaction: resolves whether the condition held and the key was written.
+   */
+  put(key: string, value: string, only?: LeaseCondition): Promise<boolean>
+  /** Stops the keep-alives without revoking: the keys stay until the TTL runs out. */
+  release(): void
+  /** Ends the lease now: etcd deletes every key under it. */
+  revoke(): Promise<void>
+}
+
 export interface Kv {
   get(key: string): Promise<Entry | undefined>
   /** Every key under the prefix, in key order, read in pages at one revision. */
@@ -59,6 +83,14 @@ export interface Kv {
   /** Compare-and-swap on modRevision (0 = must not exist): the write's revision, or undefined when someone else wrote first. */
   swap(key: string, expectModRevision: number, value: string): Promise<number | undefined>
   delete(key: string): Promise<{ revision: number; prev?: Entry }>
+  /** Deletes the key only while it holds `value`: 'deleted', 'absent' (no such key), or 'changed' (another value is there). */
+  deleteIf(key: string, value: string): Promise<'deleted' | 'absent' | 'changed'>
+  /**
+   * Grants a lease of `ttl` seconds and keeps it alive. Rejects when etcd does not grant it;
+   * once granted, `onLost` hears, once, that it is gone: keep-alives failed past the TTL, or
+   * etcd said it no longer knows the lease.
+   */
+  grantLease(ttl: number, onLost: (err: Error) => void): Promise<KvLease>
   /** Watches a prefix from now on, event by event; resolves with the watch's cancel once etcd accepted it. */
   watchPrefix(prefix: string, onEvent: (e: WatchEvent) => void): Promise<() => Promise<void>>
   /** Watches a range from `fromRevision` on (inclusive); resolves with the watch's cancel once etcd accepted it. */
@@ -92,6 +124,52 @@ function toEntry(kv: IKeyValue): Entry {
     value: kv.value.toString(),
     createRevision: Number(kv.create_revision),
     modRevision: Number(kv.mod_revision),
+  }
+}
+
+/** `source` as a Kv: a Kv as it is, an etcd client wrapped by etcdKv. */
+export function kvOf(source: Kv | EtcdClient): Kv {
+  return 'snapshot' in source ? source : etcdKv(source)
+}
+
+async function grantLease(client: Etcd3, ttl: number, onLost: (err: Error) => void): Promise<KvLease> {
+  const lease = client.lease(ttl, { autoKeepAlive: true })
+  let granted = false
+  let lost = false
+  const lose = (err: Error) => {
+    if (!granted || lost) return
+    lost = true
+    onLost(err)
+  }
+  // Before the grant, a 'lost' is the failed grant itself: grant() rejects with it below.
+  lease.on('lost', lose)
+  let id: string
+  try {
+    id = await lease.grant()
+  } catch (err) {
+    lease.release()
+    throw err
+  }
+  granted = true
+  const putUnder = (key: string, value: string) => client.put(key).value(value).lease(id)
+  return {
+    id,
+    async put(key, value, only) {
+      if (only === undefined) {
+        try {
+          await putUnder(key, value).exec()
+        } catch (err) {
+          // As etcd3's own lease.put(): a lease etcd no longer knows is lost, keep-alives end.
+          if (describeEtcdError(err).kind === 'lease-lost') { lease.release(); lose(err as Error) }
+          throw err
+        }
+        return true
+      }
+      const txn = only === 'absent' ? client.if(key, 'Create', '==', 0) : client.if(key, 'Lease', '==', only.lease)
+      return (await txn.then(putUnder(key, value)).commit()).succeeded
+    },
+    release: () => lease.release(),
+    revoke: () => lease.revoke(),
   }
 }
 
@@ -148,6 +226,13 @@ export function etcdKv(client: Etcd3): Kv {
       const prev = Number(res.deleted) > 0 ? before.kvs[0] : undefined
       return { revision: Number(res.header.revision), prev: prev ? toEntry(prev) : undefined }
     },
+    async deleteIf(key, value) {
+      const res = await client.if(key, 'Value', '==', value).then(client.delete().key(key))
+        .else(client.get(key)).commit()
+      if (res.succeeded) return 'deleted'
+      return (res.responses[0]?.response_range?.kvs.length ?? 0) > 0 ? 'changed' : 'absent'
+    },
+    grantLease: (ttl, onLost) => grantLease(client, ttl, onLost),
     async watchPrefix(prefix, onEvent) {
       const watcher: Watcher = await client.watch().prefix(prefix).create()
       watcher.on('put', kv => onEvent({ type: 'put', key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) }))
