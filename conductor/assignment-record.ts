@@ -16,8 +16,8 @@ export type ReadAssignment = Assignment
 
 export type AssignmentResult = { ok: true; assignment: ReadAssignment } | { ok: false; reason: string }
 
-/** A spec at the manifest limit, plus the assignment's own few fields. */
-export const MAX_ASSIGNMENT_BYTES = DEFAULT_LIMITS.bytes + 4096
+/** Two specs at the manifest limit (the current one and the previous, during a rollout), plus the assignment's own few fields. */
+export const MAX_ASSIGNMENT_BYTES = 2 * DEFAULT_LIMITS.bytes + 8192
 const MAX_DEPTH = DEFAULT_LIMITS.depth + 1
 const RUN_STATES: readonly string[] = ['running', 'stopped', 'paused']
 /** Spec hashes end up in a container label: keep them to what specHash() makes, roughly. */
@@ -34,26 +34,43 @@ export function readAssignment(text: string): AssignmentResult {
     return bad(`not JSON (${(err as Error).message.slice(0, 100)})`)
   }
   if (!isObject(doc)) return bad('not a JSON object')
-  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts } = doc
+  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts, previous, order, since } = doc
   if (typeof specHash !== 'string' || !SPEC_HASH.test(specHash)) return bad('specHash is missing or not a hash')
   if (revision !== undefined && !isCount(revision)) return bad('revision is not a non-negative integer')
   if (run !== undefined && !RUN_STATES.includes(run as string)) return bad(`run must be one of ${RUN_STATES.join(', ')}`)
   if (restartGeneration !== undefined && !isCount(restartGeneration)) return bad('restartGeneration is not a non-negative integer')
   if (constraints !== undefined && !isStringMap(constraints)) return bad('constraints is not an object of strings')
   if (linkPorts !== undefined && !isPortMap(linkPorts)) return bad('linkPorts is not an object of port numbers')
-  if (!isObject(spec)) return bad('spec is missing or not an object')
-  const checked = validateManifest(spec, { allowHostNetwork: true })
-  if (!checked.ok) {
-    const shown = checked.errors.slice(0, 3).map(e => `spec${e.path}: ${e.message}`)
-    if (checked.errors.length > 3) shown.push(`and ${checked.errors.length - 3} more`)
-    return bad(shown.join('; '))
+  if (order !== undefined && order !== 'stop-first') return bad('order must be "stop-first" or absent')
+  if (since !== undefined && (typeof since !== 'string' || since.length > 64 || Number.isNaN(Date.parse(since)))) return bad('since is not a time')
+  const read = readSpec(spec, 'spec')
+  if (typeof read === 'string') return bad(read)
+  const assignment: ReadAssignment = { spec: read, specHash, revision: (revision as number | undefined) ?? 0 }
+  if (previous !== undefined) {
+    if (!isObject(previous) || typeof previous['specHash'] !== 'string' || !SPEC_HASH.test(previous['specHash']) || !isCount(previous['revision'])) {
+      return bad('previous is not {spec, specHash, revision}')
+    }
+    const before = readSpec(previous['spec'], 'previous.spec')
+    if (typeof before === 'string') return bad(before)
+    assignment.previous = { spec: before, specHash: previous['specHash'], revision: previous['revision'] }
   }
-  const assignment: ReadAssignment = { spec: containerSpec(checked.manifest), specHash, revision: (revision as number | undefined) ?? 0 }
+  if (order !== undefined) assignment.order = 'stop-first'
+  if (since !== undefined) assignment.since = since as string
   if (run !== undefined) assignment.run = run as DesiredRunState
   if (restartGeneration !== undefined) assignment.restartGeneration = restartGeneration as number
   if (constraints !== undefined) assignment.constraints = constraints as Record<string, string>
   if (linkPorts !== undefined) assignment.linkPorts = linkPorts as Record<string, number>
   return { ok: true, assignment }
+}
+
+// A spec is validated like a manifest; the reason names the field (spec/… or previous.spec/…).
+function readSpec(spec: unknown, field: string): ContainerSpec | string {
+  if (!isObject(spec)) return `${field} is missing or not an object`
+  const checked = validateManifest(spec, { allowHostNetwork: true })
+  if (checked.ok) return containerSpec(checked.manifest)
+  const shown = checked.errors.slice(0, 3).map(e => `${field}${e.path}: ${e.message}`)
+  if (checked.errors.length > 3) shown.push(`and ${checked.errors.length - 3} more`)
+  return shown.join('; ')
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -7,7 +7,7 @@
 // (assignment-record.ts), manifests and the policy theirs in schemas/.
 import { parseBoundedObject } from '../kit/bounded-json.js'
 import {
-  DEFAULT_LIMITS, isHostId,
+  APP_PHASES, DEFAULT_LIMITS, isHostId,
   type AgentTokenRecord, type AppPhase, type ControlRecord, type DesiredRunState, type HostRecord,
   type InstanceRecord, type InstanceState, type ManifestError, type SkydnsRecord, type StatusRecord,
 } from '../schemas/index.js'
@@ -18,7 +18,7 @@ export const MAX_RECORD_BYTES = 64 * 1024
 export const MAX_TEXT = 2000
 
 const INSTANCE_STATES: readonly string[] = ['pulling', 'creating', 'running', 'restarting', 'stopped', 'paused', 'exited', 'failed']
-const PHASES: readonly string[] = ['Pending', 'Running', 'Degraded', 'Invalid', 'Stopped', 'Failed']
+const PHASES: readonly string[] = APP_PHASES
 const RUN_STATES: readonly string[] = ['running', 'stopped', 'paused']
 
 type Obj = Record<string, unknown>

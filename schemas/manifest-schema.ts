@@ -3,12 +3,21 @@
 // Unknown fields are errors everywhere, so a typo never silently does nothing.
 // Names (DNS_LABEL, NAME_PATTERN) live in names.ts, size limits in limits.ts.
 
+import { DURATION_PATTERN } from './duration.js'
 import { DNS_LABEL } from './names.js'
 
 /** Docker memory sizes: 512m, 1g, 1048576, 1.5g. */
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?[bkmgBKMG]?$'
 
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const
+const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const
+/** A port the manifest publishes: a service name or its port number. */
+const portRef = { anyOf: [port, { type: 'string', pattern: DNS_LABEL }] } as const
+const httpPath = { type: 'string', maxLength: 1024, pattern: '^/[\\x21-\\x7e]*$' } as const
+
+/** The health check's fields (exactly one of http, tcp, cmd; validate-manifest.ts says so). */
+export const HEALTH_FIELDS = ['http', 'tcp', 'cmd', 'interval', 'timeout', 'retries', 'startPeriod'] as const
+export const UPDATE_FIELDS = ['order', 'parallelism', 'delay', 'monitor', 'failureAction'] as const
 
 /** Extra Docker create options users may pass through (xCAT's dockerflag). Anything else is refused. */
 export const DOCKERFLAGS_ALLOWED = [
@@ -96,6 +105,38 @@ export const manifestSchema = {
       type: 'object',
       additionalProperties: { type: 'string' },
     },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        http: {
+          anyOf: [
+            httpPath,
+            { type: 'object', additionalProperties: false, required: ['path'], properties: { path: httpPath, port: portRef } },
+          ],
+        },
+        tcp: portRef,
+        cmd: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', maxLength: 4096 } },
+        interval: duration,
+        timeout: duration,
+        retries: { type: 'integer', minimum: 1, maximum: 100 },
+        startPeriod: duration,
+      },
+    },
+    update: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        order: { enum: ['start-first', 'stop-first'] },
+        parallelism: { type: 'integer', minimum: 1, maximum: 1000 },
+        delay: duration,
+        monitor: duration,
+        failureAction: { enum: ['rollback', 'pause'] },
+      },
+    },
+    // SIGTERM, TERM, SIGRTMIN+3 or a number, as Docker takes it.
+    stopSignal: { type: 'string', pattern: '^((SIG)?[A-Z][A-Z0-9+-]{0,15}|[0-9]{1,2})$' },
+    stopGracePeriod: duration,
     dockerflags: {
       type: 'object',
       properties: {

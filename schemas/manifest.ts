@@ -27,6 +27,28 @@ export interface DockerFlags {
   NetworkMode?: 'bridge' | 'none' | 'host'
 }
 
+/** A port the manifest publishes: a service name or its port number. */
+export type PortRef = string | number
+
+export interface HealthSpec {
+  http?: string | { path: string; port?: PortRef }
+  tcp?: PortRef
+  cmd?: string[]
+  /** Durations: "5s", "500ms", "1m30s". */
+  interval?: string
+  timeout?: string
+  retries?: number
+  startPeriod?: string
+}
+
+export interface UpdateSpec {
+  order?: 'start-first' | 'stop-first'
+  parallelism?: number
+  delay?: string
+  monitor?: string
+  failureAction?: 'rollback' | 'pause'
+}
+
 /** A manifest as a user writes it. */
 export interface Manifest {
   image: string
@@ -43,6 +65,14 @@ export interface Manifest {
   labels?: Record<string, string>
   constraints?: Record<string, string>
   dockerflags?: DockerFlags
+  /** How the conductor tells that an instance can take traffic. */
+  health?: HealthSpec
+  /** How a changed spec is rolled out. Not part of the container spec: changing it alone starts no rollout. */
+  update?: UpdateSpec
+  /** Signal of a graceful stop (default SIGTERM, or the image's STOPSIGNAL). */
+  stopSignal?: string
+  /** Time between the stop signal and SIGKILL (default "10s"). */
+  stopGracePeriod?: string
 }
 
 /** A validated manifest with defaults applied and services in object form. */
@@ -52,8 +82,8 @@ export interface NormalizedManifest extends Omit<Manifest, 'scale' | 'services' 
   services: Record<string, ServiceSpec>
 }
 
-/** The part of a manifest that shapes a container: everything but scale and placement. */
-export type ContainerSpec = Omit<NormalizedManifest, 'scale' | 'constraints'>
+/** The part of a manifest that shapes a container: everything but scale, placement and rollout policy. */
+export type ContainerSpec = Omit<NormalizedManifest, 'scale' | 'constraints' | 'update'>
 
 /** One error found in a manifest: a JSON pointer into the document and what is wrong there. */
 export interface ManifestError {

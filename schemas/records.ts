@@ -1,4 +1,5 @@
 // The values stored under each key of keys.ts. All are JSON.
+import type { HealthState } from './health.js'
 import type { ContainerSpec, ManifestError } from './manifest.js'
 
 /** /hosts/<host>, under the conductor's lease. */
@@ -35,6 +36,14 @@ export interface Assignment {
   /** The stable proxy port of each of spec.links (as written), allocated by the scheduler
    * in the same plan write: the container's SERVICE_<X>_PORT. Absent when there are no links. */
   linkPorts?: Record<string, number>
+  /** The spec this instance ran before a rolling update changed it, while it may still be
+   * rolled back to: what the scheduler writes back on a failed rollout. */
+  previous?: { spec: ContainerSpec; specHash: string; revision: number }
+  /** How the conductor replaces a running instance whose spec changed: start-first (absent)
+   * starts the new container beside the old and stops the old once the new is healthy. */
+  order?: 'stop-first'
+  /** When the scheduler gave this index its current spec (ISO): a rollout step's start. */
+  since?: string
 }
 
 export type InstanceState =
@@ -60,6 +69,12 @@ export interface InstanceRecord {
   error?: string
   /** Last restartGeneration of the assignment this conductor carried out. */
   restartGeneration?: number
+  /** Absent when neither the manifest nor the image has a health check (running = ready). */
+  health?: HealthState
+  /** The last failed check, for a human ("GET /healthz: 503", "connect ECONNREFUSED"). */
+  healthError?: string
+  /** Since when the instance has been healthy without a break (ISO); the rollout's monitor counts from it. */
+  healthySince?: string
   updatedAt: string
 }
 
@@ -73,7 +88,22 @@ export interface SkydnsRecord {
   protocol?: 'tcp' | 'udp'
 }
 
-export type AppPhase = 'Pending' | 'Running' | 'Degraded' | 'Invalid' | 'Stopped' | 'Failed'
+export const APP_PHASES = ['Pending', 'Running', 'Degraded', 'Invalid', 'Stopped', 'Failed', 'Updating', 'RolledBack', 'Paused'] as const
+export type AppPhase = typeof APP_PHASES[number]
+
+/** A rolling update, as the status shows it. */
+export interface RolloutStatus {
+  state: 'rolling' | 'completed' | 'rolled-back' | 'paused'
+  from: { revision: number; specHash: string }
+  to: { revision: number; specHash: string }
+  /** Instances on the new spec and good (healthy for the monitor period), of `total`. */
+  updated: number
+  total: number
+  /** Why it was rolled back or paused. */
+  reason?: string
+  startedAt: string
+  endedAt?: string
+}
 
 /** /apps/<app>/<name>/status, written by the scheduler. */
 export interface StatusRecord {
@@ -88,6 +118,8 @@ export interface StatusRecord {
   errors: ManifestError[]
   /** Problems of instances: pull failures, unschedulable, missing links. */
   problems: string[]
+  /** The last rolling update (kept after it ends, until the next one starts). */
+  rollout?: RolloutStatus
   lastEvent: { at: string; message: string }
   updatedAt: string
 }

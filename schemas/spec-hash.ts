@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import type { ContainerSpec, NormalizedManifest } from './manifest.js'
 
 export function containerSpec(m: NormalizedManifest): ContainerSpec {
-  const { scale: _scale, constraints: _constraints, ...spec } = m
+  const { scale: _scale, constraints: _constraints, update: _update, ...spec } = m
   return spec
 }
 

@@ -3,8 +3,10 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import * as ajvFormats from 'ajv-formats'
 import {
-  DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, manifestSchema,
+  DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, HEALTH_FIELDS, manifestSchema, UPDATE_FIELDS,
 } from './manifest-schema.js'
+import { parseDuration } from './duration.js'
+import { healthProblems } from './health.js'
 import type {
   Manifest, ManifestError, NormalizedManifest, ServiceSpec,
 } from './manifest.js'
@@ -67,7 +69,32 @@ export function validateManifest(doc: unknown, policy: ClusterPolicy = {}): Vali
     errors.push({ path: '/dockerflags/NetworkMode', message: 'host networking is not allowed by the cluster policy (allowHostNetwork)' })
   }
   if (errors.length > 0) return { ok: false, errors }
-  return { ok: true, manifest: normalize(manifest) }
+  const normalized = normalize(manifest)
+  errors.push(...healthProblems(normalized.health, normalized.services, normalized.dockerflags as Record<string, unknown> | undefined))
+  errors.push(...stopAndUpdateProblems(normalized))
+  if (errors.length > 0) return { ok: false, errors }
+  return { ok: true, manifest: normalized }
+}
+
+const HOUR_MS = 3_600_000
+
+// Bounds the schema's duration pattern cannot say, and one place for each stop setting.
+function stopAndUpdateProblems(m: NormalizedManifest): ManifestError[] {
+  const errors: ManifestError[] = []
+  const long = (path: string, text: string | undefined) => {
+    if (text !== undefined && (parseDuration(text) ?? 0) > HOUR_MS) errors.push({ path, message: 'at most 1h' })
+  }
+  long('/stopGracePeriod', m.stopGracePeriod)
+  long('/update/delay', m.update?.delay)
+  long('/update/monitor', m.update?.monitor)
+  long('/health/startPeriod', m.health?.startPeriod)
+  if (m.stopSignal !== undefined && m.dockerflags?.StopSignal !== undefined) {
+    errors.push({ path: '/dockerflags/StopSignal', message: 'give the stop signal once: use stopSignal and drop dockerflags.StopSignal' })
+  }
+  if (m.stopGracePeriod !== undefined && m.dockerflags?.StopTimeout !== undefined) {
+    errors.push({ path: '/dockerflags/StopTimeout', message: 'give the grace period once: use stopGracePeriod and drop dockerflags.StopTimeout' })
+  }
+  return errors
 }
 
 function normalize(m: Manifest): NormalizedManifest {
@@ -102,7 +129,10 @@ function describe(e: ErrorObject): ManifestError {
       const allowed = path === '' ? TOP_LEVEL_FIELDS
         : path === '/dockerflags' ? [...DOCKERFLAGS_ALLOWED]
         : path.startsWith('/services/') ? ['port', 'protocol', 'role']
-        : path === '/resources' ? ['memory', 'cpus'] : []
+        : path === '/resources' ? ['memory', 'cpus']
+        : path === '/health' ? [...HEALTH_FIELDS]
+        : path === '/update' ? [...UPDATE_FIELDS]
+        : path === '/health/http' ? ['path', 'port'] : []
       return { path: `${path}/${field}`, message: `unknown field "${field}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}` }
     }
     case 'required':
@@ -133,6 +163,9 @@ function patternRule(path: string): string {
   if (path === '/image') return 'image must be a Docker image reference without spaces, like "nginx:1.25"'
   if (path === '/hostname') return 'hostname must be a DNS label (lowercase letters, digits, -)'
   if (path.startsWith('/extraHosts/')) return 'an extra host is "name:ip", like "db:10.0.0.5"'
+  if (/^\/(health\/(interval|timeout|startPeriod)|update\/(delay|monitor)|stopGracePeriod)$/.test(path)) return 'a duration like "5s", "500ms" or "1m30s"'
+  if (path === '/health/http' || path === '/health/http/path') return 'an http check path starts with "/" and has no spaces'
+  if (path === '/stopSignal') return 'a signal name like "SIGTERM" or "SIGQUIT", or its number'
   return 'has an invalid format'
 }
 
@@ -140,6 +173,8 @@ function anyOfRule(path: string): string {
   if (path === '/command') return 'command must be a string or a non-empty array of strings'
   if (path.startsWith('/services/')) return 'a service is a port number (1-65535) or {"port": 80, "protocol": "tcp", "role": "web"}'
   if (path === '/dockerflags/Entrypoint') return 'Entrypoint must be a string or an array of strings'
+  if (path === '/health/http') return 'an http check is a path ("/healthz") or {"path": "/ready", "port": "web"}'
+  if (path === '/health/tcp' || path === '/health/http/port') return 'a port to check is a service name ("web") or its port number (80)'
   return 'has an invalid value'
 }
 

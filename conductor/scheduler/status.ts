@@ -136,6 +136,9 @@ function phaseSentence(s: StatusRecord, input: StatusInput): string {
     case 'Failed': return `none of ${s.desired} running: ${s.problems[0]}`
     case 'Stopped': return input.target.kind === 'valid' && input.target.scale === 0 ? 'scaled to 0' : 'stopped by control'
     case 'Invalid': return `manifest revision ${s.revision} is invalid`
+    case 'Updating': return `rolling update: ${s.rollout?.updated ?? 0} of ${s.rollout?.total ?? s.desired} instances updated`
+    case 'RolledBack': return `rolled back to revision ${s.rollout?.from.revision ?? '?'}: ${s.rollout?.reason ?? 'the new version failed'}`
+    case 'Paused': return `rolling update paused: ${s.rollout?.reason ?? 'the new version failed'}`
   }
 }
 
