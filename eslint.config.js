@@ -15,12 +15,23 @@ const into = (folders) => folders.flatMap(f => [`../${f}/*`, `../../${f}/*`, `..
 const testHelpers = ['**/test/support/*', '**/testing/*', '**/testing.js', '**/test-kit.js', '**/fixtures/*', '**/plan-fixtures.js',
   '**/cli-test-support.js', '**/lab-test-support.js', '**/integration/*']
 
-const restrict = (folders, message) => ({
-  'no-restricted-imports': ['error', { patterns: [
+const restrict = (folders, message, paths = []) => ({
+  'no-restricted-imports': ['error', { paths, patterns: [
     { group: into(folders), message },
     { group: testHelpers, message: 'production code never imports a test helper' },
   ] }],
 })
+const partRules = (part, paths = []) =>
+  restrict([...PARTS.filter(p => p !== part), 'test'], `${part}/ meets the other parts only through schemas/ and kit/`, paths)
+
+// The conductor's one door to Docker: the engine driver (the DockerEngine interface of
+// conductor/docker-engine.ts over dockerode) and the modem patch it applies. The rest of
+// the conductor sees only the interface. (dokkaacfg's lab commands, bench/ and tests use
+// dockerode directly.)
+const DOCKER_DRIVER = ['conductor/dockerode-engine.ts', 'conductor/modem-no-redirects.ts']
+const dockerOnlyInDriver = ['dockerode', 'docker-modem'].map(name => ({
+  name, message: 'only the engine driver (conductor/dockerode-engine.ts) talks to Docker; use DockerEngine (conductor/docker-engine.ts)',
+}))
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'builder/public/**', '**/*.js', '**/*.mjs'] },
@@ -52,8 +63,9 @@ export default tseslint.config(
   ...PARTS.map(part => ({
     files: [`${part}/**/*.ts`],
     ignores: TEST_FILES,
-    rules: restrict([...PARTS.filter(p => p !== part), 'test'], `${part}/ meets the other parts only through schemas/ and kit/`),
+    rules: partRules(part, part === 'conductor' ? dockerOnlyInDriver : []),
   })),
+  { files: DOCKER_DRIVER, rules: partRules('conductor') },
   // Tests may be long tables of cases.
   // tap's t.test() returns a promise tap itself awaits; floating it is the idiom.
   { files: TEST_FILES, rules: { 'max-lines': 'off', '@typescript-eslint/no-floating-promises': 'off' } },

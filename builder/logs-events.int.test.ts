@@ -4,6 +4,7 @@ import Dockerode from 'dockerode'
 import t from 'tap'
 import { LABELS, type HostRecord, type InstanceRecord } from '../schemas/index.js'
 import { startAgentApi } from '../conductor/agent-api/agent-api.js'
+import { DockerodeEngine } from '../conductor/dockerode-engine.js'
 import { TEST_IMAGE } from '../test/support/images.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { ensureAgentToken } from './bootstrap.js'
@@ -36,7 +37,7 @@ t.test('logs of an instance come from its host\'s agent, tail and follow', async
   t.teardown(() => c.remove({ force: true }))
   await c.start()
   const token = await ensureAgentToken(f.kv, f.keys)
-  const agent = await startAgentApi({ docker, hostId, token, listen: { host: '127.0.0.1', port: 0 } })
+  const agent = await startAgentApi({ engine: new DockerodeEngine(process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'), hostId, token, listen: { host: '127.0.0.1', port: 0 } })
   t.teardown(() => agent.close())
 
   await f.req({ method: 'PUT', url: `/api/v1/apps/${ref.app}/web/manifest`, auth: f.root, payload: nginx })

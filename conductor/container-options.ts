@@ -1,8 +1,8 @@
-// Docker create options for one instance, as a pure function of its spec, its
-// reference and this host. Everything a container looks like is decided here.
-import type Docker from 'dockerode'
+// The container of one instance (docker-engine.ts ContainerCreate), as a pure function of
+// its spec, its reference and this host. Everything a container looks like is decided here.
 import type { ContainerSpec, InstanceRef } from '../schemas/index.js'
 import { LABELS } from '../schemas/index.js'
+import type { ContainerCreate, PortBinding } from './docker-engine.js'
 
 export interface HostContext {
   hostId: string
@@ -56,7 +56,7 @@ export function instanceLabels(spec: ContainerSpec, specHash: string, ref: Insta
   }
 }
 
-export function createOptions(spec: ContainerSpec, specHash: string, ref: InstanceRef, host: HostContext, name: string): Docker.ContainerCreateOptions {
+export function createOptions(spec: ContainerSpec, specHash: string, ref: InstanceRef, host: HostContext, name: string): ContainerCreate {
   const flags = spec.dockerflags ?? {}
   // A manifest's "bridge" means this host's container network; none and host are literal.
   const networkMode = flags.NetworkMode === 'none' || flags.NetworkMode === 'host' ? flags.NetworkMode : host.network
@@ -70,53 +70,48 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
     if (port !== undefined) env.push(`SERVICE_${stem}_PORT=${port}`)
   }
 
-  const exposed: Record<string, object> = {}
-  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {}
+  const exposedPorts = new Set<string>()
+  const portBindings: Record<string, PortBinding[]> = {}
   for (const svc of Object.values(spec.services)) {
     const key = portKey(svc.port, svc.protocol)
-    exposed[key] = {}
+    exposedPorts.add(key)
     // HostPort '' lets Docker pick a free port; we read it back from inspect.
-    if (networked) bindings[key] = [{ HostIp: host.hostAddress, HostPort: '' }]
+    if (networked) portBindings[key] = [{ hostIp: host.hostAddress, hostPort: '' }]
   }
 
-  const hostConfig: Docker.HostConfig = {
-    // We restart containers ourselves, so that every death is seen and counted.
-    RestartPolicy: { Name: 'no' },
-    NetworkMode: networkMode,
-    PortBindings: bindings,
+  const c: ContainerCreate = {
+    name,
+    image: spec.image,
+    env,
+    labels: instanceLabels(spec, specHash, ref, host.hostId),
+    exposedPorts: [...exposedPorts],
+    portBindings,
+    networkMode,
   }
-  if (spec.resources?.memory) hostConfig.Memory = memoryBytes(spec.resources.memory)
-  if (spec.resources?.cpus) hostConfig.NanoCpus = Math.round(spec.resources.cpus * 1e9)
+  if (spec.resources?.memory) c.memoryBytes = memoryBytes(spec.resources.memory)
+  if (spec.resources?.cpus) c.nanoCpus = Math.round(spec.resources.cpus * 1e9)
   if (networked) {
     const dns = spec.dns ?? (host.ambassadorAddress ? [host.ambassadorAddress] : undefined)
-    if (dns) hostConfig.Dns = dns
-    if (host.ambassadorAddress) hostConfig.DnsSearch = [`${ref.app}.${host.domain}`, host.domain]
+    if (dns) c.dns = dns
+    if (host.ambassadorAddress) c.dnsSearch = [`${ref.app}.${host.domain}`, host.domain]
   }
-  if (spec.extraHosts) hostConfig.ExtraHosts = spec.extraHosts
-  if (flags.ShmSize !== undefined) hostConfig.ShmSize = flags.ShmSize
-  if (flags.ReadonlyRootfs !== undefined) hostConfig.ReadonlyRootfs = flags.ReadonlyRootfs
-  if (flags.CapDrop) hostConfig.CapDrop = flags.CapDrop
-  if (flags.Tmpfs) hostConfig.Tmpfs = flags.Tmpfs
-  if (flags.Ulimits) hostConfig.Ulimits = flags.Ulimits
-  if (flags.Init !== undefined) hostConfig.Init = flags.Init
-
-  const opts: Docker.ContainerCreateOptions = {
-    name,
-    Image: spec.image,
-    Env: env,
-    Labels: instanceLabels(spec, specHash, ref, host.hostId),
-    ExposedPorts: exposed,
-    HostConfig: hostConfig,
-  }
-  if (spec.command !== undefined) opts.Cmd = typeof spec.command === 'string' ? ['sh', '-c', spec.command] : spec.command
-  if (spec.hostname) opts.Hostname = spec.hostname
-  if (flags.User !== undefined) opts.User = flags.User
-  if (flags.WorkingDir !== undefined) opts.WorkingDir = flags.WorkingDir
-  if (flags.Entrypoint !== undefined) opts.Entrypoint = flags.Entrypoint
-  if (flags.Tty !== undefined) opts.Tty = flags.Tty
-  if (flags.OpenStdin !== undefined) opts.OpenStdin = flags.OpenStdin
-  if (flags.StopSignal !== undefined) opts.StopSignal = flags.StopSignal
-  if (flags.StopTimeout !== undefined) opts.StopTimeout = flags.StopTimeout
-  if (flags.Domainname !== undefined) opts.Domainname = flags.Domainname
-  return opts
+  if (spec.extraHosts) c.extraHosts = spec.extraHosts
+  if (spec.command !== undefined) c.cmd = typeof spec.command === 'string' ? ['sh', '-c', spec.command] : spec.command
+  if (spec.hostname) c.hostname = spec.hostname
+  // The manifest's allow-listed dockerflags, one to one.
+  if (flags.User !== undefined) c.user = flags.User
+  if (flags.WorkingDir !== undefined) c.workingDir = flags.WorkingDir
+  if (flags.Entrypoint !== undefined) c.entrypoint = flags.Entrypoint
+  if (flags.Tty !== undefined) c.tty = flags.Tty
+  if (flags.OpenStdin !== undefined) c.openStdin = flags.OpenStdin
+  if (flags.StopSignal !== undefined) c.stopSignal = flags.StopSignal
+  if (flags.StopTimeout !== undefined) c.stopTimeout = flags.StopTimeout
+  if (flags.Domainname !== undefined) c.domainname = flags.Domainname
+  if (flags.ShmSize !== undefined) c.shmSizeBytes = flags.ShmSize
+  if (flags.ReadonlyRootfs !== undefined) c.readonlyRootfs = flags.ReadonlyRootfs
+  if (flags.CapDrop) c.capDrop = flags.CapDrop
+  if (flags.Tmpfs) c.tmpfs = flags.Tmpfs
+  if (flags.Ulimits) c.ulimits = flags.Ulimits.map(u => ({ name: u.Name, soft: u.Soft, hard: u.Hard }))
+  if (flags.Init !== undefined) c.init = flags.Init
+  return c
 }

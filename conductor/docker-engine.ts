@@ -1,7 +1,83 @@
-// The narrow slice of the Docker Engine API the conductor uses. The dockerode
-// implementation lives in dockerode-engine.ts; nothing else imports dockerode.
-import type Docker from 'dockerode'
+// The narrow slice of the Docker Engine API the conductor uses, in the conductor's own
+// types. The dockerode implementation lives in dockerode-engine.ts; nothing else imports
+// dockerode (eslint.config.js enforces it).
+import type { Readable } from 'node:stream'
 import type { ContainerFacts } from './model.js'
+
+/** Where a published port lands on the host; hostPort '' lets Docker pick a free port. */
+export interface PortBinding {
+  hostIp: string
+  hostPort: string
+}
+
+export interface Ulimit {
+  name: string
+  soft: number
+  hard: number
+}
+
+/** A probe Docker runs inside the container. Durations in nanoseconds, Docker's unit. */
+export interface ContainerHealthcheck {
+  /** ["CMD", ...args], ["CMD-SHELL", script] or ["NONE"]. */
+  test: string[]
+  intervalNs?: number
+  timeoutNs?: number
+  retries?: number
+  startPeriodNs?: number
+}
+
+/**
+ * A new container, as container-options.ts decides it. Docker never restarts a container
+ * of ours (the engine creates each with restart policy "no"): the conductor restarts them
+ * itself, so that every death is seen and counted. An optional field left out keeps
+ * Docker's (or the image's) default.
+ */
+export interface ContainerCreate {
+  name: string
+  image: string
+  cmd?: string[]
+  entrypoint?: string | string[]
+  /** "KEY=value". */
+  env: string[]
+  labels: Record<string, string>
+  /** Port keys: "80/tcp", "53/udp". */
+  exposedPorts: string[]
+  /** Port key -> where it is published. */
+  portBindings: Record<string, PortBinding[]>
+  /** "none", "host" or a network's name. */
+  networkMode: string
+  dns?: string[]
+  dnsSearch?: string[]
+  /** "name:address". */
+  extraHosts?: string[]
+  hostname?: string
+  domainname?: string
+  memoryBytes?: number
+  /** CPUs in billionths. */
+  nanoCpus?: number
+  user?: string
+  workingDir?: string
+  tty?: boolean
+  openStdin?: boolean
+  stopSignal?: string
+  /** Seconds between the stop signal and SIGKILL. */
+  stopTimeout?: number
+  shmSizeBytes?: number
+  readonlyRootfs?: boolean
+  capDrop?: string[]
+  /** Mount point -> mount options. */
+  tmpfs?: Record<string, string>
+  ulimits?: Ulimit[]
+  init?: boolean
+  healthcheck?: ContainerHealthcheck
+}
+
+export interface LogsOptions {
+  /** Lines from the end of the output. */
+  tail: number
+  /** Keep the stream open for new output. */
+  follow: boolean
+}
 
 /** What inspect tells us about a container, flattened. */
 export interface ContainerDetail extends ContainerFacts {
@@ -34,7 +110,7 @@ export interface DockerEngine {
   /** undefined when the container does not exist (any more). */
   inspect(idOrName: string): Promise<ContainerDetail | undefined>
   /** Returns the new container's id; throws DOCKER_CONFLICT when the name is taken. */
-  create(opts: Docker.ContainerCreateOptions): Promise<string>
+  create(c: ContainerCreate): Promise<string>
   start(id: string): Promise<void>
   stop(id: string): Promise<void>
   kill(id: string): Promise<void>
@@ -48,8 +124,13 @@ export interface DockerEngine {
   pull(ref: string, onProgress: (status: string) => void): Promise<void>
   /** Container events for containers with the given labels; onEnd when the stream breaks. */
   events(labels: Record<string, string>, onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): Promise<EventSubscription>
+  /**
+   * A container's output, stdout and stderr interleaved as they came, without Docker's
+   * frame headers. Following, the stream stays open until the container stops or `signal`
+   * aborts. Throws DOCKER_NOT_FOUND for a container that does not exist.
+   */
+  logs(idOrName: string, opts: LogsOptions, signal?: AbortSignal): Promise<Readable>
   info(): Promise<EngineInfo>
-  /** The default bridge network's gateway: where containers reach this host. */
   /** Gateway address of a Docker network ("bridge" = docker0): where the ambassador listens for containers. */
   networkGateway(network: string): Promise<string | undefined>
 }

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buffer } from 'node:stream/consumers'
 import t from 'tap'
 import type { TeardownHost } from '../test/support/teardown-host.js'
 import { DockerodeEngine } from './dockerode-engine.js'
@@ -130,7 +131,7 @@ t.test('an image outside Docker\'s grammar never reaches the engine', async t =>
     t.equal(e1.code, 'DKA_CONDUCTOR_INVALID_IMAGE', `imageExists(${JSON.stringify(image.slice(0, 20))}) refused`)
     const e2 = await reason(engine.pull(image, () => {}))
     t.equal(e2.code, 'DKA_CONDUCTOR_INVALID_IMAGE', `pull(${JSON.stringify(image.slice(0, 20))}) refused`)
-    const e3 = await reason(engine.create({ name: 'x', Image: image }))
+    const e3 = await reason(engine.create({ name: 'x', image, env: [], labels: {}, exposedPorts: [], portBindings: {}, networkMode: 'bridge' }))
     t.equal(e3.code, 'DKA_CONDUCTOR_INVALID_IMAGE', `create with ${JSON.stringify(image.slice(0, 20))} refused`)
   }
   t.same(fake.requests, [], 'no request reached the engine')
@@ -167,4 +168,78 @@ t.test('a redirect from the engine is an error, never followed to the host it na
   }
   await new Promise(r => setTimeout(r, 100))
   t.equal(connections, 0, 'nothing connected to the address a redirect named')
+})
+
+/** One frame of Docker's multiplexed log stream. */
+function frame(kind: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text)
+  const header = Buffer.alloc(8)
+  header[0] = kind
+  header.writeUInt32BE(payload.length, 4)
+  return Buffer.concat([header, payload])
+}
+
+/** A fake engine with container "plain" (framed output) and "tty" (raw output); following keeps the stream open. */
+function logsEngine(t: TeardownHost, followClosed: () => void): Promise<Fake> {
+  return fakeEngine(t, (req, res) => {
+    const m = /\/containers\/(plain|tty)\/(json|logs)/.exec(req.url ?? '')
+    if (!m) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No such container"}')
+      return
+    }
+    const tty = m[1] === 'tty'
+    if (m[2] === 'json') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Id: m[1], Config: { Tty: tty } }))
+      return
+    }
+    const body = tty ? [Buffer.from('raw one\n'), Buffer.from('raw two\n')] : [frame(1, 'out one\n'), frame(2, 'err two\n')]
+    res.writeHead(200, { 'content-type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
+    if (!new URL(req.url!, 'http://x').searchParams.get('follow')?.match(/^(1|true)$/)) {
+      res.end(Buffer.concat(body))
+      return
+    }
+    // Following: the first frame split across writes, then the stream stays open.
+    const all = Buffer.concat(body)
+    res.write(all.subarray(0, 5))
+    setTimeout(() => res.write(all.subarray(5)), 20)
+    res.on('close', followClosed)
+  })
+}
+
+/** Reads until `until` arrived, leaving the stream open. */
+function readUntil(stream: NodeJS.ReadableStream, until: string): Promise<string> {
+  let text = ''
+  return new Promise(resolve => {
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString()
+      if (!text.includes(until)) return
+      stream.off('data', onData)
+      resolve(text)
+    }
+    stream.on('data', onData)
+  })
+}
+
+t.test('logs: stdout and stderr without frame headers; a TTY\'s output as it is; follow until aborted', async t => {
+  let closed = 0
+  const fake = await logsEngine(t, () => { closed++ })
+  const engine = new DockerodeEngine(fake.url)
+  t.equal((await buffer(await engine.logs('plain', { tail: 10, follow: false }))).toString(), 'out one\nerr two\n')
+  t.equal((await buffer(await engine.logs('tty', { tail: 10, follow: false }))).toString(), 'raw one\nraw two\n')
+  t.ok(fake.requests.some(r => /\/containers\/plain\/logs\?.*tail=10/.test(r)), 'the tail is passed on')
+
+  for (const name of ['plain', 'tty']) {
+    const ctl = new AbortController()
+    const out = await engine.logs(name, { tail: 2, follow: true }, ctl.signal)
+    const ended = new Promise(resolve => out.on('end', resolve))
+    t.match(await readUntil(out, 'two\n'), name === 'tty' ? 'raw one\nraw two\n' : 'out one\nerr two\n', `${name}: the followed output arrives`)
+    ctl.abort()
+    out.resume()
+    await ended
+    t.pass(`${name}: aborting ends the stream`)
+  }
+  await new Promise(r => setTimeout(r, 50))
+  t.equal(closed, 2, 'and closes the engine\'s connection')
+
+  t.equal((await reason(engine.logs('gone', { tail: 1, follow: false }))).code, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')
 })

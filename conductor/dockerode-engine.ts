@@ -4,10 +4,12 @@
 // one: dockerode puts the name into the request path ("/images/<name>/json"), so a name
 // like "../../x" would address another endpoint of the engine, and a name the engine
 // reads as a registry host makes it connect wherever that says.
+import { PassThrough, type Readable } from 'node:stream'
 import Docker from 'dockerode'
 import { parseImageReference } from '../schemas/index.js'
 import type { ContainerState } from './model.js'
-import type { ContainerDetail, DockerEngine, EngineEvent, EngineInfo, EventSubscription } from './docker-engine.js'
+import type { ContainerCreate, ContainerDetail, DockerEngine, EngineEvent, EngineInfo, EventSubscription, LogsOptions } from './docker-engine.js'
+import { demuxBuffer } from './docker-log-frames.js'
 import { fromDockerError, ImagePullError, InvalidImageError, isCode } from './errors.js'
 import { JsonLineSplitter } from './json-lines.js'
 import { disableModemRedirects } from './modem-no-redirects.js'
@@ -33,6 +35,51 @@ export function checkImage(image: unknown): string {
   return image
 }
 
+/** The object without its undefined entries: an option left out keeps Docker's default. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
+
+/** Dokkaa's new container in the Docker API's words (the body of POST /containers/create). */
+export function dockerCreateOptions(c: ContainerCreate): Docker.ContainerCreateOptions {
+  const hc = c.healthcheck
+  return defined<Docker.ContainerCreateOptions>({
+    name: c.name,
+    Image: c.image,
+    Env: c.env,
+    Labels: c.labels,
+    ExposedPorts: Object.fromEntries(c.exposedPorts.map(key => [key, {}])),
+    HostConfig: defined<Docker.HostConfig>({
+      RestartPolicy: { Name: 'no' },
+      NetworkMode: c.networkMode,
+      PortBindings: Object.fromEntries(Object.entries(c.portBindings).map(([key, binds]) =>
+        [key, binds.map(b => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
+      Memory: c.memoryBytes,
+      NanoCpus: c.nanoCpus,
+      Dns: c.dns,
+      DnsSearch: c.dnsSearch,
+      ExtraHosts: c.extraHosts,
+      ShmSize: c.shmSizeBytes,
+      ReadonlyRootfs: c.readonlyRootfs,
+      CapDrop: c.capDrop,
+      Tmpfs: c.tmpfs,
+      Ulimits: c.ulimits?.map(u => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+      Init: c.init,
+    }),
+    Cmd: c.cmd,
+    Hostname: c.hostname,
+    User: c.user,
+    WorkingDir: c.workingDir,
+    Entrypoint: c.entrypoint,
+    Tty: c.tty,
+    OpenStdin: c.openStdin,
+    StopSignal: c.stopSignal,
+    StopTimeout: c.stopTimeout,
+    Domainname: c.domainname,
+    Healthcheck: hc && defined<Docker.HealthConfig>({ Test: hc.test, Interval: hc.intervalNs, Timeout: hc.timeoutNs, Retries: hc.retries, StartPeriod: hc.startPeriodNs }),
+  })
+}
+
 function ms(iso: string | undefined): number | undefined {
   if (!iso || iso.startsWith('0001-')) return undefined
   const t = Date.parse(iso)
@@ -40,7 +87,7 @@ function ms(iso: string | undefined): number | undefined {
 }
 
 export class DockerodeEngine implements DockerEngine {
-  readonly docker: Docker
+  private readonly docker: Docker
 
   constructor(url: string) {
     this.docker = new Docker(dockerodeOptions(url))
@@ -89,10 +136,10 @@ export class DockerodeEngine implements DockerEngine {
     }
   }
 
-  async create(opts: Docker.ContainerCreateOptions): Promise<string> {
-    checkImage(opts.Image)
-    const c = await this.call(`create container ${opts.name ?? ''}`, () => this.docker.createContainer(opts))
-    return c.id
+  async create(c: ContainerCreate): Promise<string> {
+    checkImage(c.image)
+    const created = await this.call(`create container ${c.name}`, () => this.docker.createContainer(dockerCreateOptions(c)))
+    return created.id
   }
 
   // Start, stop, pause... of a container already in that state answer 304/409: done either way.
@@ -176,6 +223,30 @@ export class DockerodeEngine implements DockerEngine {
     // A socket closed without an end (the engine restarted) ends the subscription too.
     stream.on('close', () => end())
     return { close: () => { closed = true; stream.destroy?.() } }
+  }
+
+  async logs(idOrName: string, opts: LogsOptions, signal?: AbortSignal): Promise<Readable> {
+    const container = this.docker.getContainer(idOrName)
+    // A TTY container's output is raw; any other's comes in Docker's frames.
+    const { Config: { Tty: tty } } = await this.call(`inspect container ${idOrName}`, () => container.inspect())
+    const query = { stdout: true, stderr: true, tail: opts.tail } as const
+    const out = new PassThrough()
+    if (!opts.follow) {
+      const buf = await this.call(`read logs of ${idOrName}`, () => container.logs({ ...query, follow: false })) as unknown as Buffer
+      return out.end(tty ? buf : demuxBuffer(buf))
+    }
+    const stream = await this.call(`follow logs of ${idOrName}`, () => container.logs({ ...query, follow: true })) as NodeJS.ReadableStream & { destroy(): void }
+    if (tty) stream.pipe(out)
+    else this.docker.modem.demuxStream(stream, out, out)
+    const stop = () => stream.destroy()
+    // However the engine's stream ends (done, broken, or stopped through `signal`), so does ours.
+    const done = () => { signal?.removeEventListener('abort', stop); out.end() }
+    stream.on('end', done)
+    stream.on('error', done)
+    stream.on('close', done)
+    if (signal?.aborted) stop()
+    else signal?.addEventListener('abort', stop, { once: true })
+    return out
   }
 
   async info(): Promise<EngineInfo> {

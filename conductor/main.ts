@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     const token = await waitFor(log, 'read the agent token', () => readAgentToken(client, keys, { create: true })
       .catch(err => (isCode(err, 'DKA_CONDUCTOR_BAD_RECORD') ? err as ConductorError : Promise.reject(err))))
     if (typeof token === 'string') {
-      agentApi = await startAgentApi({ docker: engine.docker, hostId: config.hostId, listen, token })
+      agentApi = await startAgentApi({ engine, hostId: config.hostId, listen, token })
       log.info({ agentUrl: agentApi.url }, 'agent API listening')
     } else {
       log.error({ err: token.message }, 'the agent API stays off: the builder cannot read this host\'s logs')

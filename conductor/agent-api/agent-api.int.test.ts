@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import Dockerode from 'dockerode'
 import t from 'tap'
 import { LABELS } from '../../schemas/index.js'
+import { DockerodeEngine } from '../dockerode-engine.js'
 import { startAgentApi } from './agent-api.js'
 
 const docker = new Dockerode()
+const engine = new DockerodeEngine(process.env.DOCKER_HOST || 'unix:///var/run/docker.sock')
 const run = randomBytes(4).toString('hex')
 const hostId = `agent-test-${run}`
 const token = randomBytes(24).toString('base64url')
@@ -22,7 +24,7 @@ async function container(name: string, host: string, script: string) {
 t.test('serves logs of its own containers only, to the token holder', async t => {
   const mine = await container(`agenttest---${run}`, hostId, 'echo one; echo two >&2; sleep 1; echo three; sleep 300')
   const theirs = await container(`agenttest---${run}---1`, `${hostId}-other`, 'echo secret; sleep 300')
-  const api = await startAgentApi({ docker, hostId, listen: { host: '127.0.0.1', port: 0 }, token })
+  const api = await startAgentApi({ engine, hostId, listen: { host: '127.0.0.1', port: 0 }, token })
   t.teardown(async () => {
     await api.close()
     await Promise.all([mine, theirs].map(c => c.remove({ force: true })))

@@ -2,8 +2,7 @@
 // on the network. Today: logs of this host's own containers (label io.dokkaa.host), behind
 // the cluster's agent bearer token (etcd ${prefix}/config/agent-token, created by the builder).
 import { timingSafeEqual } from 'node:crypto'
-import { PassThrough } from 'node:stream'
-import type Dockerode from 'dockerode'
+import { buffer } from 'node:stream/consumers'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Etcd3 } from 'etcd3'
 import {
@@ -11,12 +10,12 @@ import {
   readLogsQuery, type AgentErrorBody, type AgentTokenRecord, type KeyLayout, type LogsQueryWire,
 } from '../../schemas/index.js'
 import { createError, isDokkaaError } from '../../kit/errors.js'
-import { ConductorError } from '../errors.js'
+import type { DockerEngine } from '../docker-engine.js'
+import { ConductorError, isCode } from '../errors.js'
 import { readAgentToken as readTokenRecord } from '../etcd-records.js'
-import { demuxBuffer } from './demux.js'
 
 export interface AgentApiOptions {
-  docker: Dockerode
+  engine: Pick<DockerEngine, 'inspect' | 'logs'>
   hostId: string
   listen: { host: string; port: number }
   /** The bearer token callers must present (see readAgentToken). */
@@ -59,29 +58,22 @@ export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyIns
   app.get(AGENT_LOGS_ROUTE, { schema: { params: agentLogsParams, querystring: logsQuerystring } }, async (request, reply) => {
     const { containerName } = request.params as { containerName: string }
     const { tail, follow } = readLogsQuery(request.query as LogsQueryWire)
-    const container = opts.docker.getContainer(containerName)
-    let info: Dockerode.ContainerInspectInfo
+    const container = await opts.engine.inspect(containerName)
+    // Only this host's Dokkaa containers: never a user's own, never another conductor's.
+    if (container?.labels[LABELS.host] !== opts.hostId) throw new AgentNotFoundError(`no container ${containerName}`)
+    // A reply closed early stops a followed stream.
+    const closed = new AbortController()
+    reply.raw.on('close', () => closed.abort())
+    let out
     try {
-      info = await container.inspect()
+      out = await opts.engine.logs(container.id, { tail, follow }, closed.signal)
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AgentNotFoundError(`no container ${containerName}`)
+      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')) throw new AgentNotFoundError(`no container ${containerName}`)
       throw err
     }
-    // Only this host's Dokkaa containers: never a user's own, never another conductor's.
-    if (info.Config.Labels?.[LABELS.host] !== opts.hostId) throw new AgentNotFoundError(`no container ${containerName}`)
     reply.type(LOGS_CONTENT_TYPE).header('cache-control', LOGS_CACHE_CONTROL)
-    if (!follow) {
-      const buf = await container.logs({ stdout: true, stderr: true, tail, follow: false }) as unknown as Buffer
-      return info.Config.Tty ? buf : demuxBuffer(buf)
-    }
-    const stream = await container.logs({ stdout: true, stderr: true, tail, follow: true }) as NodeJS.ReadableStream & { destroy(): void }
-    const out = new PassThrough()
-    if (info.Config.Tty) stream.pipe(out)
-    else opts.docker.modem.demuxStream(stream, out, out)
-    stream.on('end', () => out.end())
-    stream.on('error', () => out.end())
-    reply.raw.on('close', () => stream.destroy())
-    return reply.send(out)
+    // Not following: the whole output as one body, with its length.
+    return reply.send(follow ? out : await buffer(out))
   })
   return app
 }

@@ -1,6 +1,7 @@
 // Docker's multiplexed log format (non-TTY containers): frames of an 8-byte header —
-// stream type, 3 zero bytes, big-endian payload length — then the payload. dockerode
-// returns a Buffer of such frames when not following; demuxStream handles the streaming case.
+// stream type, 3 zero bytes, big-endian payload length — then the payload. The engine
+// driver (dockerode-engine.ts) gets a Buffer of such frames when not following; docker-modem's
+// demuxStream handles the streaming case.
 
 /** Concatenates the payloads of every complete frame (stdout and stderr interleaved as they came). */
 export function demuxBuffer(buf: Buffer): Buffer {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { demuxBuffer } from './demux.js'
+import { demuxBuffer } from './docker-log-frames.js'
 
 function frame(kind: number, text: string): Buffer {
   const payload = Buffer.from(text)
