@@ -129,6 +129,8 @@ const junkValue = fc.oneof(
     instances: fc.anything({ maxDepth: 3 }), host: fc.anything({ maxDepth: 1 }), ports: fc.anything({ maxDepth: 2 }), restarts: fc.anything({ maxDepth: 1 }),
     cpus: fc.anything({ maxDepth: 1 }), memory: fc.anything({ maxDepth: 1 }), labels: fc.anything({ maxDepth: 2 }), agentUrl: fc.anything({ maxDepth: 1 }),
     image: fc.anything({ maxDepth: 1 }), scale: fc.anything({ maxDepth: 1 }), quotas: fc.anything({ maxDepth: 3 }), limits: fc.anything({ maxDepth: 2 }),
+    health: fc.oneof(fc.constantFrom('starting', 'healthy', 'unhealthy'), fc.anything({ maxDepth: 1 })), healthError: fc.anything({ maxDepth: 1 }), healthySince: fc.anything({ maxDepth: 1 }),
+    rollout: fc.oneof(fc.anything({ maxDepth: 3 }), fc.record({ state: fc.oneof(fc.constantFrom('rolling', 'rolled-back'), fc.anything({ maxDepth: 1 })), from: fc.anything({ maxDepth: 2 }), to: fc.record({ revision: fc.anything({ maxDepth: 1 }) }), updated: fc.anything({ maxDepth: 1 }), total: fc.anything({ maxDepth: 1 }), reason: fc.anything({ maxDepth: 1 }) }, { requiredKeys: [] })),
   }, { requiredKeys: [] }).map(r => { try { return JSON.stringify(r) } catch { return '{}' } }),
 )
 

@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import {
-  TOKEN_NAME_MAX, type ApiAppSummary, type ApiManifestView, type ApiScaleRequest, type ApiSession, type ApiToken, type ApiTokenRequest,
+  formatDuration, parseDuration, TOKEN_NAME_MAX, type ApiAppSummary, type ApiManifestView, type ApiScaleRequest, type ApiSession, type ApiToken, type ApiTokenRequest,
 } from '../schemas/index.js'
 import { assertNames, BuilderClient, parseRef } from './api-client.js'
 import { loadCredentials, saveCredentials } from './credentials.js'
@@ -12,8 +12,22 @@ import { readManifestFiles } from './manifest-files.js'
 import { importCompose } from './compose-import.js'
 import { makeOutput, table } from './output.js'
 import { ApiError, UsageError } from './errors.js'
+import { assertRolledOut, DEFAULT_WAIT_TIMEOUT_MS, followRollouts } from './apply-wait.js'
+import { describe, type FollowState } from './rollout-follow.js'
+import { rolloutProgress } from './rollout-progress.js'
 
 interface Globals { json?: boolean }
+
+/** One applied (or refused) document; with --wait, how its rollout ended. */
+interface ApplyResult {
+  app: string
+  name: string
+  result: string
+  /** The manifest's revision after the put: what --wait follows. */
+  revision?: number
+  errors?: unknown
+  rollout?: { state: FollowState; description: string; done: number; total: number; reason?: string }
+}
 const g = (cmd: Command) => cmd.optsWithGlobals<Globals>()
 
 export function client(): BuilderClient {
@@ -57,32 +71,50 @@ Examples:
     .description('create or replace manifests from files or directories (.json, .yaml, .yml)')
     .requiredOption('-f, --file <path...>', 'files or directories')
     .option('--app <app>', 'app of bare manifests (their name is the file name)')
+    .option('--wait', 'then follow each rollout until it ends: exit 0 once every revision applied runs, 8 if one is rolled back or paused, 9 on timeout')
+    .option('--timeout <duration>', `give up waiting after this long, e.g. 90s, 5m (implies --wait; default ${formatDuration(DEFAULT_WAIT_TIMEOUT_MS)})`)
     .addHelpText('after', `
 Examples:
   dokkaacfg apply -f nginx.json --app dummy          -> dummy/nginx
   dokkaacfg apply -f manifests/                      every file; {"app","name","manifest"} documents
+  dokkaacfg apply -f web.json --app shop --wait --timeout 5m
   dokkaacfg import docker-compose.yml -o m/ && dokkaacfg apply -f m/`)
-    .action(async (o: { file: string[]; app?: string }, cmd: Command) => {
+    .action(async (o: { file: string[]; app?: string; wait?: boolean; timeout?: string }, cmd: Command) => {
       if (o.app !== undefined) assertNames(o.app, undefined, '--app: ')
+      const timeoutMs = o.timeout === undefined ? DEFAULT_WAIT_TIMEOUT_MS : parseDuration(o.timeout)
+      if (timeoutMs === undefined) throw new UsageError(`--timeout: "${o.timeout}" is not a duration`, 'for example 90s, 5m or 1h30m')
+      const wait = !!o.wait || o.timeout !== undefined
       const docs = readManifestFiles(o.file, o.app)
       // Every name first: nothing is applied when one of them would be refused.
       for (const d of docs) assertNames(d.app, d.name, `${d.source}: `)
       const api = client()
-      const results: { app: string; name: string; result: string; errors?: unknown }[] = []
+      const out = makeOutput(!!g(cmd).json)
+      const results: ApplyResult[] = []
       for (const d of docs) {
         try {
-          await api.json('PUT', `/api/v1/apps/${d.app}/${d.name}/manifest`, d.manifest)
-          results.push({ app: d.app, name: d.name, result: 'applied' })
+          const v = await api.json<ApiManifestView>('PUT', `/api/v1/apps/${d.app}/${d.name}/manifest`, d.manifest)
+          results.push({ app: d.app, name: d.name, result: 'applied', revision: v.revision })
         } catch (e) {
           if (!(e instanceof ApiError)) throw e
           results.push({ app: d.app, name: d.name, result: e.details ? 'refused: invalid manifest' : `refused: ${e.message}`, errors: e.details })
         }
       }
-      makeOutput(!!g(cmd).json).result(results, () => results.flatMap(r => [
+      const human = () => results.flatMap(r => [
         `${r.app}/${r.name}: ${r.result}`,
         ...(Array.isArray(r.errors) ? (r.errors as { path: string; message: string }[]).map(e => `  ${e.path || '/'}: ${e.message}`) : []),
-      ]))
+      ])
       if (results.some(r => r.result !== 'applied')) process.exitCode = 5
+      const targets = results.flatMap(r => (r.revision === undefined ? [] : [{ app: r.app, name: r.name, revision: r.revision }]))
+      if (!wait || targets.length === 0) return out.result(results, human)
+      // What was applied is said before the wait; with --json, one document once it is over.
+      if (!out.json) out.result(results, human)
+      const followed = await followRollouts(api, targets, { timeoutMs, progress: rolloutProgress() })
+      for (const r of results) {
+        const f = followed.find(x => x.ref === `${r.app}/${r.name}`)
+        if (f) r.rollout = { state: f.state, description: describe(f), done: f.done, total: f.total, ...(f.reason ? { reason: f.reason } : {}) }
+      }
+      if (out.json) out.result(results, human)
+      assertRolledOut(followed, timeoutMs)
     })
 
   program.command('get').alias('ls')

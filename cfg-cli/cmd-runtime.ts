@@ -11,10 +11,27 @@ import { NotFoundError, UsageError } from './errors.js'
 interface Globals { json?: boolean }
 const g = (cmd: Command) => cmd.optsWithGlobals<Globals>()
 
+type PsRow = ApiInstance & { app: string; name: string }
+
+/**
+ * ps as a table: HEALTH is the conductor's verdict (starting, healthy, unhealthy; - when the
+ * manifest and image have no check). The last failed check of each instance that is not
+ * healthy follows the table: too long for a column, and what a user needs to fix it.
+ */
+function psLines(rows: PsRow[]): string[] {
+  const id = (r: PsRow) => `${r.app}/${r.name}/${r.index}`
+  const lines = table(['INSTANCE', 'HOST', 'STATE', 'HEALTH', 'PORTS', 'RESTARTS'], rows.map(r => [
+    id(r), r.host ?? '-', r.state ?? '-', r.health ?? '-',
+    Object.entries(r.ports ?? {}).map(([s, p]) => `${s}=${r.hostAddress ?? ''}:${p}`).join(',') || '-', String(r.restarts ?? 0),
+  ]))
+  const failing = rows.filter(r => r.healthError && r.health !== 'healthy')
+  if (failing.length) lines.push('', ...failing.map(r => `${id(r)}: last failed check: ${r.healthError}`))
+  return lines
+}
 
 export function registerRuntime(program: Command): void {
   program.command('ps')
-    .description('instances: where they run, their state and published ports')
+    .description('instances: where they run, their state, health and published ports')
     .argument('[ref]', 'app or app/name')
     .addHelpText('after', '\nExamples:\n  dokkaacfg ps\n  dokkaacfg ps dummy\n  dokkaacfg ps dummy/nginx --json')
     .action(async (ref: string | undefined, _o: unknown, cmd: Command) => {
@@ -25,14 +42,11 @@ export function registerRuntime(program: Command): void {
       const apps = await api.json<ApiAppSummary[]>('GET', '/api/v1/apps')
       const targets = apps.flatMap(a => a.manifests).filter(m => (!app || m.app === app) && (!name || m.name === name))
       if (ref && !targets.length) throw new NotFoundError(`no manifest matches "${ref}"`)
-      const rows: (ApiInstance & { app: string; name: string })[] = []
+      const rows: PsRow[] = []
       for (const m of targets) {
         for (const i of await api.json<ApiInstance[]>('GET', `/api/v1/apps/${m.app}/${m.name}/instances`)) rows.push({ app: m.app, name: m.name, ...i })
       }
-      makeOutput(!!g(cmd).json).result(rows, () => (rows.length ? table(['INSTANCE', 'HOST', 'STATE', 'PORTS', 'RESTARTS'], rows.map(r => [
-        `${r.app}/${r.name}/${r.index}`, r.host ?? '-', r.state ?? '-',
-        Object.entries(r.ports ?? {}).map(([s, p]) => `${s}=${r.hostAddress ?? ''}:${p}`).join(',') || '-', String(r.restarts ?? 0),
-      ])) : ['no instances']))
+      makeOutput(!!g(cmd).json).result(rows, () => (rows.length ? psLines(rows) : ['no instances']))
     })
 
   program.command('logs')

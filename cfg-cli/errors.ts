@@ -13,6 +13,10 @@ export const EXIT = {
   api: 5,
   notFound: 6,
   auth: 7,
+  /** apply --wait: an applied revision did not roll out (rolled back, paused, invalid, replaced, deleted). */
+  rolloutFailed: 8,
+  /** apply --wait: gave up before the rollouts ended. */
+  waitTimeout: 9,
 } as const
 
 class CfgBase extends DokkaaError {
@@ -63,4 +67,14 @@ export class NotFoundError extends createError('DKA_CFG_NOT_FOUND', {}, CfgError
 
 export class AuthError extends createError('DKA_CFG_AUTH', {}, CfgError) {
   override readonly exitCode = EXIT.auth
+}
+
+/** apply --wait: a revision it applied is not what runs: rolled back, paused, invalid, replaced or deleted. */
+export class RolloutFailedError extends createError('DKA_CFG_ROLLOUT_FAILED', {}, CfgError) {
+  override readonly exitCode = EXIT.rolloutFailed
+}
+
+/** apply --wait: the timeout passed first; the rollout goes on in the cluster. */
+export class WaitTimeoutError extends createError('DKA_CFG_WAIT_TIMEOUT', {}, CfgError) {
+  override readonly exitCode = EXIT.waitTimeout
 }

@@ -16,7 +16,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .addHelpText('after', `
 Exit status: 0 ok, 1 failure, 2 usage, 3 precondition (root, packages), 4 provisioning,
-5 API error, 6 not found, 7 authentication.
+5 API error, 6 not found, 7 authentication, 8 rollout failed (apply --wait: rolled back,
+paused, invalid), 9 apply --wait timed out.
 
 Examples:
   sudo dokkaacfg up --scale=3     a three-host cluster on this machine

@@ -3,11 +3,12 @@
 // document publishes), the bodies dokkaacfg sends, the error body and the codes clients
 // branch on. builder/routes/* answer with these; cfg-cli reads them. The logs route's query
 // and reply are the agent API's (agent-api.ts). Pure: no I/O.
+import type { HealthState } from './health.js'
 import type { AppRef } from './keys.js'
 import type { InstanceStateReport, Verb } from './lifecycle.js'
 import type { ManifestError, NormalizedManifest } from './manifest.js'
 import { manifestSchema } from './manifest-schema.js'
-import type { ControlRecord, HostRecord, InstanceRecord, StatusRecord } from './records.js'
+import { APP_PHASES, type ControlRecord, type HostRecord, type InstanceRecord, type RolloutStatus, type StatusRecord } from './records.js'
 
 // --- errors
 
@@ -54,6 +55,50 @@ export const manifestErrorSchema = {
 /** Records other components write (status, instances, hosts) pass through as they are. */
 export const anyObject = { type: 'object', additionalProperties: true } as const
 
+// --- status and rollouts (written by the scheduler; the builder passes on what reads right)
+
+// Keyed by every value of their types: a value the contract adds fails to compile here until listed.
+const healthStates: Record<HealthState, true> = { starting: true, healthy: true, unhealthy: true }
+const rolloutStates: Record<RolloutStatus['state'], true> = { rolling: true, completed: true, 'rolled-back': true, paused: true }
+
+/** Every health an instance record may carry (schemas/health.ts HealthState). */
+export const HEALTH_STATES = Object.keys(healthStates) as HealthState[]
+
+/** Every state of a rolling update (records.ts RolloutStatus). */
+export const ROLLOUT_STATES = Object.keys(rolloutStates) as RolloutStatus['state'][]
+
+const revisionRef = {
+  type: 'object', properties: { revision: { type: 'integer' }, specHash: { type: 'string' } },
+} as const
+
+/** The last rolling update of a manifest: from → to (manifest revisions), how far, how it ended. */
+export const rolloutSchema = {
+  type: 'object',
+  description: 'The last rolling update (kept after it ends until the next starts). updated: instances on the new spec that stayed healthy for the monitor period, of total; reason: why it was rolled back or paused.',
+  properties: {
+    state: { type: 'string', enum: [...ROLLOUT_STATES] },
+    from: revisionRef, to: revisionRef,
+    updated: { type: 'integer' }, total: { type: 'integer' },
+    reason: { type: 'string' }, startedAt: { type: 'string' }, endedAt: { type: 'string' },
+  },
+} as const
+
+/** The scheduler's status record as the builder answers it: fields of the wrong type are left out. */
+export const statusSchema = {
+  type: 'object',
+  properties: {
+    // A string, not an enum: a newer scheduler's phase is passed on rather than hidden.
+    phase: { type: 'string', description: `one of ${APP_PHASES.join(', ')}` },
+    desired: { type: 'integer' }, running: { type: 'integer' },
+    revision: { type: 'integer' }, validRevision: { type: 'integer' }, specHash: { type: 'string' },
+    errors: { type: 'array', items: manifestErrorSchema },
+    problems: { type: 'array', items: { type: 'string' } },
+    rollout: rolloutSchema,
+    lastEvent: { type: 'object', properties: { at: { type: 'string' }, message: { type: 'string' } } },
+    updatedAt: { type: 'string' },
+  },
+} as const
+
 /** A manifest with its status and lifecycle intent. */
 export interface ApiManifestView extends AppRef {
   /** The stored document as it is (not necessarily valid), or null when it is not a JSON object within the manifest limits. */
@@ -71,7 +116,7 @@ export const manifestViewSchema = {
     // null: the stored value is not a JSON object within the manifest limits (written straight into etcd).
     manifest: { type: ['object', 'null'], additionalProperties: true },
     revision: { type: 'integer' }, createdRevision: { type: 'integer' },
-    status: anyObject, control: anyObject,
+    status: statusSchema, control: anyObject,
   },
 } as const
 
@@ -115,6 +160,9 @@ export const instanceSchema = {
     ports: { type: 'object', additionalProperties: { type: 'integer' } },
     restarts: { type: 'integer' }, startedAt: { type: 'string' }, exitCode: { type: 'integer' },
     error: { type: 'string' }, restartGeneration: { type: 'integer' }, updatedAt: { type: 'string' },
+    health: { type: 'string', enum: [...HEALTH_STATES], description: 'absent when neither the manifest nor the image has a health check' },
+    healthError: { type: 'string', description: 'the last failed check, e.g. "GET /healthz: 503"' },
+    healthySince: { type: 'string', description: 'since when (ISO time) the instance has been healthy without a break' },
   },
 } as const
 

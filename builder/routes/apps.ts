@@ -3,7 +3,7 @@
 // editor calls as the user types.
 import type { FastifyPluginAsync } from 'fastify'
 import {
-  anyObject, appSummarySchema, DEFAULT_LIMITS, manifestViewSchema, MAX_SCALE, scaleRequestSchema, validateReplySchema,
+  appSummarySchema, DEFAULT_LIMITS, manifestViewSchema, MAX_SCALE, scaleRequestSchema, statusSchema, validateReplySchema,
   type ApiAppSummary, type ApiManifestView, type ApiValidateReply, type AppRef,
 } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
@@ -91,7 +91,7 @@ export const appRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
   })
 
   app.get('/api/v1/apps/:app/:name/status', {
-    schema: { summary: 'The scheduler\'s status record (null before it has seen the manifest)', params: manifestParams, response: withErrors({ 200: { anyOf: [anyObject, { type: 'null' }] } }) },
+    schema: { summary: 'The scheduler\'s status record: phase, counts, errors, problems and the last rolling update (null before it has seen the manifest)', params: manifestParams, response: withErrors({ 200: { anyOf: [statusSchema, { type: 'null' }] } }) },
   }, async (request): Promise<ApiManifestView['status'] | null> => (await ctx.apps.get(request.params as AppRef, principal(request))).status ?? null)
 
   app.post('/api/v1/apps/:app/:name/scale', {

@@ -28,7 +28,7 @@ export const lifecycleRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = asyn
   }
 
   app.get('/api/v1/apps/:app/:name/instances', {
-    schema: { summary: 'Instances as the conductors report them: host, state, address, ports, restarts, start time', params: manifestParams, response: withErrors({ 200: { type: 'array', items: instanceSchema } }) },
+    schema: { summary: 'Instances as the conductors report them: host, state, health (and the last failed check), address, ports, restarts, start time', params: manifestParams, response: withErrors({ 200: { type: 'array', items: instanceSchema } }) },
   }, async (request): Promise<ApiInstance[]> => ctx.apps.instances(request.params as AppRef, principal(request)))
 
   app.get('/api/v1/apps/:app/:name/state', {

@@ -4,6 +4,11 @@ import {
   readAgentToken, readControl, readHost, readInstance, readManifestDoc, readOwner, readStatus, readToken, readUser, scaleOf,
 } from './record-shapes.js'
 
+/** The record as a reader returns it with those fields dropped: absent, not undefined. */
+function without<T extends object>(o: T, ...keys: (keyof T)[]): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k as keyof T))) as Partial<T>
+}
+
 const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)
 
 t.test('well-formed records read back as written', async t => {
@@ -45,6 +50,24 @@ t.test('wrong shapes: fields of the wrong type are dropped, non-records are unde
   }
 })
 
+t.test('health and rollouts: read back as written; junk is dropped field by field', async t => {
+  const inst = { host: 'h1', hostAddress: 'a', containerId: 'c', containerName: 'x---y', state: 'running', specHash: 's', ports: {}, restarts: 0, health: 'unhealthy', healthError: 'GET /healthz: 503', healthySince: '2024-01-01T00:00:00Z', updatedAt: 'u' }
+  t.same(readInstance(JSON.stringify(inst)), inst)
+  t.same(readInstance(JSON.stringify({ ...inst, health: 'sick', healthError: { deep: [1] }, healthySince: 5 })),
+    without(inst, 'health', 'healthError', 'healthySince'), 'unknown health and wrong types dropped')
+  t.equal(readInstance(JSON.stringify({ ...inst, healthError: 'x'.repeat(5000) }))?.healthError, undefined, 'an endless reason is dropped')
+
+  const rollout = { state: 'rolled-back', from: { revision: 12, specHash: 'a' }, to: { revision: 15, specHash: 'b' }, updated: 1, total: 3, reason: 'instance 0 unhealthy', startedAt: 's', endedAt: 'e' }
+  const status = { phase: 'RolledBack', desired: 3, running: 3, revision: 15, validRevision: 12, errors: [], problems: [], rollout, lastEvent: { at: 'a', message: 'm' }, updatedAt: 'u' }
+  t.same(readStatus(JSON.stringify(status)), status)
+  for (const junk of ['x', 7, [], { state: 'exploded', from: rollout.from, to: rollout.to }, { ...rollout, from: 'x' }, { ...rollout, to: { revision: -1 } }, { ...rollout, to: { revision: 1.5 } }]) {
+    t.same(readStatus(JSON.stringify({ ...status, rollout: junk })), without(status, 'rollout'), `rollout ${JSON.stringify(junk).slice(0, 40)}: dropped, the status stays`)
+  }
+  t.same(readStatus(JSON.stringify({ ...status, rollout: { ...rollout, updated: 9, total: 'x', reason: 5, startedAt: {} } }))?.rollout,
+    { state: 'rolled-back', from: rollout.from, to: rollout.to, updated: 0, total: 0, startedAt: '', endedAt: 'e' }, 'fields of the wrong type dropped; updated never exceeds total')
+  t.same(readStatus(JSON.stringify({ ...status, revision: 'x', validRevision: 1.5 })), without(status, 'revision', 'validRevision'))
+})
+
 t.test('scale is taken at its word only within 0–1000', async t => {
   t.equal(scaleOf({ scale: 3 }), 3)
   t.equal(scaleOf({}), 1)
@@ -56,7 +79,7 @@ t.test('scale is taken at its word only within 0–1000', async t => {
 
 t.test('no input makes a reader throw', async t => {
   const anyText = fc.oneof(fc.string({ unit: 'binary' }), fc.jsonValue({ maxDepth: 5 }).map(v => JSON.stringify(v)),
-    fc.anything({ maxDepth: 3 }).map(v => { try { return JSON.stringify({ host: 'h', containerName: 'c', state: 's', phase: 'P', user: 'u', name: 'n', admin: true, passwordHash: 'p', id: 'i', kind: 'api', hash: 'h', token: 't', ports: v, labels: v, instances: v, errors: v }) } catch { return '' } }))
+    fc.anything({ maxDepth: 3 }).map(v => { try { return JSON.stringify({ host: 'h', containerName: 'c', state: 's', phase: 'P', user: 'u', name: 'n', admin: true, passwordHash: 'p', id: 'i', kind: 'api', hash: 'h', token: 't', ports: v, labels: v, instances: v, errors: v, rollout: v, health: v, healthError: v }) } catch { return '' } }))
   fc.assert(fc.property(anyText, text => {
     readStatus(text); readControl(text); readInstance(text); readHost('h', text); readOwner(text); readUser(text); readToken(text); readAgentToken(text); readManifestDoc(text)
     const r = readInstance(text)

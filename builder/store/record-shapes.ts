@@ -6,8 +6,9 @@
 // object of the kind is undefined, exactly like a missing key.
 import { parseBoundedObject } from '../../kit/bounded-json.js'
 import {
-  DEFAULT_LIMITS, isDnsLabel, isHostId, isName,
-  type ControlRecord, type DesiredRunState, type HostRecord, type InstanceRecord, type ManifestError, type StatusRecord,
+  DEFAULT_LIMITS, HEALTH_STATES, isDnsLabel, isHostId, isName, ROLLOUT_STATES,
+  type ControlRecord, type DesiredRunState, type HealthState, type HostRecord, type InstanceRecord, type ManifestError,
+  type RolloutStatus, type StatusRecord,
 } from '../../schemas/index.js'
 import type { TokenRecord, UserRecord } from './accounts.js'
 
@@ -48,6 +49,35 @@ function stringMap(v: unknown, maxEntries = 256): Record<string, string> {
 
 const RUN_STATES: readonly DesiredRunState[] = ['running', 'stopped', 'paused']
 const runState = (v: unknown): DesiredRunState | undefined => (RUN_STATES as readonly unknown[]).includes(v) ? v as DesiredRunState : undefined
+const health = (v: unknown): HealthState | undefined => (HEALTH_STATES as readonly unknown[]).includes(v) ? v as HealthState : undefined
+const revision = (v: unknown): number | undefined => int(v, 0, Number.MAX_SAFE_INTEGER)
+
+/** A rollout's end: a manifest revision and the spec hash it made. */
+function revisionRef(v: unknown): RolloutStatus['from'] | undefined {
+  const o = obj(v)
+  const rev = revision(o?.['revision'])
+  const specHash = str(o?.['specHash'], 256)
+  return rev === undefined ? undefined : { revision: rev, specHash: specHash ?? '' }
+}
+
+/** A status's rollout: needs a known state and both revisions (what it is about); other fields are kept when they read right. */
+function readRollout(v: unknown): RolloutStatus | undefined {
+  const o = obj(v)
+  const state = o?.['state']
+  const from = revisionRef(o?.['from'])
+  const to = revisionRef(o?.['to'])
+  if (!o || !(ROLLOUT_STATES as readonly unknown[]).includes(state) || !from || !to) return undefined
+  const total = int(o['total'], 0, 1_000_000) ?? 0
+  return defined({
+    state: state as RolloutStatus['state'],
+    from, to,
+    updated: Math.min(int(o['updated'], 0, 1_000_000) ?? 0, total),
+    total,
+    reason: str(o['reason'], 4096),
+    startedAt: str(o['startedAt'], 64) ?? '',
+    endedAt: str(o['endedAt'], 64),
+  })
+}
 
 /** A manifest document as stored: an object within the manifest limits, else null (shown as unreadable). */
 export function readManifestDoc(text: string | undefined): Obj | null {
@@ -76,11 +106,12 @@ export function readStatus(text: string | undefined): Partial<StatusRecord> | un
     phase: phase as StatusRecord['phase'],
     desired: int(o['desired'], 0, 1_000_000),
     running: int(o['running'], 0, 1_000_000),
-    revision: num(o['revision']),
-    validRevision: num(o['validRevision']),
+    revision: revision(o['revision']),
+    validRevision: revision(o['validRevision']),
     specHash: str(o['specHash'], 256),
     errors,
     problems,
+    rollout: readRollout(o['rollout']),
     lastEvent: last && str(last['at'], 64) !== undefined && str(last['message']) !== undefined ? { at: last['at'] as string, message: last['message'] as string } : undefined,
     updatedAt: str(o['updatedAt'], 64),
   })
@@ -129,6 +160,9 @@ export function readInstance(text: string | undefined): InstanceRecord | undefin
     exitCode: int(o['exitCode'], -(2 ** 31), 2 ** 32),
     error: str(o['error']),
     restartGeneration: int(o['restartGeneration'], 0, Number.MAX_SAFE_INTEGER),
+    health: health(o['health']),
+    healthError: str(o['healthError'], 4096),
+    healthySince: str(o['healthySince'], 64),
     updatedAt: str(o['updatedAt'], 64) ?? '',
   })
 }

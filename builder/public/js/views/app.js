@@ -1,9 +1,11 @@
 // @ts-check
-// One manifest's page: live state, lifecycle buttons, scale, instances, logs that follow,
-// and the manifest editor with inline schema errors.
+// One manifest's page: live state, the last rolling update, lifecycle buttons, scale,
+// instances with their health, logs that follow, and the manifest editor with inline schema errors.
 import { api, onChange, path, streamLogs } from '../api.js'
 import { ago, h, notice, stateBadge, table } from '../dom.js'
+import { healthCell } from './health.js'
 import { manifestEditor } from './manifest-editor.js'
+import { rolloutPanel } from './rollout.js'
 
 const VERBS = ['start', 'stop', 'restart', 'pause', 'unpause']
 
@@ -26,6 +28,7 @@ export async function appView({ view, go }, app, name) {
   const counts = h('span', { class: 'muted', 'data-testid': 'counts' })
   const scaleShown = h('span', { class: 'scale', 'data-testid': 'scale' })
   const msg = h('div')
+  const rollout = h('div', { class: 'card rollout', 'data-testid': 'rollout', hidden: true })
   const instances = h('div')
   const logs = h('pre', { class: 'logs', 'data-testid': 'logs' })
   const logsTitle = h('span', { class: 'muted' }, 'choose an instance')
@@ -43,6 +46,9 @@ export async function appView({ view, go }, app, name) {
     phase.setAttribute('data-testid', 'phase')
     counts.textContent = `${current.status?.running ?? 0} running of ${m.scale ?? 1}${current.status?.lastEvent ? ` — ${current.status.lastEvent.message}` : ''}`
     scaleShown.textContent = String(m.scale ?? 1)
+    const r = rolloutPanel(current.status?.rollout)
+    rollout.replaceChildren(...r)
+    rollout.hidden = r.length === 0
   }
 
   /** @param {number} index */
@@ -60,8 +66,8 @@ export async function appView({ view, go }, app, name) {
   async function renderInstances() {
     const list = await api('GET', `${base}/instances`)
     instances.replaceChildren(list.length
-      ? table(['#', 'State', 'Host', 'Address', 'Ports', 'Restarts', 'Started', ''], list.map((/** @type {any} */ i) => h('tr', { 'data-instance': i.index },
-        h('td', {}, i.index), h('td', { class: 'istate' }, stateBadge(i.state)), h('td', {}, i.host), h('td', {}, i.address ?? ''),
+      ? table(['#', 'State', 'Health', 'Host', 'Address', 'Ports', 'Restarts', 'Started', ''], list.map((/** @type {any} */ i) => h('tr', { 'data-instance': i.index },
+        h('td', {}, i.index), h('td', { class: 'istate' }, stateBadge(i.state)), healthCell(i), h('td', {}, i.host), h('td', {}, i.address ?? ''),
         h('td', {}, Object.entries(i.ports ?? {}).map(([s, p]) => `${s}→${i.hostAddress}:${p}`).join(' ')),
         h('td', {}, i.restarts), h('td', { class: 'muted' }, ago(i.startedAt)),
         h('td', {}, h('div', { class: 'row' },
@@ -94,6 +100,7 @@ export async function appView({ view, go }, app, name) {
         scaleShown,
         h('button', { type: 'button', 'aria-label': 'scale up', 'data-testid': 'scale-up', onclick: act(async () => { current = await api('POST', `${base}/scale`, { delta: 1 }); showHeader(); if (!editor.dirty) editor.set(JSON.stringify(current.manifest, null, 2)) }) }, '+')),
       msg),
+    rollout,
     h('h2', {}, 'Instances'), instances,
     h('h2', {}, 'Logs ', logsTitle), logs,
     h('h2', {}, 'Manifest'), h('div', { class: 'card' }, editor.el, h('div', { class: 'row' }, save,

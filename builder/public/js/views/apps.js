@@ -9,6 +9,15 @@ function phaseOf(m) {
   return m.status?.phase ?? 'Pending'
 }
 
+/**
+ * A rollout under way, beside the counts: how far it got.
+ * @param {any} m
+ */
+function rolling(m) {
+  const r = m.status?.rollout
+  return r?.state === 'rolling' ? h('span', { class: 'muted' }, ` · updating ${r.updated}/${r.total}`) : null
+}
+
 /** @param {import('../dom.js').Ctx} ctx */
 export async function appsView({ view }) {
   const body = h('div')
@@ -20,7 +29,7 @@ export async function appsView({ view }) {
       h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(a.app)}/${encodeURIComponent(m.name)}` }, `${a.app}/${m.name}`)),
       h('td', {}, m.manifest?.image ?? ''),
       h('td', { class: 'phase' }, stateBadge(phaseOf(m))),
-      h('td', { class: 'counts' }, `${m.status?.running ?? 0} / ${m.manifest?.scale ?? 1}`),
+      h('td', { class: 'counts' }, `${m.status?.running ?? 0} / ${m.manifest?.scale ?? 1}`, rolling(m)),
       h('td', { class: 'muted' }, a.owner ?? ''))))
     body.replaceChildren(rows.length
       ? table(['App / name', 'Image', 'State', 'Running / scale', 'Owner'], rows)
