@@ -37,6 +37,18 @@ t.test('instance records', async t => {
   for (const j of junk) t.equal(readInstanceRecord(j), undefined)
 })
 
+t.test('instance records carry health: its state, the last failure (cut), since when healthy', async t => {
+  const healthy = { ...instance, health: 'healthy', healthySince: '2026-01-01T00:00:05.000Z' }
+  t.same(readInstanceRecord(JSON.stringify(healthy)), healthy)
+  const sick = readInstanceRecord(JSON.stringify({ ...instance, health: 'unhealthy', healthError: 'GET /healthz: 503 '.repeat(1000) }))!
+  t.equal(sick.health, 'unhealthy')
+  t.equal(sick.healthError!.length, MAX_TEXT + 1, 'a long reason is cut, not refused')
+  for (const bad of [{ ...instance, health: 'sick' }, { ...instance, health: 1 }, { ...instance, healthError: {} },
+    { ...instance, healthySince: 5 }, { ...instance, healthySince: 'x'.repeat(100) }]) {
+    t.equal(readInstanceRecord(JSON.stringify(bad)), undefined, JSON.stringify(bad).slice(0, 120))
+  }
+})
+
 t.test('skydns records', async t => {
   t.same(readSkydnsRecord('{"host":"10.0.0.5","port":32768,"instance":"a/b/0","protocol":"tcp","role":"web"}'),
     { host: '10.0.0.5', port: 32768, instance: 'a/b/0', protocol: 'tcp', role: 'web' })
@@ -73,6 +85,24 @@ t.test('status records', async t => {
     { ...status, problems: [1] }, { ...status, lastEvent: null }, { ...status, desired: -1 }]) {
     t.equal(readStatusRecord(JSON.stringify(bad)), undefined, JSON.stringify(bad).slice(0, 80))
   }
+})
+
+t.test('status records keep their rollout: the scheduler reads back that a revision was rolled back', async t => {
+  const rollout = {
+    state: 'rolled-back', from: { revision: 4, specHash: 'aa' }, to: { revision: 5, specHash: 'bb' }, updated: 1, total: 3,
+    reason: 'instance 0 on h1 is unhealthy: GET /healthz: 503', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:01:00.000Z',
+  }
+  t.same(readStatusRecord(JSON.stringify({ ...status, phase: 'RolledBack', rollout })), { ...status, phase: 'RolledBack', rollout })
+  const rolling = { ...rollout, state: 'rolling', reason: undefined, endedAt: undefined, restartsBefore: { 0: 2, 1: 0 } }
+  t.same(readStatusRecord(JSON.stringify({ ...status, phase: 'Updating', rollout: rolling }))?.rollout,
+    { state: 'rolling', from: rollout.from, to: rollout.to, updated: 1, total: 3, startedAt: rollout.startedAt, restartsBefore: { 0: 2, 1: 0 } })
+  t.equal(readStatusRecord(JSON.stringify({ ...status, rollout: { ...rollout, reason: 'r'.repeat(9000) } }))?.rollout?.reason?.length, MAX_TEXT + 1, 'a long reason is cut')
+  const many = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [String(i), 0]))
+  for (const bad of [
+    'x', [], { ...rollout, state: 'exploded' }, { ...rollout, from: 'x' }, { ...rollout, to: { revision: -1, specHash: 'b' } },
+    { ...rollout, updated: 1.5 }, { ...rollout, reason: 5 }, { ...rollout, startedAt: {} }, { ...rollout, restartsBefore: { x: 1 } },
+    { ...rollout, restartsBefore: { 0: -1 } }, { ...rollout, restartsBefore: many },
+  ]) t.equal(readStatusRecord(JSON.stringify({ ...status, rollout: bad })), undefined, JSON.stringify(bad).slice(0, 80))
 })
 
 t.test('owners and the agent token', async t => {

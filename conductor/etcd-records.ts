@@ -8,8 +8,8 @@
 import { parseBoundedObject } from '../kit/bounded-json.js'
 import {
   APP_PHASES, DEFAULT_LIMITS, isHostId,
-  type AgentTokenRecord, type AppPhase, type ControlRecord, type DesiredRunState, type HostRecord,
-  type InstanceRecord, type InstanceState, type ManifestError, type SkydnsRecord, type StatusRecord,
+  type AgentTokenRecord, type AppPhase, type ControlRecord, type DesiredRunState, type HealthState, type HostRecord,
+  type InstanceRecord, type InstanceState, type ManifestError, type RolloutStatus, type SkydnsRecord, type StatusRecord,
 } from '../schemas/index.js'
 
 /** Larger than any record a conductor or scheduler writes. */
@@ -18,6 +18,10 @@ export const MAX_RECORD_BYTES = 64 * 1024
 export const MAX_TEXT = 2000
 
 const INSTANCE_STATES: readonly string[] = ['pulling', 'creating', 'running', 'restarting', 'stopped', 'paused', 'exited', 'failed']
+const HEALTH_STATES: readonly string[] = ['starting', 'healthy', 'unhealthy'] satisfies HealthState[]
+const ROLLOUT_STATES: readonly string[] = ['rolling', 'completed', 'rolled-back', 'paused'] satisfies RolloutStatus['state'][]
+/** The manifest schema's largest scale. */
+const MAX_SCALE = 1000
 const PHASES: readonly string[] = APP_PHASES
 const RUN_STATES: readonly string[] = ['running', 'stopped', 'paused']
 
@@ -46,6 +50,9 @@ export function readInstanceRecord(text: string): InstanceRecord | undefined {
   if (o['exitCode'] !== undefined) { if (!Number.isSafeInteger(o['exitCode'])) return undefined; r.exitCode = o['exitCode'] as number }
   if (o['restartGeneration'] !== undefined) { if (!count(o['restartGeneration'])) return undefined; r.restartGeneration = o['restartGeneration'] as number }
   if (o['error'] !== undefined) { if (typeof o['error'] !== 'string') return undefined; r.error = cut(o['error']) }
+  if (o['health'] !== undefined) { if (!HEALTH_STATES.includes(o['health'] as string)) return undefined; r.health = o['health'] as HealthState }
+  if (o['healthError'] !== undefined) { if (typeof o['healthError'] !== 'string') return undefined; r.healthError = cut(o['healthError']) }
+  if (o['healthySince'] !== undefined) { if (!str(o['healthySince'], 64)) return undefined; r.healthySince = o['healthySince'] as string }
   return r
 }
 
@@ -124,7 +131,36 @@ export function readStatusRecord(text: string): StatusRecord | undefined {
   }
   if (o['validRevision'] !== undefined) { if (!count(o['validRevision'])) return undefined; r.validRevision = o['validRevision'] as number }
   if (o['specHash'] !== undefined) { if (!str(o['specHash'], 64)) return undefined; r.specHash = o['specHash'] as string }
+  if (o['rollout'] !== undefined) {
+    const rollout = readRollout(o['rollout'])
+    if (!rollout) return undefined
+    r.rollout = rollout
+  }
   return r
+}
+
+/** A status's rolling update: the scheduler reads it back to know a revision failed (not retried). */
+function readRollout(v: unknown): RolloutStatus | undefined {
+  if (!isObject(v) || !ROLLOUT_STATES.includes(v['state'] as string)) return undefined
+  const from = revisionRef(v['from'])
+  const to = revisionRef(v['to'])
+  if (!from || !to || !count(v['updated']) || !count(v['total']) || !str(v['startedAt'], 64)) return undefined
+  const r: RolloutStatus = {
+    state: v['state'] as RolloutStatus['state'], from, to, updated: v['updated'], total: v['total'], startedAt: v['startedAt'],
+  }
+  if (v['reason'] !== undefined) { if (typeof v['reason'] !== 'string') return undefined; r.reason = cut(v['reason']) }
+  if (v['endedAt'] !== undefined) { if (!str(v['endedAt'], 64)) return undefined; r.endedAt = v['endedAt'] }
+  if (v['restartsBefore'] !== undefined) {
+    const b = v['restartsBefore']
+    // One entry per instance: at most the largest scale.
+    if (!isObject(b) || Object.keys(b).length > MAX_SCALE || !Object.entries(b).every(([k, n]) => /^\d{1,6}$/.test(k) && count(n))) return undefined
+    r.restartsBefore = { ...b } as Record<string, number>
+  }
+  return r
+}
+
+function revisionRef(v: unknown): { revision: number; specHash: string } | undefined {
+  return isObject(v) && count(v['revision']) && str(v['specHash'], 64) ? { revision: v['revision'], specHash: v['specHash'] } : undefined
 }
 
 /** /owners/<app>: the owning user's name, or undefined for a value of the wrong shape. */

@@ -103,6 +103,9 @@ export interface RolloutStatus {
   reason?: string
   startedAt: string
   endedAt?: string
+  /** While rolling: the restart count of each instance (by index) this rollout changed, when
+   * it changed it. A count above it on the new spec is a crash loop. */
+  restartsBefore?: Record<string, number>
 }
 
 /** /apps/<app>/<name>/status, written by the scheduler. */

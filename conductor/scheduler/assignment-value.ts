@@ -30,19 +30,39 @@ export interface AssignmentBase {
   constraints?: Readonly<Record<string, string>>
 }
 
-export function buildAssignment(base: AssignmentBase, control: ControlRecord | undefined, index: number): Assignment {
+/** What a rolling update adds to an assignment (plan-rollout.ts decides them). */
+export interface RolloutFields {
+  order?: 'stop-first'
+  since?: string
+  previous?: Assignment['previous']
+}
+
+export function buildAssignment(base: AssignmentBase, control: ControlRecord | undefined, index: number, fields: RolloutFields = {}): Assignment {
   const a: Assignment = { spec: base.spec, specHash: base.specHash, revision: base.revision }
   if (base.constraints && Object.keys(base.constraints).length > 0) a.constraints = { ...base.constraints }
   const run = desiredRun(control, index)
   if (run !== 'running') a.run = run
   const gen = restartGeneration(control, index)
   if (gen > 0) a.restartGeneration = gen
+  if (fields.order) a.order = fields.order
+  if (fields.since) a.since = fields.since
+  if (fields.previous) a.previous = fields.previous
   return a
 }
 
-/** The same assignment with the control record merged in afresh (spec and placement kept). */
-export function withControl(a: Assignment, control: ControlRecord | undefined, index: number): Assignment {
-  return buildAssignment(a, control, index)
+/** The rollout fields an assignment carries now. */
+export function rolloutFields(a: Assignment): RolloutFields {
+  return {
+    ...(a.order ? { order: a.order } : {}),
+    ...(a.since ? { since: a.since } : {}),
+    ...(a.previous ? { previous: a.previous } : {}),
+  }
+}
+
+/** The same assignment with the control record merged in afresh (spec, placement and, unless
+ * told otherwise, rollout fields kept). */
+export function withControl(a: Assignment, control: ControlRecord | undefined, index: number, fields = rolloutFields(a)): Assignment {
+  return buildAssignment(a, control, index, fields)
 }
 
 export function sameValue(a: unknown, b: unknown): boolean {

@@ -99,3 +99,63 @@ export function settle(
   }
   throw new Error(`did not settle in ${maxRounds} rounds`)
 }
+
+// --- health and time: conductors whose instances take their time to become healthy ---
+
+/** How a simulated instance of an assignment behaves: healthy at once, never, or it crashes. */
+export type Behaviour = 'healthy' | 'starting' | 'unhealthy' | 'failed' | 'restarting' | 'running'
+
+/**
+ * Conductors report every assignment as a real one would at time `i.now`: an instance that
+ * already runs its assignment's spec keeps its record (and its healthySince); a new one
+ * started now behaves as `behave` says (`running`: no health check at all).
+ */
+export function conductorsReportAt(i: ScheduleInput, behave: (a: Placed) => Behaviour): ScheduleInput {
+  const live = new Set(i.hosts.map(h => h.id))
+  const instances = new Map(i.instances)
+  const at = new Date(i.now).toISOString()
+  for (const a of placed(i)) {
+    if (!live.has(a.host)) continue
+    const before = instances.get(instanceId(a))
+    const b = behave(a)
+    const same = before && before.host === a.host && before.specHash === a.value.specHash
+    if (same && b !== 'restarting' && before.state === stateOf(b) && before.health === healthOf(b)) continue
+    const restarts = (before?.restarts ?? 0) + (b === 'restarting' ? 1 : 0)
+    const record = instanceRecord(a.host, a.value.specHash, stateOf(b), { restarts, updatedAt: at })
+    if (b !== 'failed') record.startedAt = at
+    const health = healthOf(b)
+    if (health) record.health = health
+    if (health === 'healthy') record.healthySince = at
+    if (health === 'unhealthy') record.healthError = 'GET /healthz: 503'
+    if (b === 'failed') record.error = 'pull failed: not found'
+    instances.set(instanceId(a), record)
+  }
+  return { ...i, instances }
+}
+
+function stateOf(b: Behaviour): InstanceRecord['state'] {
+  return b === 'failed' ? 'failed' : b === 'restarting' ? 'restarting' : 'running'
+}
+
+function healthOf(b: Behaviour): InstanceRecord['health'] {
+  return b === 'healthy' || b === 'starting' || b === 'unhealthy' ? b : undefined
+}
+
+/** Plan, write, let conductors report; when a plan has nothing to write, move the clock to its
+ * wake-up (the loop's timer) or stop. Returns every state passed through. */
+export function runInTime(
+  i: ScheduleInput, planner: (i: ScheduleInput) => SchedulePlan, behave: (a: Placed) => Behaviour, maxRounds = 100,
+): ScheduleInput[] {
+  let state = conductorsReportAt(i, behave)
+  const seen = [state]
+  for (let round = 0; round < maxRounds; round++) {
+    const plan = planner(state)
+    const idle = !plan.ports?.length && plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0
+    if (idle && plan.wakeAt === undefined) return seen
+    if (plan.wakeAt !== undefined && plan.wakeAt <= state.now) throw new Error(`wake-up ${plan.wakeAt} not after now ${state.now}`)
+    state = idle ? { ...state, now: plan.wakeAt! } : applyPlan(state, plan)
+    state = conductorsReportAt(state, behave)
+    seen.push(state)
+  }
+  throw new Error(`did not settle in ${maxRounds} rounds`)
+}

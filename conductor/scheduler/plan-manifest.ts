@@ -1,13 +1,20 @@
 // The scheduler's decision for ONE manifest, given the load the manifests before it left:
-// scale up/down, moves off dead hosts, and one step of a rolling update. Pure.
+// scale up/down, moves off dead hosts, and one step of a rolling update (or its rollback,
+// as plan-rollout.ts decides). Pure.
 import {
-  type AppRef, type Assignment, type ControlRecord, type HostRecord, type InstanceRecord,
-  type KeyLayout, type ManifestError, linkPortsOf,
+  type AppPhase, type AppRef, type Assignment, type ControlRecord, type HostRecord, type InstanceRecord,
+  type KeyLayout, type ManifestError, type ResolvedUpdate, type RolloutStatus, linkPortsOf,
 } from '../../schemas/index.js'
-import { buildAssignment, sameValue, withControl, type AssignmentBase } from './assignment-value.js'
+import {
+  buildAssignment, rolloutFields, sameValue, withControl, type AssignmentBase, type RolloutFields,
+} from './assignment-value.js'
 import { fits, matchesConstraints, place, shiftLoad, type Load, type PlacementRequest } from './placement.js'
+import { judgeRollout, type RolloutDecision } from './plan-rollout.js'
 import { instanceId, manifestId, type ScheduleEvent } from './plan-types.js'
 import { needOf } from './resources.js'
+import { isReady } from './rollout-rules.js'
+
+export { isReady }
 
 /** One stored assignment of the manifest (after duplicates of an index were dropped). */
 export interface Slot {
@@ -20,7 +27,11 @@ export interface Slot {
 }
 
 export type Target =
-  | { kind: 'valid'; scale: number; base: AssignmentBase; constraints: Record<string, string> }
+  | {
+    kind: 'valid'; scale: number; base: AssignmentBase; constraints: Record<string, string>
+    /** The update policy, when the manifest has `update` or `health` (else the plain rolling update). */
+    update?: ResolvedUpdate
+  }
   | { kind: 'invalid'; errors: ManifestError[] }
   | { kind: 'deleted' }
 
@@ -35,6 +46,10 @@ export interface ManifestContext {
   load: Load
   /** Stable proxy ports, this plan's new ones included: every assignment carries its links' ports. */
   ports: ReadonlyMap<string, number>
+  /** The rollout the manifest's status shows now. */
+  rollout?: RolloutStatus
+  /** Milliseconds since the epoch. */
+  now: number
 }
 
 export interface Placed {
@@ -50,16 +65,13 @@ export interface ManifestOutcome {
   problems: string[]
   events: ScheduleEvent[]
   load: Load
-}
-
-/** The instance answers for its assignment: right host, right spec, in the asked-for state. */
-export function isReady(slot: Pick<Slot, 'host' | 'value'>, inst: InstanceRecord | undefined): boolean {
-  if (!inst || inst.host !== slot.host || inst.specHash !== slot.value.specHash) return false
-  switch (slot.value.run ?? 'running') {
-    case 'running': return inst.state === 'running'
-    case 'paused': return inst.state === 'paused'
-    case 'stopped': return inst.state === 'stopped' || inst.state === 'exited'
-  }
+  /** What a valid manifest deploys: its spec, or the last good one after a rollback. */
+  deployed?: AssignmentBase
+  /** The rollout to show in the status (valid manifests). */
+  rollout?: RolloutStatus
+  phase?: Extract<AppPhase, 'Updating' | 'RolledBack' | 'Paused'>
+  /** When to plan again though nothing changed (a monitor period or delay ends). */
+  wakeAt?: number
 }
 
 export function planManifest(ctx: ManifestContext): ManifestOutcome {
@@ -93,7 +105,7 @@ function keepDeployed(ctx: ManifestContext, out: ManifestOutcome): void {
 }
 
 function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' }>, out: ManifestOutcome): void {
-  const { scale, base, constraints } = target
+  const { scale, constraints } = target
   const slots = sorted(ctx.slots)
   // Scale down: every index past the scale goes (the highest first in the log).
   for (const slot of slots.filter(s => s.index >= scale).reverse()) {
@@ -102,8 +114,9 @@ function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' 
   }
   const kept = slots.filter(s => s.index < scale)
   const inst = (s: Slot) => ctx.instances.get(instanceId({ ...ctx.ref, index: s.index }))
-  // Rolling gate: every instance already on the new spec answers (or its host is gone).
-  const gateOpen = kept.filter(s => s.value.specHash === base.specHash).every(s => !s.alive || isReady(s, inst(s)))
+  const decision = judgeRollout({ base: target.base, scale, update: target.update, kept, inst, previous: ctx.rollout, now: ctx.now })
+  const base = decision.base
+  for (const message of decision.events) out.events.push({ ...ctx.ref, message })
 
   // New indexes, and instances whose host is gone, are placed now: nothing runs for them.
   const missing: number[] = []
@@ -115,28 +128,74 @@ function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' 
   for (const p of placed.placements) {
     if ('host' in p) {
       placedAny = true
-      put(ctx, out, p.host, p.index, buildAssignment(base, ctx.control, p.index))
+      put(ctx, out, p.host, p.index, buildAssignment(base, ctx.control, p.index, decision.changed(p.index, p.host, undefined)))
       event(ctx, out, p.index, `placed instance ${p.index} on ${p.host}`)
     } else {
       out.problems.push(`instance ${p.index}: unschedulable: ${p.unschedulable}`)
     }
   }
+  const alive = kept.filter(s => s.alive)
+  if (decision.rollback) {
+    // Every instance the failed rollout changed goes back to the spec it had, at once.
+    for (const slot of kept) {
+      const back = slot.value.previous
+      if (!back || back.specHash === slot.value.specHash) {
+        if (slot.alive) keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index, decision.kept(slot)))
+        else moveOffDeadHost(ctx, out, slot, base, constraints, decision.changed(slot.index, '', slot))
+        continue
+      }
+      const to = { ...back, constraints }
+      if (slot.alive) replace(ctx, out, slot, to, constraints, decision.changed(slot.index, slot.host, slot), 'rolling back')
+      else moveOffDeadHost(ctx, out, slot, to, constraints, decision.changed(slot.index, '', slot))
+    }
+    finish(out, decision)
+    return
+  }
   for (const slot of kept.filter(s => !s.alive)) {
-    if (moveOffDeadHost(ctx, out, slot, base, constraints)) placedAny = true
+    const fields = slot.value.specHash === base.specHash ? decision.kept(slot) : decision.changed(slot.index, '', slot)
+    if (moveOffDeadHost(ctx, out, slot, base, constraints, fields)) placedAny = true
   }
 
   // Rolling update: instances on another spec, or on a host that no longer meets the
-  // constraints, are replaced one at a time; broken ones first, then by index.
-  const alive = kept.filter(s => s.alive)
+  // constraints, are replaced as the decision allows; broken ones first, then by index.
   const stale = (s: Slot) => s.value.specHash !== base.specHash || !hostMeets(ctx, s.host, constraints)
   const candidates = alive.filter(stale)
     .sort((a, b) => Number(isReady(a, inst(a))) - Number(isReady(b, inst(b))) || a.index - b.index)
-  const step = gateOpen && !placedAny ? candidates[0] : undefined
+  const step = placedAny && decision.budget !== Infinity ? new Set<Slot>() : pickStep(candidates, alive, inst, decision)
   for (const slot of alive) {
-    if (slot === step) replace(ctx, out, slot, base, constraints)
-    else if (stale(slot)) keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index))
-    else keep(ctx, out, slot, buildAssignment({ ...base, revision: slot.value.revision }, ctx.control, slot.index))
+    if (step.has(slot)) {
+      const fields = slot.value.specHash === base.specHash ? decision.kept(slot) : decision.changed(slot.index, slot.host, slot)
+      replace(ctx, out, slot, base, constraints, fields, 'rolling update')
+    } else if (stale(slot)) {
+      keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index, decision.kept(slot)))
+    } else {
+      keep(ctx, out, slot, buildAssignment({ ...base, revision: slot.value.revision }, ctx.control, slot.index, decision.kept(slot)))
+    }
   }
+  finish(out, decision)
+}
+
+// The instances of one step: up to the budget, broken ones always (they serve nothing), a
+// ready one only while enough others stay ready.
+function pickStep(candidates: readonly Slot[], alive: readonly Slot[], inst: (s: Slot) => InstanceRecord | undefined, d: RolloutDecision): Set<Slot> {
+  const step = new Set<Slot>()
+  let ready = alive.filter(s => isReady(s, inst(s))).length
+  for (const c of candidates) {
+    if (step.size >= d.budget) break
+    if (isReady(c, inst(c))) {
+      if (ready - 1 < d.floor) break
+      ready--
+    }
+    step.add(c)
+  }
+  return step
+}
+
+function finish(out: ManifestOutcome, d: RolloutDecision): void {
+  out.deployed = d.base
+  out.rollout = d.rollout()
+  if (d.phase) out.phase = d.phase
+  if (d.wakeAt !== undefined) out.wakeAt = d.wakeAt
 }
 
 function requestFor(ctx: ManifestContext, base: AssignmentBase, constraints: Readonly<Record<string, string>>): PlacementRequest {
@@ -150,17 +209,20 @@ function hostMeets(ctx: ManifestContext, hostId: string, constraints: Readonly<R
 
 // One step of the rolling update: in place when the host still qualifies and has room
 // for the new spec (the old one's share freed), else on the best other host.
-function replace(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: AssignmentBase, constraints: Readonly<Record<string, string>>): void {
+function replace(
+  ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: AssignmentBase, constraints: Readonly<Record<string, string>>,
+  fields: RolloutFields, doing: 'rolling update' | 'rolling back',
+): void {
   const mid = manifestId(ctx.ref)
   const freed = shiftLoad(out.load, slot.host, mid, needOf(slot.value.spec), -1)
   const request = requestFor(ctx, base, constraints)
   // Undefined for a live host that takes no instances (its record is unreadable).
   const host = ctx.hosts.find(h => h.id === slot.host)
-  const value = buildAssignment(base, ctx.control, slot.index)
+  const value = buildAssignment(base, ctx.control, slot.index, fields)
   if (host && matchesConstraints(host, constraints) && fits(host, freed, request.need)) {
     out.load = shiftLoad(freed, slot.host, mid, request.need, 1)
     put(ctx, out, slot.host, slot.index, value)
-    event(ctx, out, slot.index, `rolling update: replacing instance ${slot.index} on ${slot.host} (spec ${slot.value.specHash} -> ${base.specHash})`)
+    event(ctx, out, slot.index, `${doing}: replacing instance ${slot.index} on ${slot.host} (spec ${slot.value.specHash} -> ${base.specHash})`)
     return
   }
   const [p] = place([slot.index], ctx.hosts.filter(h => h.id !== slot.host), freed, request).placements
@@ -169,23 +231,24 @@ function replace(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: A
     out.deletes.push(slot.key)
     put(ctx, out, p.host, slot.index, value)
     const why = !host ? 'its host record is unreadable' : matchesConstraints(host, constraints) ? 'no room for the new spec there' : 'it no longer meets the constraints'
-    event(ctx, out, slot.index, `rolling update: moving instance ${slot.index} from ${slot.host} to ${p.host} (${why})`)
+    event(ctx, out, slot.index, `${doing}: moving instance ${slot.index} from ${slot.host} to ${p.host} (${why})`)
     return
   }
-  out.problems.push(`instance ${slot.index}: cannot be updated: ${p ? p.unschedulable : 'no host'}`)
+  out.problems.push(`instance ${slot.index}: cannot be ${doing === 'rolling back' ? 'rolled back' : 'updated'}: ${p ? p.unschedulable : 'no host'}`)
   keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index))
 }
 
 /** Moves an instance off a host that is gone; if no host can take it, it stays assigned there. */
 function moveOffDeadHost(
   ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: AssignmentBase, constraints: Readonly<Record<string, string>>,
+  fields: RolloutFields = rolloutFields(slot.value),
 ): boolean {
   const request = requestFor(ctx, base, constraints)
   const [p] = place([slot.index], ctx.hosts, out.load, request).placements
   if (p && 'host' in p) {
     out.load = shiftLoad(out.load, p.host, request.manifest, request.need, 1)
     out.deletes.push(slot.key)
-    put(ctx, out, p.host, slot.index, buildAssignment({ ...base, constraints }, ctx.control, slot.index))
+    put(ctx, out, p.host, slot.index, buildAssignment({ ...base, constraints }, ctx.control, slot.index, fields))
     event(ctx, out, slot.index, `moved instance ${slot.index} from ${slot.host} (gone) to ${p.host}`)
     return true
   }

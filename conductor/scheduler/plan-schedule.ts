@@ -3,7 +3,7 @@
 // Manifests are planned one after another in name order, each seeing the load the ones
 // before it left, so the same input always gives the same plan.
 import {
-  allocatePorts, DEFAULT_PORT_RANGE, parseLink, serviceKey,
+  allocatePorts, DEFAULT_PORT_RANGE, parseLink, resolveUpdate, serviceKey,
   type Assignment, type HostRecord, type InstanceRecord, type KeyLayout,
 } from '../../schemas/index.js'
 import { checkManifest } from './check-manifest.js'
@@ -37,9 +37,12 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const { result, spec, specHash } = m.checked ?? checkManifest(m, input.policy)
     if (!result.ok) { targets.set(id, { kind: 'invalid', errors: result.errors }); continue }
     const constraints = result.manifest.constraints ?? {}
+    // Monitored rollouts (and rollback) are for manifests that ask: with `update` or `health`.
+    const asks = result.manifest.update !== undefined || result.manifest.health !== undefined
     targets.set(id, {
       kind: 'valid', scale: result.manifest.scale, constraints,
       base: { spec: spec!, specHash: specHash!, revision: m.revision, constraints },
+      ...(asks ? { update: resolveUpdate(result.manifest.update) } : {}),
     })
     owned.push({ id, app: m.app, createRevision: m.createRevision ?? m.revision, scale: result.manifest.scale, spec: spec! })
   }
@@ -73,9 +76,12 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const m = manifests.get(id)
     const ref = m ? { app: m.app, name: m.name } : refOf(id)
     const slots = groups.get(id) ?? new Map<number, Slot>()
+    const previous = input.statuses.get(id)
     const outcome = planManifest({
       ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load, ports,
+      ...(previous?.rollout ? { rollout: previous.rollout } : {}), now: input.now,
     })
+    if (outcome.wakeAt !== undefined) plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, outcome.wakeAt)
     for (const svc of servicesOf(ref.app, target, slots)) {
       if (exhausted.has(svc)) outcome.problems.push(`service ${svc}: no free proxy port left in ${range.from}-${range.to}; widen --port-range`)
     }
@@ -84,7 +90,6 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     plan.deletes.push(...outcome.deletes)
     plan.events.push(...outcome.events)
 
-    const previous = input.statuses.get(id)
     if (target.kind === 'deleted' || !m) {
       if (previous) plan.deletes.push(keys.status(ref))
       continue

@@ -79,6 +79,9 @@ export interface SchedulePlan {
   /** Status records that changed (ignoring updatedAt). */
   statuses: { key: string; status: StatusRecord }[]
   events: ScheduleEvent[]
+  /** When to plan again though etcd may not change (ms since the epoch): a rollout's monitor
+   * period, delay or step deadline ends. */
+  wakeAt?: number
 }
 
 /** The scheduler's names for the contract's in-memory keys (schemas/keys.ts). */

@@ -1,7 +1,9 @@
 // What the elected scheduler does: keep the cache current, and whenever something
 // changed, plan from the whole cache and write the plan. Changes are coalesced for a few
 // milliseconds (longer for mere instance reports, which arrive in bursts), and at most
-// one plan is in flight; a change during a write is planned right after it.
+// one plan is in flight; a change during a write is planned right after it. A plan may
+// also name a time to look again though nothing changes in etcd (a rollout's monitor
+// period ending): a timer plans then.
 import type { Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
 import type { KeyLayout, PortRange } from '../../schemas/index.js'
@@ -14,6 +16,8 @@ import { writePlan } from './write-plan.js'
 
 /** A failed plan or write is tried again after 0.2 s (the first retry), doubling to 5 s. */
 const PLAN_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000 }
+/** A wake-up further away is set for this long and planned again then (timers overflow past 24 days). */
+const MAX_WAKE_MS = 3_600_000
 
 export interface LoopOptions {
   client: Etcd3
@@ -38,6 +42,7 @@ export class ScheduleLoop {
   private running: Promise<void> | undefined
   private again = false
   private resync: NodeJS.Timeout | undefined
+  private wake: NodeJS.Timeout | undefined
   private stopped = false
   private failures = 0
   /** Plans written, for logs and tests. */
@@ -57,6 +62,7 @@ export class ScheduleLoop {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
+    clearTimeout(this.wake)
     clearInterval(this.resync)
     await this.state.stop()
     await this.running
@@ -80,6 +86,16 @@ export class ScheduleLoop {
     }, delay)
   }
 
+  // One timer for the latest plan's wake-up: each plan knows every time still ahead.
+  private wakeAt(at: number | undefined): void {
+    clearTimeout(this.wake)
+    this.wake = undefined
+    if (at === undefined || this.stopped) return
+    const delay = Math.min(MAX_WAKE_MS, Math.max(0, at - this.o.clock()))
+    this.wake = setTimeout(() => this.markDirty(true), delay)
+    this.wake.unref()
+  }
+
   private async runOnce(): Promise<void> {
     if (this.stopped) return
     const cache = this.state.cache
@@ -95,6 +111,7 @@ export class ScheduleLoop {
       setTimeout(() => this.markDirty(true), retryMs).unref()
       return
     }
+    this.wakeAt(plan.wakeAt)
     if ((plan.ports?.length ?? 0) + plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
     try {
       const written = await writePlan(this.o.client, this.o.keys, this.o.leaderKey, plan)

@@ -1,7 +1,7 @@
 // The status a user reads at /apps/<app>/<name>/status: what the scheduler decided and
 // how far the cluster got, in one record. Pure; written only when it changed.
 import {
-  canonicalJson, type AppPhase, type AppRef, type ControlRecord, type InstanceRecord, type StatusRecord,
+  canonicalJson, type AppPhase, type AppRef, type ControlRecord, type InstanceRecord, type RolloutStatus, type StatusRecord,
 } from '../../schemas/index.js'
 import { desiredRun } from './assignment-value.js'
 import type { ManifestOutcome, Target } from './plan-manifest.js'
@@ -38,7 +38,9 @@ export const MAX_STATUS_TEXT = 2000
 export function computeStatus(input: StatusInput): StatusRecord {
   const { ref, target, outcome, previous, revision } = input
   const placed = [...outcome.after.entries()].sort(([a], [b]) => a - b)
-  const specHash = target.kind === 'valid' ? target.base.specHash : previous?.specHash ?? placed[0]?.[1].value.specHash
+  // What a valid manifest deploys: its own spec, or the last good one after a rollback.
+  const deployed = target.kind === 'valid' ? outcome.deployed ?? target.base : undefined
+  const specHash = deployed ? deployed.specHash : previous?.specHash ?? placed[0]?.[1].value.specHash
   const indexes = target.kind === 'valid' ? range(target.scale) : placed.map(([i]) => i)
   const desired = indexes.filter(i => desiredRun(input.control, i) === 'running').length
 
@@ -50,7 +52,10 @@ export function computeStatus(input: StatusInput): StatusRecord {
     if (!inst || inst.host !== p.host || !input.alive.has(p.host)) continue
     if (inst.state === 'running') {
       anyRunning = true
-      if (inst.specHash === (target.kind === 'valid' ? target.base.specHash : p.value.specHash)) running++
+      // Up means healthy too, for an instance with a health check (its own or its image's).
+      const up = inst.health === undefined || inst.health === 'healthy'
+      if (up && inst.specHash === (deployed ? deployed.specHash : p.value.specHash)) running++
+      if (inst.health === 'unhealthy') instanceProblems.push(`instance ${index} on ${p.host} is unhealthy: ${inst.healthError ?? 'its health check fails'}`)
     }
     if (inst.error) instanceProblems.push(`instance ${index} on ${p.host}: ${inst.error}`)
     else if (inst.state === 'failed') {
@@ -61,22 +66,30 @@ export function computeStatus(input: StatusInput): StatusRecord {
     n => `and ${n} more problems`).map(p => cut(p))
   const errors = boundedList(target.kind === 'invalid' ? target.errors : [], n => ({ path: '', message: `and ${n} more errors` }))
     .map(e => ({ path: cut(e.path), message: cut(e.message) }))
-  const phase = phaseOf(target.kind === 'invalid', desired, running, anyRunning, problems.length > 0)
+  const plain = phaseOf(target.kind === 'invalid', desired, running, anyRunning, problems.length > 0)
+  // A rollout's phase says more than Pending or Degraded; Invalid and Stopped say more than it.
+  const phase = outcome.phase && plain !== 'Invalid' && plain !== 'Stopped' ? outcome.phase : plain
+  const rollout = boundedRollout(target.kind === 'valid' ? outcome.rollout : previous?.rollout)
 
-  const validRevision = target.kind === 'valid'
-    ? revision
+  const validRevision = deployed
+    ? deployed.revision
     : previous?.validRevision ?? (placed.length ? Math.max(...placed.map(([, p]) => p.value.revision)) : undefined)
   const status: StatusRecord = {
     phase, desired, running, revision,
     ...(validRevision === undefined ? {} : { validRevision }),
     ...(specHash === undefined ? {} : { specHash }),
     errors, problems,
+    ...(rollout ? { rollout } : {}),
     lastEvent: previous?.lastEvent ?? { at: iso(input.now), message: `manifest revision ${revision} read` },
     updatedAt: iso(input.now),
   }
   const message = lastEventMessage(input, status)
   if (message !== undefined) status.lastEvent = { at: iso(input.now), message: cut(message) }
   return status
+}
+
+function boundedRollout(r: RolloutStatus | undefined): RolloutStatus | undefined {
+  return r && r.reason !== undefined ? { ...r, reason: cut(r.reason) } : r
 }
 
 function boundedList<T>(list: T[], more: (n: number) => T): T[] {

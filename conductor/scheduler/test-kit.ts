@@ -30,8 +30,8 @@ export function scheduler(t: TeardownHost, c: Cluster, hostId: string, over: Par
 export interface FakeHost {
   id: string
   lease: Lease
-  /** Writes the instance record a conductor would, under this host's lease. */
-  report(ref: InstanceRef, specHash: string, state?: InstanceRecord['state'], error?: string): Promise<void>
+  /** Writes the instance record a conductor would, under this host's lease (`over`: health and the like). */
+  report(ref: InstanceRef, specHash: string, state?: InstanceRecord['state'], error?: string, over?: Partial<InstanceRecord>): Promise<void>
   /** Reports every assignment of this host as running with its spec. */
   reportAll(state?: InstanceRecord['state']): Promise<number>
 }
@@ -46,10 +46,10 @@ export async function fakeHost(t: TeardownHost, c: Cluster, id: string, over: Pa
     startedAt: new Date().toISOString(), ...over,
   }
   await lease.put(c.keys.host(id)).value(JSON.stringify(record))
-  const report = async (ref: InstanceRef, specHash: string, state: InstanceRecord['state'] = 'running', error?: string) => {
+  const report = async (ref: InstanceRef, specHash: string, state: InstanceRecord['state'] = 'running', error?: string, over: Partial<InstanceRecord> = {}) => {
     const rec: InstanceRecord = {
       host: id, hostAddress: record.address, containerId: `c-${ref.index}`, containerName: `${ref.app}---${ref.name}`,
-      state, specHash, ports: {}, restarts: 0, updatedAt: new Date().toISOString(), ...(error ? { error } : {}),
+      state, specHash, ports: {}, restarts: 0, updatedAt: new Date().toISOString(), ...(error ? { error } : {}), ...over,
     }
     await lease.put(c.keys.instance(ref)).value(JSON.stringify(rec))
   }
