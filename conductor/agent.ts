@@ -4,23 +4,31 @@
 // from the engine, reconcile, apply through the driver with bounded concurrency, announce.
 // What it remembers between passes is the pure instance memo (instance-memo.ts); the host
 // record is host-registration.ts. A periodic full resync catches anything a watch missed.
+// Health checks (container-health.ts) feed reconcile and what is announced; a verdict that
+// changes queues the manifest. Plans are carried out by plan-runner.ts: graceful steps
+// (withdraw, drain, stop) in the background, so one slow stop holds up nothing else.
 import type { Etcd3 } from 'etcd3'
-import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import type { KeyLayout } from '../schemas/index.js'
 import { LABELS } from '../schemas/index.js'
 import { singleFlight } from '../kit/single-flight.js'
 import { Announcer } from './announcer.js'
 import { AssignmentCache } from './assignment-cache.js'
+import { ContainerHealth } from './container-health.js'
 import type { RejectedInstance } from './desired-state.js'
 import type { ContainerDetail, DockerEngine } from './docker-engine.js'
 import { Driver } from './driver.js'
 import { EngineEvents } from './engine-events.js'
+import type { HealthWatcher, OnVerdictChange } from './health/health-monitor.js'
+import { createHealthWatcher } from './health/health-watcher.js'
 import { registerHost } from './host-registration.js'
-import { describeStep, InstanceMemos, speakers } from './instance-memo.js'
+import { InstanceMemos } from './instance-memo.js'
+import { instanceViews, type InstanceView } from './instance-view.js'
 import { LatestOnly } from './latest-only.js'
 import { LeaseKeeper } from './lease-keeper.js'
-import type { DesiredInstance, Step } from './model.js'
+import type { ActualContainer, DesiredInstance } from './model.js'
+import { refKey } from './model.js'
+import { PlanRunner, specsByHash } from './plan-runner.js'
 import { reconcile } from './reconcile.js'
 import { WorkQueue } from './work-queue.js'
 
@@ -41,6 +49,10 @@ export interface AgentOptions {
   leaseTtl: number
   resyncMs: number
   concurrency: number
+  /** Between withdrawing a serving container from SkyDNS and stopping it (--drain-delay). */
+  drainMs: number
+  /** The health checker; tests pass a stand-in. */
+  healthWatcher?: (onChange: OnVerdictChange, clock: () => number) => HealthWatcher
   clock?: () => number
 }
 
@@ -51,8 +63,8 @@ export class Agent {
   private readonly lease: LeaseKeeper
   private readonly announcer: Announcer
   private readonly announcing: LatestOnly
-  private readonly driver: Driver
-  private readonly ops: PQueue
+  private readonly health: ContainerHealth
+  private readonly runner: PlanRunner
   private readonly queue: WorkQueue
   private readonly clock: () => number
   private resyncTimer?: NodeJS.Timeout
@@ -66,15 +78,27 @@ export class Agent {
     }, this.clock)
     // A changed assignment is news: retry now, even a manifest backing off after a failure.
     this.cache = new AssignmentCache({ ...o, onChange: mk => this.queue.add(mk, true), onConnected: () => { void this.resync() } })
-    this.events = new EngineEvents({ ...o, onChange: mk => this.queue.add(mk), onResubscribed: () => { void this.resync() } })
+    const watcher = (o.healthWatcher ?? createHealthWatcher)((id, verdict) => {
+      this.health.changed(id, verdict)
+      const mk = this.health.manifestOf(id)
+      if (mk) this.queue.add(mk)
+    }, this.clock)
+    this.health = new ContainerHealth(watcher, o.hostAddress, this.clock())
+    this.events = new EngineEvents({
+      ...o, onChange: mk => this.queue.add(mk), onHealth: (id, status) => this.health.dockerSaid(id, status), onResubscribed: () => { void this.resync() },
+    })
     this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log, key => this.announcer.forget(key))
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
     this.announcing = new LatestOnly((mk, err) => o.log.warn({ manifest: mk, err: (err as Error).message }, 'announcing to etcd failed; the next pass retries'))
-    this.driver = new Driver({
+    const driver = new Driver({
       engine: o.engine,
       host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain, network: o.network },
     })
-    this.ops = new PQueue({ concurrency: o.concurrency })
+    this.runner = new PlanRunner({
+      driver, memos: this.memos, health: this.health, log: o.log, concurrency: o.concurrency, drainMs: o.drainMs, clock: this.clock,
+      withdraw: mk => this.withdraw(mk),
+      requeue: (mk, at) => (at === undefined ? this.queue.add(mk) : this.queue.addAt(mk, at)),
+    })
   }
 
   async start(): Promise<void> {
@@ -97,11 +121,14 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping = true
     clearInterval(this.resyncTimer)
+    // Graceful steps not yet at Docker are abandoned: shutting down stops no container.
+    this.runner.close()
     this.events.close()
     await this.cache.stop()
     await this.queue.stop()
-    await this.ops.onIdle()
+    await this.runner.idle()
     await this.announcing.idle()
+    this.health.close()
     this.lease.release()
   }
 
@@ -145,16 +172,22 @@ export class Agent {
     const [app, name] = mk.split('/') as [string, string]
     const { desired, rejected } = this.cache.book.of(app, name)
     const details = await this.readActual(app, name)
-    const actual = this.memos.annotate(app, name, details, ref => this.cache.book.get(ref))
+    const specs = specsByHash(desired)
+    this.health.observe(mk, details, {
+      specOf: c => specs.get(c.labels[LABELS.spec] ?? ''),
+      skip: id => this.runner.inFlight(id) !== undefined,
+      adopted: c => this.memos.of({ app, name, index: Number(c.labels[LABELS.instance]) }).adopted,
+    })
+    const actual = this.memos.annotate(app, name, details, ref => this.cache.book.get(ref)).map(c => this.withLiveFacts(c))
     // Announced beside the Docker work, never before it: a frozen etcd must not keep a
     // dead container down (static stability).
     this.announce(app, name, desired, rejected, details)
     const plan = reconcile(this.o.hostId, desired, actual, this.clock())
     if (plan.steps.length === 0) {
-      this.memos.settled(desired, speakers(details), this.clock())
+      this.memos.settled(desired, this.views(details, desired), this.clock())
       return { retryAt: plan.retryAt }
     }
-    const failures = await this.apply(plan.steps, details)
+    const failures = await this.runner.apply(plan.steps, details, desired)
     if (failures.length > 0) {
       // Announce the failure now rather than after the backoff.
       this.announce(app, name, desired, rejected, await this.readActual(app, name))
@@ -163,28 +196,34 @@ export class Agent {
     return { again: true, retryAt: plan.retryAt }
   }
 
-  /** Runs the steps (distinct instances, so in parallel, bounded by --concurrency); returns what failed. */
-  private async apply(steps: Step[], details: ContainerDetail[]): Promise<Error[]> {
-    const failures: Error[] = []
-    await Promise.all(steps.map(step => this.ops.add(async () => {
-      const log = this.o.log.child({ app: step.ref.app, name: step.ref.name, instance: step.ref.index })
-      log.info({ step: describeStep(step) }, 'applying')
-      try {
-        await this.driver.apply(step, log)
-        this.memos.applied(step, details.find(c => 'containerId' in step && c.id === step.containerId))
-      } catch (err) {
-        const message = (err as Error).message
-        log.error({ step: step.kind, err: message, code: (err as { code?: string }).code }, 'step failed')
-        this.memos.failed(step, message)
-        failures.push(err as Error)
-      }
-    })))
-    return failures
+  /** What the engine cannot say: the container's health verdict, a graceful step under way. */
+  private withLiveFacts(c: ActualContainer): ActualContainer {
+    const health = this.health.healthOf(c.id)?.state
+    const inFlight = this.runner.inFlight(c.id)
+    return { ...c, ...(health ? { health } : {}), ...(inFlight ? { inFlight } : {}) }
+  }
+
+  /** Which container each instance's record describes and which one serves, now. */
+  private views(details: readonly ContainerDetail[], desired: readonly DesiredInstance[]): Map<string, InstanceView> {
+    const hashes = new Map(desired.map(d => [refKey(d.ref), d.specHash]))
+    return instanceViews(details, { specHash: rk => hashes.get(rk), health: id => this.health.healthOf(id), withdrawn: id => this.runner.inFlight(id) !== undefined })
   }
 
   private announce(app: string, name: string, desired: DesiredInstance[], rejected: RejectedInstance[], details: ContainerDetail[]): void {
-    const byRef = speakers(details)
-    this.announcing.run(`${app}/${name}`, () => this.announcer.publish(app, name, desired, byRef, ref => this.memos.of(ref), this.clock(), rejected))
+    this.announcing.run(`${app}/${name}`, () => this.publish(app, name, desired, rejected, details))
+  }
+
+  /** A graceful step's first phase: the manifest announced without the container; resolves once written. */
+  private async withdraw(mk: string): Promise<void> {
+    const [app, name] = mk.split('/') as [string, string]
+    const { desired, rejected } = this.cache.book.of(app, name)
+    const details = await this.readActual(app, name)
+    await this.announcing.runAndWait(mk, () => this.publish(app, name, desired, rejected, details))
+  }
+
+  private publish(app: string, name: string, desired: DesiredInstance[], rejected: RejectedInstance[], details: readonly ContainerDetail[]): Promise<void> {
+    // The views are taken when the announcement runs: a container withdrawn meanwhile is left out.
+    return this.announcer.publish(app, name, desired, this.views(details, desired), ref => this.memos.of(ref), this.clock(), rejected)
   }
 
   private async readActual(app: string, name: string): Promise<ContainerDetail[]> {

@@ -2,11 +2,12 @@
 // lease, only when they change. Keys a previous run of this conductor left behind are
 // taken over (written again under the new lease) or deleted when the instance is gone.
 import type { InstanceRecord, InstanceRef, KeyLayout, SkydnsRecord } from '../schemas/index.js'
+import { LABELS } from '../schemas/index.js'
 import { kvOf, type EtcdClient, type Kv } from '../kit/kv.js'
 import type { LeaseKeeper } from './lease-keeper.js'
 import { instanceRecord, memoFromRecord, rejectedRecord, sameRecord, skydnsRecords, type InstanceMemo } from './instance-record.js'
-import type { ContainerDetail } from './docker-engine.js'
 import type { RejectedInstance } from './desired-state.js'
+import type { InstanceView } from './instance-view.js'
 import { readInstanceRecord, readSkydnsRecord } from './etcd-records.js'
 import type { DesiredInstance } from './model.js'
 import { manifestKey, refKey } from './model.js'
@@ -45,12 +46,18 @@ export class Announcer {
       ours.set(refKey(ref), record)
     }
     for (const { key, value } of await this.kv.list(this.keys.skydnsRoot)) {
-      const entry = this.keys.parseSkydns(key) ? readSkydnsRecord(value) : undefined
+      const at = this.keys.parseSkydns(key)
+      const entry = at ? readSkydnsRecord(value) : undefined
       const prev = entry?.instance ? ours.get(entry.instance) : undefined
-      if (!entry || !prev || entry.host !== prev.hostAddress || !Object.values(prev.ports).includes(entry.port)) continue
+      // Ours: the key is the named instance's, the value points at this host. (Not
+      // necessarily at the record's ports: mid start-first, the old container serves.)
+      if (!at || !entry || !prev || entry.host !== prev.hostAddress || !isKeyOf(at, entry.instance!)) continue
       const map = this.dns.get(entry.instance!) ?? new Map<string, Written>()
       map.set(key, { value, leased: false })
       this.dns.set(entry.instance!, map)
+      // What served: a container with a health check there stays announced until checked anew.
+      const adopted = memos.get(entry.instance!)?.adopted
+      if (adopted) adopted.dnsPorts = [...adopted.dnsPorts ?? [], entry.port]
     }
     return memos
   }
@@ -76,16 +83,21 @@ export class Announcer {
 
   /** Announces one manifest's instances on this host; anything of it not desired here is withdrawn. */
   async publish(
-    app: string, name: string, desired: DesiredInstance[], details: Map<string, ContainerDetail>,
+    app: string, name: string, desired: DesiredInstance[], views: ReadonlyMap<string, InstanceView>,
     memos: (ref: InstanceRef) => InstanceMemo, now: number, rejected: readonly RejectedInstance[] = [],
   ): Promise<void> {
     const seen = new Set<string>()
     for (const d of desired) {
       const rk = refKey(d.ref)
       seen.add(rk)
-      const record = instanceRecord({ ref: d.ref, desired: d, detail: details.get(rk), memo: memos(d.ref), hostId: this.hostId, hostAddress: this.hostAddress, now })
+      const view = views.get(rk)
+      const memo = memos(d.ref)
+      // An old container while the new spec's could not even be made (a pull failure): the
+      // record tells of the failure, for the new spec; the old one may still serve.
+      const speaks = view?.record && (view.current || !memo.error) ? view : undefined
+      const record = instanceRecord({ ref: d.ref, desired: d, detail: speaks?.record, health: speaks?.health, memo, hostId: this.hostId, hostAddress: this.hostAddress, now })
       await this.putRecord(d.ref, record)
-      await this.putDns(rk, skydnsRecords(this.keys, d.ref, d, record))
+      await this.putDns(rk, skydnsRecords(this.keys, d.ref, servingSpec(d, view), this.hostAddress, view?.serving))
     }
     // Refused assignments: a failed record saying why, and nothing in DNS.
     for (const r of rejected) {
@@ -129,4 +141,16 @@ export class Announcer {
     if (have.size > 0) this.dns.set(rk, have)
     else this.dns.delete(rk)
   }
+}
+
+/** The old container serving during a replacement publishes the services of its own spec. */
+function servingSpec(d: DesiredInstance, view: InstanceView | undefined): DesiredInstance {
+  const hash = view?.serving?.labels[LABELS.spec]
+  return d.previous && hash !== d.specHash && d.previous.specHash === hash ? { ...d, spec: d.previous.spec } : d
+}
+
+/** A SkyDNS key (app, leaf) that belongs to instance `rk` ("app/name/index"). */
+function isKeyOf(at: { app: string; leaf: string }, rk: string): boolean {
+  const [app, name, index] = rk.split('/')
+  return at.app === app && at.leaf === `${name}-${index}`
 }

@@ -17,6 +17,7 @@ t.test('bad flags and env vars: one line naming the flag, exit status 2', async 
     [['--log-level', 'loud'], {}, /^dokkaa-conductor: --log-level: expected one of /],
     [['--no-such-flag'], {}, /^dokkaa-conductor: --no-such-flag: unknown option/],
     [[], { DOKKAA_CONCURRENCY: '0' }, /^dokkaa-conductor: --concurrency: expected an integer from 1 to 256, got "0"$/],
+    [[], { DOKKAA_DRAIN_DELAY: 'a while' }, /^dokkaa-conductor: --drain-delay: expected a duration from 0s to 10m like "2s" or "500ms", got "a while"$/],
   ]
   for (const [args, env, message] of cases) {
     const p = startTsProcess(MAIN, [...SAFE, ...args], env, { t })

@@ -45,6 +45,9 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ['log-level', { logLevel: 'loud' }, /^--log-level: expected one of/],
   ['network', { network: 'host' }, /^--network: expected the name of a Docker bridge network/],
   ['agent-listen', { agentListen: 'anywhere' }, /^--agent-listen: expected "none"/],
+  ['drain-delay', { drainDelay: 'soon' }, /^--drain-delay: expected a duration from 0s to 10m/],
+  ['drain-delay', { drainDelay: '11m' }, /^--drain-delay: expected a duration/],
+  ['drain-delay', { drainDelay: '-1' }, /^--drain-delay: expected a duration/],
 ]
 for (const [flag, raw, message] of bad) {
   t.test(`bad --${flag}`, async t => {
@@ -57,4 +60,12 @@ t.test('--agent-listen: default on the host address, a port, IP:PORT, or none', 
   t.same(buildConfig({ hostAddress: '10.1.2.3', agentListen: '7070' }, machine).agentListen, { host: '10.1.2.3', port: 7070 })
   t.same(buildConfig({ agentListen: '127.0.0.1:7071' }, machine).agentListen, { host: '127.0.0.1', port: 7071 })
   t.equal(buildConfig({ agentListen: 'none' }, machine).agentListen, undefined)
+})
+
+t.test('--drain-delay: 2s by default; a duration, or seconds', async t => {
+  t.equal(buildConfig({}, machine).drainDelayMs, 2000)
+  t.equal(buildConfig({ drainDelay: '500ms' }, machine).drainDelayMs, 500)
+  t.equal(buildConfig({ drainDelay: '1m30s' }, machine).drainDelayMs, 90_000)
+  t.equal(buildConfig({ drainDelay: '0.25' }, machine).drainDelayMs, 250)
+  t.equal(buildConfig({ drainDelay: '0s' }, machine).drainDelayMs, 0)
 })

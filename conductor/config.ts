@@ -4,7 +4,7 @@
 // The flags every part shares (--etcd, --prefix, --port-range, --log-level) are parsed by
 // kit/flags.ts; its FlagError is translated into this catalogue's BadFlagError once, here.
 import type { PortRange } from '../schemas/index.js'
-import { DEFAULT_PORT_RANGE } from '../schemas/index.js'
+import { DEFAULT_PORT_RANGE, parseDuration } from '../schemas/index.js'
 import { FlagError, LOG_LEVELS, parseEtcdUrls, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { BadFlagError } from './errors.js'
 
@@ -24,6 +24,7 @@ export interface RawFlags {
   logLevel?: string
   agentListen?: string
   network?: string
+  drainDelay?: string
 }
 
 export interface MachineFacts {
@@ -51,6 +52,8 @@ export interface ConductorConfig {
   network: string
   /** Where the agent API (logs for the builder) listens; undefined: not served. */
   agentListen?: { host: string; port: number }
+  /** Between withdrawing a serving container from SkyDNS and stopping it (ms). */
+  drainDelayMs: number
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
@@ -101,6 +104,19 @@ export function parseAgentListen(value: string | undefined, hostAddress: string)
   return { host: m[1] ?? hostAddress, port }
 }
 
+const MAX_DRAIN_MS = 600_000
+
+/** A duration ("2s", "500ms") or a number of seconds ("2", "0.5"); absent: 2 s. */
+export function parseDrainDelay(value: string | undefined): number {
+  if (value === undefined || value === '') return 2_000
+  const text = value.trim()
+  const ms = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text)
+  if (ms === undefined || !Number.isFinite(ms) || ms > MAX_DRAIN_MS) {
+    throw new BadFlagError('drain-delay', `expected a duration from 0s to 10m like "2s" or "500ms", got "${value}"`)
+  }
+  return Math.round(ms)
+}
+
 export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConfig {
   try {
     return build(raw, machine)
@@ -136,5 +152,6 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
     portRange: parsePortRange(raw.portRange),
     agentListen: parseAgentListen(raw.agentListen, hostAddress),
     network: parseNetwork(raw.network),
+    drainDelayMs: parseDrainDelay(raw.drainDelay),
   }
 }

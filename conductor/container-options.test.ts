@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { ContainerSpec } from '../schemas/index.js'
-import { createOptions, fallbackName, linkEnvName, linkTarget, memoryBytes, type HostContext } from './container-options.js'
+import { besideName, createOptions, fallbackName, linkEnvName, linkTarget, memoryBytes, type HostContext } from './container-options.js'
 
 const host: HostContext = { hostId: 'h1', hostAddress: '10.0.0.5', ambassadorAddress: '172.17.0.1', domain: 'dokkaa.local', network: 'bridge', linkPorts: { nginx: 20001, 'db-main.other': 20002 } }
 const ref = { app: 'dummy', name: 'crawler', index: 1 }
@@ -75,4 +75,28 @@ t.test('containers join the host\'s network; a manifest\'s "bridge" means that n
   t.equal(none.networkMode, 'none')
   t.same(none.portBindings, {})
   t.equal(none.dns, undefined)
+})
+
+t.test('graceful stop: the manifest\'s stop signal and grace period (rounded up to Docker\'s seconds) win over dockerflags', async t => {
+  const base: ContainerSpec = { image: 'i', restart: 'always', services: {} }
+  const plain = createOptions(base, 'h', ref, host, 'n')
+  t.equal(plain.stopSignal, undefined, 'the image\'s STOPSIGNAL, else SIGTERM')
+  t.equal(plain.stopTimeout, undefined, 'Docker\'s 10 s, the default grace period')
+  const flags = createOptions({ ...base, dockerflags: { StopSignal: 'SIGINT', StopTimeout: 3 } }, 'h', ref, host, 'n')
+  t.same([flags.stopSignal, flags.stopTimeout], ['SIGINT', 3])
+  const both = createOptions({ ...base, stopSignal: 'SIGQUIT', stopGracePeriod: '1500ms', dockerflags: { StopSignal: 'SIGINT', StopTimeout: 3 } }, 'h', ref, host, 'n')
+  t.same([both.stopSignal, both.stopTimeout], ['SIGQUIT', 2])
+})
+
+t.test('health: a cmd check becomes Docker\'s HEALTHCHECK (durations in ns); http and tcp checks are the conductor\'s', async t => {
+  const base: ContainerSpec = { image: 'i', restart: 'always', services: { web: { port: 80, role: 'web' } } }
+  const cmd = createOptions({ ...base, health: { cmd: ['pg_isready', '-q'], interval: '2s', timeout: '500ms', retries: 4, startPeriod: '10s' } }, 'h', ref, host, 'n')
+  t.same(cmd.healthcheck, { test: ['CMD', 'pg_isready', '-q'], intervalNs: 2e9, timeoutNs: 5e8, retries: 4, startPeriodNs: 1e10 })
+  t.equal(createOptions({ ...base, health: { http: '/healthz' } }, 'h', ref, host, 'n').healthcheck, undefined)
+  t.equal(createOptions({ ...base, health: { tcp: 'web' } }, 'h', ref, host, 'n').healthcheck, undefined)
+  t.equal(createOptions(base, 'h', ref, host, 'n').healthcheck, undefined, 'no check: the image\'s own HEALTHCHECK, if any')
+})
+
+t.test('the name beside an old container cannot be any instance\'s', async t => {
+  t.equal(besideName('dummy---nginx', '0123456789abcdef'), 'dummy---nginx--next-0123456789ab')
 })

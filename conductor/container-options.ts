@@ -1,8 +1,9 @@
 // The container of one instance (docker-engine.ts ContainerCreate), as a pure function of
 // its spec, its reference and this host. Everything a container looks like is decided here.
 import type { ContainerSpec, InstanceRef } from '../schemas/index.js'
-import { LABELS } from '../schemas/index.js'
+import { LABELS, resolveHealthCheck, stopGraceMs } from '../schemas/index.js'
 import type { ContainerCreate, PortBinding } from './docker-engine.js'
+import { dockerHealthcheck } from './health/docker-healthcheck.js'
 
 export interface HostContext {
   hostId: string
@@ -39,6 +40,13 @@ export function memoryBytes(size: string): number {
 /** When another host's conductor on a shared engine holds the plain name. */
 export function fallbackName(name: string, hostId: string): string {
   return `${name}.${hostId.replace(/[^a-zA-Z0-9_.-]/g, '_')}`
+}
+
+/** The name of a container started beside the instance's old one (start-first), until it
+ * takes `name` (the canonical one) over. Names never hold "--" otherwise, so it cannot be
+ * another instance's; the spec hash keeps two successive new specs apart. */
+export function besideName(name: string, specHash: string): string {
+  return `${name}--next-${specHash.slice(0, 12)}`
 }
 
 export function portKey(port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
@@ -104,8 +112,12 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
   if (flags.Entrypoint !== undefined) c.entrypoint = flags.Entrypoint
   if (flags.Tty !== undefined) c.tty = flags.Tty
   if (flags.OpenStdin !== undefined) c.openStdin = flags.OpenStdin
-  if (flags.StopSignal !== undefined) c.stopSignal = flags.StopSignal
-  if (flags.StopTimeout !== undefined) c.stopTimeout = flags.StopTimeout
+  // The graceful stop's signal and grace period live in the container too, so that a stop of
+  // a container whose spec is no longer known (and a `docker stop` by hand) honours them.
+  // Left out, Docker's default grace period is stopGraceMs's default (10 s).
+  const stopSignal = spec.stopSignal ?? flags.StopSignal
+  if (stopSignal !== undefined) c.stopSignal = stopSignal
+  if (spec.stopGracePeriod !== undefined || flags.StopTimeout !== undefined) c.stopTimeout = Math.ceil(stopGraceMs(spec) / 1000)
   if (flags.Domainname !== undefined) c.domainname = flags.Domainname
   if (flags.ShmSize !== undefined) c.shmSizeBytes = flags.ShmSize
   if (flags.ReadonlyRootfs !== undefined) c.readonlyRootfs = flags.ReadonlyRootfs
@@ -113,5 +125,7 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
   if (flags.Tmpfs) c.tmpfs = flags.Tmpfs
   if (flags.Ulimits) c.ulimits = flags.Ulimits.map(u => ({ name: u.Name, soft: u.Soft, hard: u.Hard }))
   if (flags.Init !== undefined) c.init = flags.Init
+  const healthcheck = dockerHealthcheck(resolveHealthCheck(spec))
+  if (healthcheck) c.healthcheck = healthcheck
   return c
 }

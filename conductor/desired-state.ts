@@ -21,7 +21,11 @@ export function desiredFromAssignment(ref: InstanceRef, value: string): DesiredR
     return { ok: false, rejected: { ref, reason: `assignment rejected: ${read.reason}`, specHash: hashOf(value) } }
   }
   const a = read.assignment
-  return { ok: true, desired: { ref, spec: a.spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0, ...(a.linkPorts ? { linkPorts: a.linkPorts } : {}) } }
+  const desired: DesiredInstance = { ref, spec: a.spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0 }
+  if (a.linkPorts) desired.linkPorts = a.linkPorts
+  if (a.order) desired.order = a.order
+  if (a.previous) desired.previous = { spec: a.previous.spec, specHash: a.previous.specHash }
+  return { ok: true, desired }
 }
 
 function hashOf(value: string): string {

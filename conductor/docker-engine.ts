@@ -86,6 +86,17 @@ export interface ContainerDetail extends ContainerFacts {
   /** "80/tcp" -> published host port. */
   hostPorts: Record<string, number>
   networkMode: string
+  /** It has a Docker HEALTHCHECK: its image's, or the one a manifest's cmd check became. */
+  healthcheck?: boolean
+  /** Docker's verdict of that HEALTHCHECK (State.Health), once the container started. */
+  dockerHealth?: DockerHealth
+}
+
+/** What Docker says of a container's HEALTHCHECK. */
+export interface DockerHealth {
+  status: 'starting' | 'healthy' | 'unhealthy'
+  /** The output of the last failed check, for a human. */
+  lastError?: string
 }
 
 export interface EngineInfo {
@@ -112,9 +123,14 @@ export interface DockerEngine {
   /** Returns the new container's id; throws DOCKER_CONFLICT when the name is taken. */
   create(c: ContainerCreate): Promise<string>
   start(id: string): Promise<void>
-  stop(id: string): Promise<void>
+  /** Sends the container's stop signal, then SIGKILL after `timeoutSec` (absent: the
+   * container's own StopTimeout, else Docker's 10 s). Resolves once it has stopped. */
+  stop(id: string, timeoutSec?: number): Promise<void>
   kill(id: string): Promise<void>
-  restart(id: string): Promise<void>
+  /** A stop (as above) and a start. */
+  restart(id: string, timeoutSec?: number): Promise<void>
+  /** Throws DOCKER_CONFLICT when another container holds the name. */
+  rename(id: string, name: string): Promise<void>
   pause(id: string): Promise<void>
   unpause(id: string): Promise<void>
   /** Forced removal; a container already gone is not an error. */

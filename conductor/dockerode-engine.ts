@@ -8,7 +8,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import Docker from 'dockerode'
 import { parseImageReference } from '../schemas/index.js'
 import type { ContainerState } from './model.js'
-import type { ContainerCreate, ContainerDetail, DockerEngine, EngineEvent, EngineInfo, EventSubscription, LogsOptions } from './docker-engine.js'
+import type { ContainerCreate, ContainerDetail, DockerEngine, DockerHealth, EngineEvent, EngineInfo, EventSubscription, LogsOptions } from './docker-engine.js'
 import { demuxBuffer } from './docker-log-frames.js'
 import { fromDockerError, ImagePullError, InvalidImageError, isCode } from './errors.js'
 import { JsonLineSplitter } from './json-lines.js'
@@ -80,6 +80,15 @@ export function dockerCreateOptions(c: ContainerCreate): Docker.ContainerCreateO
   })
 }
 
+/** State.Health as Dokkaa reads it; undefined before the first start, or without a check. */
+export function dockerHealthOf(h: Docker.ContainerInspectInfo['State']['Health']): DockerHealth | undefined {
+  const status = h?.Status
+  if (status !== 'starting' && status !== 'healthy' && status !== 'unhealthy') return undefined
+  const failed = [...h!.Log ?? []].reverse().find(l => l.ExitCode !== 0)
+  const out = failed?.Output?.trim()
+  return { status, ...(status !== 'healthy' && out ? { lastError: out.slice(0, 200) } : {}) }
+}
+
 function ms(iso: string | undefined): number | undefined {
   if (!iso || iso.startsWith('0001-')) return undefined
   const t = Date.parse(iso)
@@ -121,6 +130,8 @@ export class DockerodeEngine implements DockerEngine {
     }
     const network = Object.values(info.NetworkSettings.Networks ?? {}).find(n => n.IPAddress)
     const state = info.State
+    const test = info.Config.Healthcheck?.Test
+    const dockerHealth = dockerHealthOf(state.Health)
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
@@ -133,6 +144,8 @@ export class DockerodeEngine implements DockerEngine {
       address: network?.IPAddress || undefined,
       hostPorts,
       networkMode: info.HostConfig.NetworkMode ?? 'bridge',
+      ...(test && test.length > 0 && test[0] !== 'NONE' ? { healthcheck: true } : {}),
+      ...(dockerHealth ? { dockerHealth } : {}),
     }
   }
 
@@ -155,9 +168,10 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   start(id: string) { return this.idempotent(`start ${id}`, () => this.docker.getContainer(id).start()) }
-  stop(id: string) { return this.idempotent(`stop ${id}`, () => this.docker.getContainer(id).stop()) }
+  stop(id: string, timeoutSec?: number) { return this.idempotent(`stop ${id}`, () => this.docker.getContainer(id).stop(timeoutSec === undefined ? {} : { t: timeoutSec })) }
   kill(id: string) { return this.idempotent(`kill ${id}`, () => this.docker.getContainer(id).kill()) }
-  restart(id: string) { return this.idempotent(`restart ${id}`, () => this.docker.getContainer(id).restart()) }
+  restart(id: string, timeoutSec?: number) { return this.idempotent(`restart ${id}`, () => this.docker.getContainer(id).restart(timeoutSec === undefined ? {} : { t: timeoutSec })) }
+  async rename(id: string, name: string) { await this.call(`rename ${id} to ${name}`, () => this.docker.getContainer(id).rename({ name })) }
   pause(id: string) { return this.idempotent(`pause ${id}`, () => this.docker.getContainer(id).pause()) }
   unpause(id: string) { return this.idempotent(`unpause ${id}`, () => this.docker.getContainer(id).unpause()) }
 

@@ -1,10 +1,12 @@
 // Carries out one step of a plan against the engine. Every step is idempotent: a name
 // already taken by our own container, a container already gone, a container already in
 // the wanted state all count as done. Images are used when present and pulled otherwise.
+// Graceful steps (retire, stop, restart) reach here once graceful-steps.ts has withdrawn
+// and drained the container: Docker stops it with its stop signal and grace period.
 import type { Logger } from 'pino'
 import type { InstanceRef } from '../schemas/index.js'
 import { containerName, instanceFromLabels } from '../schemas/index.js'
-import { createOptions, fallbackName, type HostContext } from './container-options.js'
+import { besideName, createOptions, fallbackName, type HostContext } from './container-options.js'
 import type { DockerEngine } from './docker-engine.js'
 import { ConductorError, isCode } from './errors.js'
 import type { DesiredInstance, Step } from './model.js'
@@ -15,13 +17,18 @@ export interface DriverDeps {
   host: Omit<HostContext, 'linkPorts'>
 }
 
+/** Who holds a container name we tried. */
+type Holder = 'this instance, this spec' | 'this instance, another spec' | 'someone else' | 'nobody'
+
 export class Driver {
   private readonly pulls = new Map<string, Promise<void>>()
 
   constructor(private readonly deps: DriverDeps) {}
 
-  async apply(step: Step, log: Logger): Promise<void> {
+  /** `graceMs`: the grace period of a graceful step (absent: the container's own). */
+  async apply(step: Step, log: Logger, graceMs?: number): Promise<void> {
     const { engine } = this.deps
+    const timeoutSec = graceMs === undefined ? undefined : Math.ceil(graceMs / 1000)
     switch (step.kind) {
       case 'create':
         return this.create(step.desired, log)
@@ -30,20 +37,26 @@ export class Driver {
         return this.create(step.desired, log)
       case 'remove':
         return engine.remove(step.containerId)
+      case 'retire':
+        // A paused container must be thawed before it can take the stop signal.
+        await engine.unpause(step.containerId)
+        await engine.stop(step.containerId, timeoutSec)
+        return engine.remove(step.containerId)
       case 'start':
         await engine.start(step.containerId)
         if (step.thenPause) await engine.pause(step.containerId)
         return
       case 'restart':
-        return engine.restart(step.containerId)
+        return engine.restart(step.containerId, timeoutSec)
       case 'stop':
-        // A paused container must be thawed before it can take the stop signal.
         await engine.unpause(step.containerId)
-        return engine.stop(step.containerId)
+        return engine.stop(step.containerId, timeoutSec)
       case 'pause':
         return engine.pause(step.containerId)
       case 'unpause':
         return engine.unpause(step.containerId)
+      case 'rename':
+        return this.rename(step.ref, step.containerId)
     }
   }
 
@@ -69,35 +82,61 @@ export class Driver {
       throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `the assignment carries no stable port for link ${unported.join(', ')}; the scheduler writes one with every assignment — is the scheduler older than this conductor?`)
     }
     const ctx: HostContext = { ...host, linkPorts: d.linkPorts ?? {} }
-    const base = containerName(d.ref)
-    let id: string | undefined
-    for (const name of [base, fallbackName(base, host.hostId)]) {
-      id = await this.createNamed(d, ctx, name)
-      if (id) break
-    }
-    if (!id) throw new Error(`container names ${base} and ${fallbackName(base, host.hostId)} are both taken by containers that are not this instance`)
+    const id = await this.createNamed(d, ctx)
     if (d.run === 'stopped') return
     await engine.start(id)
     if (d.run === 'paused') await engine.pause(id)
   }
 
-  /** The new (or our already existing) container's id; undefined when someone else holds the name. */
-  private async createNamed(d: DesiredInstance, ctx: HostContext, name: string): Promise<string | undefined> {
+  /** The new (or our already existing) container's id. The canonical name, else — when our
+   * own container of another spec holds it (start-first) — a name beside it; when another
+   * host's container on a shared engine holds it, the fallback name (and beside that). */
+  private async createNamed(d: DesiredInstance, ctx: HostContext): Promise<string> {
+    const canonical = containerName(d.ref)
+    const tried: string[] = []
+    for (const base of [canonical, fallbackName(canonical, ctx.hostId)]) {
+      for (const name of [base, besideName(base, d.specHash)]) {
+        tried.push(name)
+        const made = await this.tryCreate(d, ctx, name)
+        if ('id' in made) return made.id
+        if (made.heldBy !== 'this instance, another spec') break
+      }
+    }
+    throw new Error(`container names ${tried.join(', ')} are all taken by containers that are not this instance`)
+  }
+
+  /** The container made (or ours already there, same spec), else who holds the name. */
+  private async tryCreate(d: DesiredInstance, ctx: HostContext, name: string): Promise<{ id: string } | { heldBy: Holder }> {
     const { engine } = this.deps
     try {
-      return await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name))
+      return { id: await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name)) }
     } catch (err) {
       if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw err
-      const holder = await engine.inspect(name)
-      if (!holder) return this.createNamed(d, ctx, name) // removed meanwhile: try again
-      const owner = instanceFromLabels(holder.labels)
-      if (owner && owner.host === ctx.hostId && sameRef(owner, d.ref)) {
-        if (owner.spec === d.specHash) return holder.id
-        // Our own older container still holds the name: the next pass removes it first.
-        throw new Error(`container name ${name} is still held by the previous container of this instance`)
-      }
-      return undefined
+      const holder = await this.holderOf(name, d.ref, d.specHash)
+      if (holder.heldBy === 'nobody') return this.tryCreate(d, ctx, name) // removed meanwhile: try again
+      return holder.heldBy === 'this instance, this spec' ? { id: holder.id } : { heldBy: holder.heldBy }
     }
+  }
+
+  /** The instance's only container takes the canonical name (the fallback one on a shared engine). */
+  private async rename(ref: InstanceRef, id: string): Promise<void> {
+    const canonical = containerName(ref)
+    for (const name of [canonical, fallbackName(canonical, this.deps.host.hostId)]) {
+      try {
+        return await this.deps.engine.rename(id, name)
+      } catch (err) {
+        if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw err
+      }
+    }
+    throw new Error(`container names ${canonical} and ${fallbackName(canonical, this.deps.host.hostId)} are both taken by other containers`)
+  }
+
+  private async holderOf(name: string, ref: InstanceRef, specHash: string): Promise<{ heldBy: Holder; id: string }> {
+    const holder = await this.deps.engine.inspect(name)
+    if (!holder) return { heldBy: 'nobody', id: '' }
+    const owner = instanceFromLabels(holder.labels)
+    if (!owner || owner.host !== this.deps.host.hostId || !sameRef(owner, ref)) return { heldBy: 'someone else', id: holder.id }
+    return { heldBy: owner.spec === specHash ? 'this instance, this spec' : 'this instance, another spec', id: holder.id }
   }
 }
 

@@ -1,6 +1,7 @@
-// The engine's events about this host's containers (die, stop, start, pause, destroy…),
-// turned into "look at manifest app/name again". Nothing else: the agent's worker reads
-// the engine itself. A stream that ends (the engine restarted, the socket broke) is
+// The engine's events about this host's containers (die, stop, start, pause, destroy,
+// health_status…), turned into "look at manifest app/name again" — and Docker's health
+// verdicts passed on at once. Nothing else: the agent's worker reads the engine itself.
+// exec_* events (Docker runs every HEALTHCHECK probe as an exec) change nothing we look at. A stream that ends (the engine restarted, the socket broke) is
 // subscribed to again, and what happened in between is caught by `onResubscribed`.
 import type { Logger } from 'pino'
 import { LABELS } from '../schemas/index.js'
@@ -16,6 +17,8 @@ export interface EngineEventsOptions {
   log: Logger
   /** A container of manifest `mk` ("app/name") changed. */
   onChange: (mk: string) => void
+  /** Docker's HEALTHCHECK of a container reached a verdict (a health_status event). */
+  onHealth?: (containerId: string, status: 'starting' | 'healthy' | 'unhealthy') => void
   /** Subscribed again after a gap: events may have been missed. */
   onResubscribed: () => void
 }
@@ -31,6 +34,9 @@ export class EngineEvents {
     const { o } = this
     try {
       this.subscription = await o.engine.events({ [LABELS.host]: o.hostId }, e => {
+        if (e.action.startsWith('exec_')) return
+        const health = /^health_status: (starting|healthy|unhealthy)$/.exec(e.action)?.[1] as 'starting' | 'healthy' | 'unhealthy' | undefined
+        if (health && e.containerId) o.onHealth?.(e.containerId, health)
         const app = e.labels[LABELS.app]
         const name = e.labels[LABELS.name]
         if (app && name) o.onChange(`${app}/${name}`)

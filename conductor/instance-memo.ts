@@ -1,12 +1,13 @@
 // What the agent remembers about each instance between passes, and the rules that keep
 // it: restarts it did, the crash loop an instance is in (fed to restart-delay.ts through
 // reconcile), the restart generation carried out, whether the container is down because
-// we stopped it, the last failure; and which container speaks for an instance when the
-// engine has several. Pure: no etcd, no Docker, time comes in as `now`.
+// we stopped it, the last failure. Which container speaks for an instance when the engine
+// has several is instance-view.ts. Pure: no etcd, no Docker, time comes in as `now`.
 import type { InstanceRef } from '../schemas/index.js'
 import { LABELS } from '../schemas/index.js'
 import type { ContainerDetail } from './docker-engine.js'
 import { emptyMemo, type InstanceMemo } from './instance-record.js'
+import type { InstanceView } from './instance-view.js'
 import type { ActualContainer, DesiredInstance, Step } from './model.js'
 import { refKey } from './model.js'
 import { QUICK_RUN_MS } from './restart-delay.js'
@@ -49,7 +50,7 @@ export class InstanceMemos {
   }
 
   /** A step succeeded. `before`: its container as inspected before the step (for how long it ran). */
-  applied(step: Step, before: ContainerDetail | undefined): void {
+  applied(step: Step, before: ContainerDetail | undefined, now: number): void {
     const m = this.of(step.ref)
     m.error = undefined
     switch (step.kind) {
@@ -68,25 +69,35 @@ export class InstanceMemos {
         break
       case 'restart':
         m.restartGeneration = step.generation
+        // A restart because the check said unhealthy is a crash that had not happened yet.
+        if (step.reason === 'unhealthy') {
+          m.restarts++
+          const ran = now - (before?.startedAt ?? now)
+          m.quickRestarts = ran < QUICK_RUN_MS ? m.quickRestarts + 1 : 0
+        }
         break
       case 'stop':
         m.stoppedByUs = true
         break
       case 'remove':
+      case 'retire':
         if (step.reason === 'unassigned') this.memos.delete(refKey(step.ref))
+        break
+      case 'rename':
         break
     }
   }
 
-  /** A step failed: the instance's record carries the message until the next success. */
+  /** A step failed: the instance's record carries the message until the next success
+   * (a container going away that fails to is not the instance's failure). */
   failed(step: Step, message: string): void {
-    if (step.kind !== 'remove') this.of(step.ref).error = message
+    if (step.kind !== 'remove' && step.kind !== 'retire') this.of(step.ref).error = message
   }
 
   /** Nothing left to do for a manifest: an instance that has stayed up a while is out of its crash loop. */
-  settled(desired: readonly DesiredInstance[], speakers: ReadonlyMap<string, ContainerDetail>, now: number): void {
+  settled(desired: readonly DesiredInstance[], views: ReadonlyMap<string, InstanceView>, now: number): void {
     for (const d of desired) {
-      const c = speakers.get(refKey(d.ref))
+      const c = views.get(refKey(d.ref))?.record
       if (!c) continue
       const m = this.of(d.ref)
       if (m.error) continue
@@ -95,22 +106,9 @@ export class InstanceMemos {
   }
 }
 
-/** refKey -> the container that speaks for the instance (what is announced) when there are
- * several: up (running or paused) first, then the oldest. */
-export function speakers(details: readonly ContainerDetail[]): Map<string, ContainerDetail> {
-  const rank = (c: ContainerDetail) => (c.state === 'running' || c.state === 'paused' ? 0 : 1e15) + c.createdAt
-  const byRef = new Map<string, ContainerDetail>()
-  for (const c of details) {
-    const rk = `${c.labels[LABELS.app]}/${c.labels[LABELS.name]}/${c.labels[LABELS.instance]}`
-    const prev = byRef.get(rk)
-    if (!prev || rank(c) < rank(prev)) byRef.set(rk, c)
-  }
-  return byRef
-}
-
 /** A step as one log word or three: "start 0123456789ab (restart-policy)". */
 export function describeStep(step: Step): string {
   const id = 'containerId' in step ? ` ${step.containerId.slice(0, 12)}` : ''
-  const why = step.kind === 'start' || step.kind === 'remove' ? ` (${step.reason})` : ''
+  const why = 'reason' in step ? ` (${step.reason})` : ''
   return `${step.kind}${id}${why}`
 }

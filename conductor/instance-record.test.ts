@@ -16,7 +16,7 @@ t.test('a running instance: record and SkyDNS entries', async t => {
   const r = instanceRecord({ ...base, detail, memo: { ...emptyMemo(), restarts: 2 } })!
   t.match(r, { host: 'h1', hostAddress: '10.0.0.5', containerId: 'c1', containerName: 'dummy---nginx---2', state: 'running', specHash: 's1', address: '172.17.0.9', ports: { nginx: 32768 }, restarts: 2, startedAt: '2025-01-01T00:00:00.000Z' })
   t.equal(r.exitCode, undefined)
-  const dns = skydnsRecords(new KeyLayout('/p'), ref, desired, r)
+  const dns = skydnsRecords(new KeyLayout('/p'), ref, desired, '10.0.0.5', detail)
   t.same([...dns], [['/p/skydns/local/dokkaa/dummy/nginx/nginx-2', { host: '10.0.0.5', port: 32768, instance: 'dummy/nginx/2', protocol: 'tcp', role: 'web' }]])
 })
 
@@ -25,7 +25,9 @@ t.test('states: stopped by us, died, pull failure', async t => {
   t.equal(instanceRecord({ ...base, detail: exited, memo: { ...emptyMemo(), stoppedByUs: true } })!.state, 'stopped')
   const died = instanceRecord({ ...base, detail: exited, memo: emptyMemo() })!
   t.match(died, { state: 'exited', exitCode: 137 })
-  t.equal(skydnsRecords(new KeyLayout(), ref, desired, died).size, 0, 'no DNS for an instance that is not running')
+  t.equal(died.health, undefined, 'no health without a check')
+  t.equal(skydnsRecords(new KeyLayout(), ref, desired, '10.0.0.5', exited).size, 0, 'no DNS for an instance that is not running')
+  t.equal(skydnsRecords(new KeyLayout(), ref, desired, '10.0.0.5', undefined).size, 0, 'no DNS without a container that serves')
   const failed = instanceRecord({ ...base, memo: { ...emptyMemo(), error: 'cannot pull image x: not found' } })!
   t.match(failed, { state: 'failed', containerId: '', containerName: 'dummy---nginx---2', error: 'cannot pull image x: not found', specHash: 's1' })
   t.equal(instanceRecord({ ...base, memo: emptyMemo() }), undefined, 'nothing to say before the first attempt')
@@ -36,5 +38,16 @@ t.test('change detection ignores the time of writing; memo round-trips', async t
   const b = instanceRecord({ ...base, now: base.now + 5000, detail, memo: emptyMemo() })!
   t.ok(sameRecord(a, b))
   t.notOk(sameRecord(a, { ...b, state: 'paused' }))
-  t.same(memoFromRecord({ ...a, state: 'stopped', restarts: 4, restartGeneration: 3 }), { restarts: 4, quickRestarts: 0, restartGeneration: 3, stoppedByUs: true })
+  t.same(memoFromRecord({ ...a, state: 'stopped', restarts: 4, restartGeneration: 3 }), { restarts: 4, quickRestarts: 0, restartGeneration: 3, stoppedByUs: true, adopted: { containerId: 'c1' } })
+  t.same(memoFromRecord({ ...a, health: 'healthy', healthySince: '2025-01-01T00:00:00.000Z' }).adopted, { containerId: 'c1', health: 'healthy', healthySince: '2025-01-01T00:00:00.000Z' })
+})
+
+t.test('health: the verdict, the reason while not healthy, healthySince while healthy', async t => {
+  const starting = instanceRecord({ ...base, detail, memo: emptyMemo(), health: { state: 'starting', error: 'GET /healthz: 404' } })!
+  t.match(starting, { health: 'starting', healthError: 'GET /healthz: 404' })
+  t.equal(starting.healthySince, undefined)
+  const healthy = instanceRecord({ ...base, detail, memo: emptyMemo(), health: { state: 'healthy', healthySince: Date.UTC(2025, 0, 1, 12) } })!
+  t.match(healthy, { health: 'healthy', healthySince: '2025-01-01T12:00:00.000Z' })
+  t.equal(healthy.healthError, undefined)
+  t.notOk(sameRecord(starting, healthy), 'a change of health is a change of record')
 })

@@ -1,9 +1,12 @@
 // What the conductor announces about an instance: its /instances record and its SkyDNS
-// entries, as pure functions of the inspected container and what we remember of it.
-import type { InstanceRecord, InstanceRef, InstanceState, KeyLayout, SkydnsRecord } from '../schemas/index.js'
+// entries, as pure functions of the inspected containers and what we remember of it. The
+// record describes the container on the assigned spec (during a start-first replacement,
+// the new one, so the scheduler can judge it); SkyDNS points at the one that serves.
+import type { HealthState, InstanceRecord, InstanceRef, InstanceState, KeyLayout, SkydnsRecord } from '../schemas/index.js'
 import { canonicalJson, containerName, skydnsLeaf } from '../schemas/index.js'
 import { portKey } from './container-options.js'
 import type { ContainerDetail } from './docker-engine.js'
+import type { HealthVerdict } from './health/health-monitor.js'
 import type { DesiredInstance } from './model.js'
 import { refKey } from './model.js'
 
@@ -17,6 +20,10 @@ export interface InstanceMemo {
   stoppedByUs: boolean
   /** The last failure (pull, create, start), cleared by the next success. */
   error?: string
+  /** What a previous run of this conductor left: its record's container and health, and the
+   * ports its SkyDNS entries pointed at (container-health.ts: a container that served stays
+   * announced until checked anew). */
+  adopted?: { containerId: string; health?: HealthState; healthySince?: string; dnsPorts?: number[] }
 }
 
 export const emptyMemo = (): InstanceMemo => ({ restarts: 0, quickRestarts: 0, stoppedByUs: false })
@@ -25,6 +32,8 @@ export interface RecordInput {
   ref: InstanceRef
   desired: DesiredInstance
   detail?: ContainerDetail
+  /** The detail's health check verdict; absent when it has no check (or does not run). */
+  health?: HealthVerdict
   memo: InstanceMemo
   hostId: string
   hostAddress: string
@@ -50,13 +59,7 @@ export function instanceRecord(input: RecordInput): InstanceRecord | undefined {
   const { ref, desired, detail, memo } = input
   if (!detail && !memo.error) return undefined
   const state = stateOf(input)
-  const ports: Record<string, number> = {}
-  if (detail) {
-    for (const [svc, spec] of Object.entries(desired.spec.services)) {
-      const port = detail.networkMode === 'host' ? spec.port : detail.hostPorts[portKey(spec.port, spec.protocol)]
-      if (port) ports[svc] = port
-    }
-  }
+  const ports = detail ? publishedPorts(desired, detail) : {}
   const record: InstanceRecord = {
     host: input.hostId,
     hostAddress: input.hostAddress,
@@ -73,7 +76,23 @@ export function instanceRecord(input: RecordInput): InstanceRecord | undefined {
   if (detail && detail.exitCode !== undefined && detail.state !== 'created') record.exitCode = detail.exitCode
   if (memo.error && state !== 'running') record.error = memo.error
   if (memo.restartGeneration !== undefined) record.restartGeneration = memo.restartGeneration
+  const h = input.health
+  if (h) {
+    record.health = h.state
+    if (h.error && h.state !== 'healthy') record.healthError = h.error
+    if (h.healthySince !== undefined && h.state === 'healthy') record.healthySince = new Date(h.healthySince).toISOString()
+  }
   return record
+}
+
+/** Service name -> the port it answers on at the host address (host network: the container port). */
+export function publishedPorts(desired: DesiredInstance, detail: ContainerDetail): Record<string, number> {
+  const ports: Record<string, number> = {}
+  for (const [svc, spec] of Object.entries(desired.spec.services)) {
+    const port = detail.networkMode === 'host' ? spec.port : detail.hostPorts[portKey(spec.port, spec.protocol)]
+    if (port) ports[svc] = port
+  }
+  return ports
 }
 
 /** The record of an instance whose assignment was refused: failed, with the reason, no container. */
@@ -98,14 +117,16 @@ export function sameRecord(a: InstanceRecord | undefined, b: InstanceRecord | un
   return canonicalJson({ ...a, updatedAt: '' }) === canonicalJson({ ...b, updatedAt: '' })
 }
 
-/** SkyDNS entries of an instance: one per service with a published port, only while it runs. */
-export function skydnsRecords(keys: KeyLayout, ref: InstanceRef, desired: DesiredInstance, record: InstanceRecord | undefined): Map<string, SkydnsRecord> {
+/** SkyDNS entries of an instance: one per service with a published port of the container
+ * that serves (running, healthy or without a check, not being withdrawn); none without one. */
+export function skydnsRecords(keys: KeyLayout, ref: InstanceRef, desired: DesiredInstance, hostAddress: string, serving: ContainerDetail | undefined): Map<string, SkydnsRecord> {
   const out = new Map<string, SkydnsRecord>()
-  if (!record || record.state !== 'running') return out
+  if (!serving || serving.state !== 'running') return out
+  const ports = publishedPorts(desired, serving)
   for (const [svc, spec] of Object.entries(desired.spec.services)) {
-    const port = record.ports[svc]
+    const port = ports[svc]
     if (!port) continue
-    const entry: SkydnsRecord = { host: record.hostAddress, port, instance: refKey(ref), protocol: spec.protocol ?? 'tcp' }
+    const entry: SkydnsRecord = { host: hostAddress, port, instance: refKey(ref), protocol: spec.protocol ?? 'tcp' }
     if (spec.role) entry.role = spec.role
     out.set(keys.skydns(ref.app, svc, skydnsLeaf(ref)), entry)
   }
@@ -119,5 +140,6 @@ export function memoFromRecord(r: InstanceRecord): InstanceMemo {
     quickRestarts: 0,
     restartGeneration: r.restartGeneration,
     stoppedByUs: r.state === 'stopped',
+    ...(r.containerId ? { adopted: { containerId: r.containerId, ...(r.health ? { health: r.health } : {}), ...(r.healthySince ? { healthySince: r.healthySince } : {}) } } : {}),
   }
 }

@@ -34,3 +34,20 @@ t.test('a failing task is reported and does not stop the next one', async t => {
   t.same(errors, ['k: etcd down'])
   t.ok(ran)
 })
+
+t.test('runAndWait resolves once its task, or the newer one that replaced it, has run', async t => {
+  const order: string[] = []
+  const runner = new LatestOnly(() => {})
+  const g = gate()
+  runner.run('k', async () => { order.push('a'); await g.p })
+  const waited = runner.runAndWait('k', async () => { order.push('b') }).then(() => order.push('b waited'))
+  runner.run('k', async () => { order.push('c') })
+  await new Promise(r => setImmediate(r))
+  t.same(order, ['a'], 'not before the running task ends')
+  g.open()
+  await waited
+  t.same(order, ['a', 'c', 'b waited'], 'b was replaced by c; its caller was answered when c ran')
+  const failing = new LatestOnly(() => {})
+  await failing.runAndWait('k', async () => { throw new Error('etcd down') })
+  t.pass('a failed task answers its waiters too')
+})

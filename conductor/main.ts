@@ -42,6 +42,7 @@ function buildProgram(): Command {
     .option('--port-range <from-to>', 'where the scheduler (when this conductor is elected) allocates stable proxy ports (default 20000-20999)')
     .option('--network <name>', 'Docker network containers join (default: bridge)')
     .option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port')
+    .option('--drain-delay <duration>', 'between withdrawing a container from DNS and stopping it (default 2s)')
     .option('--log-level <level>', LOG_LEVELS.join('|'))
     .exitOverride()
     // Errors are printed by main, as one line in the conductor's own words.
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   const agent = new Agent({
     client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url, network: config.network,
     hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
-    leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency,
+    leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, drainMs: config.drainDelayMs,
   })
 
   let scheduler: RunningScheduler | undefined

@@ -1,10 +1,16 @@
 // What the conductor's integration tests share: a real dokkaa-conductor process on a
 // private etcd prefix and a unique host id, assignments written as the scheduler
 // would write them, and the containers of that host id found (and removed) by label.
+// And what they watch, the way a user could: Docker's events of the host's containers
+// (which signals a stop sent, the exit code), a container's output followed live (a
+// graceful stop ends with the container removed), the history of an etcd key (a SkyDNS
+// record withdrawn and written again, every health a record said).
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { PassThrough } from 'node:stream'
 import { promisify } from 'node:util'
 import type Docker from 'dockerode'
+import type { Etcd3 } from 'etcd3'
 import type { Assignment, DesiredRunState, InstanceRecord, InstanceRef, Manifest } from '../../schemas/index.js'
 import { containerSpec, KeyLayout, LABELS, specHash, validateManifest } from '../../schemas/index.js'
 import { linkPortsFor } from '../../test/support/port-allocation.js'
@@ -16,6 +22,20 @@ import { waitFor } from '../../test/support/wait-for.js'
 
 export const LONG = { timeoutMs: 60_000, intervalMs: 100 }
 
+export interface AssignOptions {
+  run?: DesiredRunState
+  restartGeneration?: number
+  order?: 'stop-first'
+  previous?: Manifest
+}
+
+function specOf(manifest: Manifest): { spec: Assignment['spec']; specHash: string } {
+  const v = validateManifest(manifest)
+  if (!v.ok) throw new Error(`test manifest invalid: ${JSON.stringify(v.errors)}`)
+  const spec = containerSpec(v.manifest)
+  return { spec, specHash: specHash(spec) }
+}
+
 export interface Bed {
   etcd: TestEtcd
   keys: KeyLayout
@@ -24,7 +44,9 @@ export interface Bed {
   /** A unique app name for this test. */
   app: string
   start(extra?: string[]): StartedProcess
-  assign(ref: InstanceRef, manifest: Manifest, opts?: { run?: DesiredRunState; restartGeneration?: number }): Promise<void>
+  /** Writes the assignment as the scheduler would, and returns its spec hash. `previous`: a
+   * manifest whose spec goes into the assignment's `previous` (a rollout's last good one). */
+  assign(ref: InstanceRef, manifest: Manifest, opts?: AssignOptions): Promise<string>
   unassign(ref: InstanceRef): Promise<void>
   containers(): Promise<Docker.ContainerInfo[]>
   /** The one container of an instance, once it is in `state` (default running). */
@@ -49,19 +71,21 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
     start(extra = []) {
       const p = startTsProcess('conductor/main.ts', [
         '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--host-id', hostId, '--no-scheduler',
-        '--host-address', '127.0.0.1', '--resync', '2', ...extra,
+        // A short drain: these tests watch containers, not ambassadors (graceful.int.test.ts drains).
+        '--host-address', '127.0.0.1', '--resync', '2', '--drain-delay', '300ms', ...extra,
       ], {}, { name: `conductor ${hostId}` })
       procs.push(p)
       return p
     },
     async assign(ref, manifest, opts = {}) {
-      const v = validateManifest(manifest)
-      if (!v.ok) throw new Error(`test manifest invalid: ${JSON.stringify(v.errors)}`)
-      const spec = containerSpec(v.manifest)
-      const a: Assignment = { spec, specHash: specHash(spec), revision: 1, ...opts }
+      const { previous, ...fields } = opts
+      const { spec, specHash } = specOf(manifest)
+      const a: Assignment = { spec, specHash, revision: 1, ...fields }
+      if (previous) a.previous = { ...specOf(previous), revision: 1 }
       // The scheduler's part: a link's stable port, claimed and carried in the assignment.
       if (spec.links?.length) a.linkPorts = await linkPortsFor(etcd.client, keys, ref.app, spec.links)
       await etcd.client.put(keys.assignment(hostId, ref)).value(JSON.stringify(a))
+      return specHash
     },
     async unassign(ref) {
       await etcd.client.delete().key(keys.assignment(hostId, ref))
@@ -92,4 +116,72 @@ export async function dockerExec(id: string, ...cmd: string[]): Promise<string> 
 export async function httpGet(port: number, path = '/'): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`)
   return (await res.text()).trim()
+}
+
+type Teardown = { teardown(fn: () => unknown): void }
+
+export interface DockerEvent {
+  action: string
+  id: string
+  /** kill: the signal's number ("15", "9"). */
+  signal?: string
+  /** die: the exit code. */
+  exitCode?: number
+}
+
+export interface DockerEvents {
+  all: DockerEvent[]
+  of(id: string): DockerEvent[]
+  /** Called with each event as it comes (after it is recorded). */
+  onEvent(fn: (e: DockerEvent) => void): void
+}
+
+/** Every container event of the host's containers from now on. */
+export async function watchDockerEvents(t: Teardown, docker: Docker, hostId: string): Promise<DockerEvents> {
+  const stream = await docker.getEvents({ filters: { type: ['container'], label: [`${LABELS.host}=${hostId}`] } }) as NodeJS.ReadableStream & { destroy(): void }
+  t.teardown(() => stream.destroy())
+  const all: DockerEvent[] = []
+  const listeners: ((e: DockerEvent) => void)[] = []
+  let rest = ''
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines.filter(Boolean)) {
+      const e = JSON.parse(line) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> } }
+      const attrs = e.Actor.Attributes
+      const event: DockerEvent = { action: e.Action, id: e.Actor.ID }
+      if (attrs['signal'] !== undefined) event.signal = attrs['signal']
+      if (attrs['exitCode'] !== undefined) event.exitCode = Number(attrs['exitCode'])
+      all.push(event)
+      for (const fn of listeners) fn(event)
+    }
+  })
+  return { all, of: id => all.filter(e => e.id === id), onEvent: fn => { listeners.push(fn) } }
+}
+
+/** The kill signals Docker sent a container, in order, and how it exited. */
+export function stopOf(events: DockerEvents, id: string): { signals: string[]; exitCode?: number } {
+  const mine = events.of(id)
+  return { signals: mine.filter(e => e.action === 'kill').map(e => e.signal ?? '?'), exitCode: mine.find(e => e.action === 'die')?.exitCode }
+}
+
+/** A container's stdout and stderr as they come, kept after the container is gone. */
+export async function followOutput(t: Teardown, docker: Docker, id: string): Promise<{ text(): string }> {
+  const stream = await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true }) as unknown as NodeJS.ReadableStream & { destroy(): void }
+  t.teardown(() => stream.destroy())
+  const out = new PassThrough()
+  docker.modem.demuxStream(stream, out, out)
+  let text = ''
+  out.on('data', (chunk: Buffer) => { text += chunk.toString() })
+  return { text: () => text }
+}
+
+/** Every value an etcd key takes from now on (undefined: deleted). */
+export async function watchKey(t: Teardown, client: Etcd3, key: string): Promise<{ history: (string | undefined)[] }> {
+  const history: (string | undefined)[] = []
+  const watcher = await client.watch().key(key).create()
+  t.teardown(() => watcher.cancel())
+  watcher.on('put', kv => history.push(kv.value.toString()))
+  watcher.on('delete', () => history.push(undefined))
+  return { history }
 }

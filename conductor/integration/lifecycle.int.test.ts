@@ -77,7 +77,12 @@ t.test('spec change: the instance is replaced with the new spec', async t => {
     return r?.state === 'running' && r.containerId !== old.Id ? r : undefined
   }, { ...LONG, what: 'replaced instance running' })
   t.equal(await httpGet(rec.ports.web!), INDEX_TEXT_V2)
-  t.equal((await b.containers()).filter(c => c.Labels[LABELS.name] === 'web').length, 1, 'no leftover')
+  // Start-first: the old one is retired once the new one runs, and the new one takes its name.
+  const left = await waitFor(async () => {
+    const cs = (await b.containers()).filter(c => c.Labels[LABELS.name] === 'web')
+    return cs.length === 1 && cs[0]!.Names[0] === `/${b.app}---web` ? cs : undefined
+  }, { ...LONG, what: 'one web container, by the canonical name' })
+  t.equal(left[0]!.Id, rec.containerId, 'the new one')
   await t.rejects(inspect(old.Id), 'old container removed')
 })
 
