@@ -198,9 +198,14 @@ export class Agent {
 
   /** What the engine cannot say: the container's health verdict, a graceful step under way. */
   private withLiveFacts(c: ActualContainer): ActualContainer {
-    const health = this.health.healthOf(c.id)?.state
+    const verdict = this.health.healthOf(c.id)
     const inFlight = this.runner.inFlight(c.id)
-    return { ...c, ...(health ? { health } : {}), ...(inFlight ? { inFlight } : {}) }
+    return {
+      ...c,
+      ...(verdict ? { health: verdict.state } : {}),
+      ...(verdict?.unhealthySince !== undefined ? { unhealthySince: verdict.unhealthySince } : {}),
+      ...(inFlight ? { inFlight } : {}),
+    }
   }
 
   /** Which container each instance's record describes and which one serves, now. */

@@ -78,10 +78,16 @@ t.test('a restarted conductor keeps in SkyDNS what was there, until a check of i
   t.same(h.healthOf('new'), { state: 'starting' }, 'started after us: checked first')
   s.verdicts.set('old', { state: 'healthy', healthySince: SINCE + 100 })
   t.same(h.healthOf('old'), { state: 'healthy', healthySince: SINCE - 4000 }, 'its first check passed: healthy since before')
-  const failed: HealthVerdict = { state: 'starting', error: 'GET /healthz: 404' }
-  s.verdicts.set('other', failed)
-  h.changed('other', failed)
-  t.same(h.healthOf('other'), failed, 'a failed check ends the benefit of the doubt')
+  const failedOnce: HealthVerdict = { state: 'starting', error: 'GET /healthz: timeout after 2000ms' }
+  s.verdicts.set('other', failedOnce)
+  h.changed('other', failedOnce)
+  t.same(h.healthOf('other'), { state: 'healthy', healthySince: SINCE - 5000 }, 'one failed check (a slow answer under load) keeps it: a healthy one stays so until `retries` fail')
+  const unhealthy: HealthVerdict = { state: 'unhealthy', error: 'GET /healthz: 404', unhealthySince: SINCE + 200 }
+  s.verdicts.set('other', unhealthy)
+  h.changed('other', unhealthy)
+  t.same(h.healthOf('other'), unhealthy, 'an unhealthy verdict ends the benefit of the doubt')
+  s.verdicts.set('other', failedOnce)
+  t.same(h.healthOf('other'), failedOnce, 'and it does not come back: checked like any other from then on')
   h.pause('old')
   t.same(h.healthOf('old'), { state: 'starting' }, 'stopped for a restart: starting again')
 })

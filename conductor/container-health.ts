@@ -77,10 +77,12 @@ export class ContainerHealth {
     for (const [id, e] of this.entries) if (e.mk === mk && !seen.has(id)) this.forget(id)
   }
 
-  /** The watcher's news: a failed check ends the benefit of the doubt. */
+  /** The watcher's news: an unhealthy verdict ends the benefit of the doubt. One failed
+   * check does not: a container that served before counts as healthy, and a healthy one
+   * stays so until `retries` checks in a row fail (a slow answer under load is not a death). */
   changed(containerId: string, v: HealthVerdict): void {
     const e = this.entries.get(containerId)
-    if (e && v.state !== 'healthy' && (v.state === 'unhealthy' || v.error !== undefined)) {
+    if (e && v.state === 'unhealthy') {
       e.assumeHealthy = false
       e.adoptedSince = undefined
     }
@@ -91,7 +93,7 @@ export class ContainerHealth {
     const e = this.entries.get(containerId)
     if (!e) return undefined
     const v: HealthVerdict = this.watcher.verdict(containerId) ?? { state: 'starting' }
-    if (e.assumeHealthy && v.state === 'starting' && v.error === undefined) {
+    if (e.assumeHealthy && v.state === 'starting') {
       const since = e.adoptedSince ?? e.startedAt
       return { state: 'healthy', ...(since !== undefined ? { healthySince: since } : {}) }
     }

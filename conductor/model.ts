@@ -48,6 +48,8 @@ export interface ActualContainer extends ContainerFacts {
   quickRestarts?: number
   /** Its health check's verdict while it runs; undefined: no check (running is ready). */
   health?: HealthState
+  /** Since when it has been unhealthy (ms): its restart waits out a grace after that. */
+  unhealthySince?: number
   /** A graceful step under way on it (withdraw, drain, stop…): left alone until it ends. */
   inFlight?: GracefulKind
 }

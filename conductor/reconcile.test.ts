@@ -79,6 +79,8 @@ const cases: { name: string; desired: DesiredInstance[]; actual: ActualContainer
   { name: 'unhealthy: restarted (restart always)', desired: [want(0)], actual: [have('c', 0, 'running', { health: 'unhealthy', startedAt: 0 })], steps: ['restart:c'] },
   { name: 'unhealthy: restarted (restart on-failure)', desired: [want(0, { restart: 'on-failure' })], actual: [have('c', 0, 'running', { health: 'unhealthy', startedAt: 0 })], steps: ['restart:c'] },
   { name: 'unhealthy: left as it is (restart never)', desired: [want(0, { restart: 'never' })], actual: [have('c', 0, 'running', { health: 'unhealthy', startedAt: 0 })], steps: [] },
+  { name: 'unhealthy: not restarted before the grace (retries × interval after the verdict), out of DNS meanwhile', desired: [want(0)], actual: [have('c', 0, 'running', { health: 'unhealthy', startedAt: 0, unhealthySince: NOW - 1000 })], steps: [], retryAt: NOW - 1000 + 15_000 },
+  { name: 'unhealthy: restarted once the grace is over', desired: [want(0)], actual: [have('c', 0, 'running', { health: 'unhealthy', startedAt: 0, unhealthySince: NOW - 15_000 })], steps: ['restart:c'] },
   { name: 'unhealthy in a crash loop: not before its delay', desired: [want(0)], actual: [have('c', 0, 'running', { health: 'unhealthy', startedAt: NOW - 100, quickRestarts: 5 })], steps: [], retryAt: NOW - 100 + 4000 },
   { name: 'starting: nothing to do', desired: [want(0)], actual: [have('c', 0, 'running', { health: 'starting' })], steps: [] },
   { name: 'a graceful stop under way: left alone', desired: [want(0, { run: 'stopped' })], actual: [have('c', 0, 'exited', { inFlight: 'stop' })], steps: [] },

@@ -2,6 +2,7 @@
 // for and the spec's restart policy: start, stop, pause, unpause, or a restart (asked for
 // by a generation bump, or because its health check says it is unhealthy). Pure.
 import type { ActualContainer, DesiredInstance, Step } from './model.js'
+import { resolveHealthCheck, unhealthyRestartGraceMs } from '../schemas/index.js'
 import { restartDelay } from './restart-delay.js'
 
 /** The step the run state and restart policy call for; a number is "not before then" (crash-loop delay). */
@@ -21,9 +22,13 @@ export function runStateStep(d: DesiredInstance, c: ActualContainer, now: number
   switch (c.state) {
     case 'running': {
       // Unhealthy is a death that has not happened yet: restarted like a crash, counted
-      // like one (and spaced out like one when it keeps happening).
+      // like one (and spaced out like one when it keeps happening). Not at once: it is out
+      // of DNS and the proxies from the moment it turned unhealthy, and one that was only
+      // overloaded recovers without its traffic; a restart then would turn a slow minute
+      // into a restart storm. It is restarted if it is still unhealthy after the grace.
       if (c.health === 'unhealthy' && policy !== 'never') {
-        const at = (c.startedAt ?? 0) + restartDelay(c.quickRestarts ?? 0)
+        const grace = (c.unhealthySince ?? 0) + unhealthyRestartGraceMs(resolveHealthCheck(d.spec))
+        const at = Math.max((c.startedAt ?? 0) + restartDelay(c.quickRestarts ?? 0), grace)
         return at > now ? at : { kind: 'restart', ...base, generation: d.restartGeneration, reason: 'unhealthy' }
       }
       const done = c.restartGeneration ?? d.restartGeneration

@@ -55,6 +55,14 @@ export function healthVerdictWithinMs(check: ResolvedHealthCheck): number {
   return check.startPeriodMs + check.retries * (check.intervalMs + check.timeoutMs)
 }
 
+/** How long an unhealthy instance, already out of DNS and the proxies, may recover on its
+ * own before it is restarted: as long again as it took to be judged unhealthy (`retries`
+ * intervals). An image's own HEALTHCHECK (no check of ours) gets the defaults' grace. */
+export function unhealthyRestartGraceMs(check: ResolvedHealthCheck | undefined): number {
+  const { retries, intervalMs } = check ?? HEALTH_DEFAULTS
+  return retries * intervalMs
+}
+
 /** What the schema cannot say about `health`: one kind of check, a port the manifest publishes, sane timing. */
 export function healthProblems(health: HealthSpec | undefined, services: Record<string, ServiceSpec>, dockerflags?: Record<string, unknown>): ManifestError[] {
   if (!health) return []

@@ -11,6 +11,8 @@ export interface HealthVerdict {
   error?: string
   /** Since when it has been healthy without a break (ms since the epoch). */
   healthySince?: number
+  /** Since when it has been unhealthy without a break (ms since the epoch). */
+  unhealthySince?: number
 }
 
 /** Where and how to check one container. */

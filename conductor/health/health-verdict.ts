@@ -12,6 +12,8 @@ export interface VerdictState {
   error?: string
   /** Since when it has been healthy without a break (ms since the epoch). */
   healthySince?: number
+  /** Since when it has been unhealthy without a break: the restart waits a grace after it. */
+  unhealthySince?: number
 }
 
 export interface VerdictRules {
@@ -31,7 +33,7 @@ export function afterCheck(s: VerdictState, error: string | undefined, now: numb
   const inStartPeriod = s.status !== 'healthy' && now < rules.startedAt + rules.startPeriodMs
   if (inStartPeriod) return { ...s, error }
   const failures = s.failures + 1
-  if (failures >= rules.retries) return { status: 'unhealthy', failures, error }
+  if (failures >= rules.retries) return { status: 'unhealthy', failures, error, unhealthySince: s.status === 'unhealthy' ? s.unhealthySince ?? now : now }
   // Not yet `retries` in a row: a healthy instance stays healthy (and keeps its healthySince).
   return s.status === 'healthy' ? { ...s, failures } : { ...s, failures, error }
 }
@@ -39,7 +41,8 @@ export function afterCheck(s: VerdictState, error: string | undefined, now: numb
 /** Docker's own verdict (a cmd check, or an image's HEALTHCHECK), taken as it is. */
 export function fromDocker(s: VerdictState, status: HealthState, lastError: string | undefined, now: number): VerdictState {
   if (status === 'healthy') return { status, failures: 0, healthySince: s.status === 'healthy' ? s.healthySince ?? now : now }
-  return { status, failures: status === 'unhealthy' ? Math.max(1, s.failures) : 0, ...(lastError ? { error: lastError } : s.error ? { error: s.error } : {}) }
+  const since = status === 'unhealthy' ? { unhealthySince: s.status === 'unhealthy' ? s.unhealthySince ?? now : now } : {}
+  return { status, failures: status === 'unhealthy' ? Math.max(1, s.failures) : 0, ...(lastError ? { error: lastError } : s.error ? { error: s.error } : {}), ...since }
 }
 
 /** Whether a change is worth telling the conductor (and writing to etcd). */

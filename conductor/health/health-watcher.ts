@@ -85,5 +85,5 @@ export function createHealthWatcher(onChange: OnVerdictChange, clock: () => numb
 }
 
 function verdictOf(s: VerdictState): HealthVerdict {
-  return { state: s.status, ...(s.error !== undefined && s.status !== 'healthy' ? { error: s.error } : {}), ...(s.healthySince !== undefined ? { healthySince: s.healthySince } : {}) }
+  return { state: s.status, ...(s.error !== undefined && s.status !== 'healthy' ? { error: s.error } : {}), ...(s.healthySince !== undefined ? { healthySince: s.healthySince } : {}), ...(s.status === 'unhealthy' && s.unhealthySince !== undefined ? { unhealthySince: s.unhealthySince } : {}) }
 }

@@ -19,6 +19,8 @@ const ref = (name: string) => ({ app: b.app, name, index: 0 })
 const HEALTH = { http: '/healthz', interval: '300ms', retries: 2 }
 /** Until the test lets it be ready, its failed checks must not count (they would restart it). */
 const PATIENT = { ...HEALTH, startPeriod: '10m' }
+/** A lease that outlives a conductor's restart on a loaded machine (see the kill below). */
+const LEASE = ['--lease-ttl', '20']
 
 /** Serves `version` at "/"; /healthz answers once /tmp/go exists (the test says when), or at once. */
 function version(v: string, o: { waitForGo?: boolean; healthy?: boolean } = {}): Manifest {
@@ -43,7 +45,7 @@ async function deployed(name: string, m: Manifest): Promise<InstanceRecord> {
 
 let conductor: ReturnType<typeof b.start>
 t.before(async () => {
-  conductor = b.start()
+  conductor = b.start(LEASE)
 })
 
 t.test('start-first: the old container serves until the new one is healthy; then one container, by the canonical name', async t => {
@@ -91,8 +93,11 @@ t.test('a new spec that never turns healthy: the old one serves on; the record t
   t.equal(await httpGet(old.ports['web']!), 'v1', 'which serves')
 
   // A conductor killed in the middle of it, and started again: nothing changes for clients.
+  // SkyDNS keys ride the host lease, so that holds for a restart within its TTL (a host gone
+  // longer is dead and its records go, by design); the default 3 s is too short for a
+  // start on a loaded test machine, so the restarted conductor and its predecessor get 20 s.
   await conductor.stop('SIGKILL')
-  conductor = b.start()
+  conductor = b.start(LEASE)
   await conductor.waitForLine('conductor running', LONG)
   await waitFor(async () => (await b.record(ref('api')))?.healthError === 'GET /healthz: 404', { ...LONG, what: 'the new conductor checks the new one too' })
   t.equal(await dnsPort('api'), old.ports['web'], 'SkyDNS still points at the old one')
