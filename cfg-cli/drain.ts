@@ -3,21 +3,23 @@
 // elsewhere. We wait for that so `up --scale` down never drops running instances on the
 // floor while other hosts could take them.
 import { createEtcdClient } from '../kit/etcd-client.js'
+import { kvOf } from '../kit/kv.js'
 import { KeyLayout } from '../schemas/index.js'
 import { waitUntil } from './processes.js'
 
 export async function waitForHostDrained(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
   const client = createEtcdClient({ hosts: etcd, dialTimeout: 2000 })
   const keys = new KeyLayout(prefix)
+  const kv = kvOf(client)
   try {
     return await waitUntil(async () => {
       // A count, not a read of the assignments: each carries its spec, and a busy host's
       // could pass gRPC's 4 MiB message limit.
       const [host, assigned] = await Promise.all([
-        client.get(keys.host(hostId)).string(),
-        client.getAll().prefix(keys.assignments(hostId)).count(),
+        kv.get(keys.host(hostId)),
+        kv.count(keys.assignments(hostId)),
       ])
-      return host === null && assigned === 0
+      return host === undefined && assigned === 0
     }, timeoutMs, 500)
   } finally {
     client.close()
@@ -28,7 +30,8 @@ export async function waitForHostDrained(etcd: string[], prefix: string, hostId:
 export async function waitForHostRegistered(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
   const client = createEtcdClient({ hosts: etcd, dialTimeout: 2000 })
   try {
-    return await waitUntil(async () => (await client.get(new KeyLayout(prefix).host(hostId)).string()) !== null, timeoutMs, 300)
+    const kv = kvOf(client)
+    return await waitUntil(async () => (await kv.get(new KeyLayout(prefix).host(hostId))) !== undefined, timeoutMs, 300)
   } finally {
     client.close()
   }

@@ -67,6 +67,15 @@ export interface KvLease {
   revoke(): Promise<void>
 }
 
+/** A guard of a transaction: the key exists (or does not). */
+export interface KvCondition {
+  key: string
+  exists: boolean
+}
+
+/** One write of a transaction. */
+export type KvOp = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string }
+
 export interface Kv {
   get(key: string): Promise<Entry | undefined>
   /** Every key under the prefix, in key order, read in pages at one revision. */
@@ -85,6 +94,12 @@ export interface Kv {
   delete(key: string): Promise<{ revision: number; prev?: Entry }>
   /** Deletes the key only while it holds `value`: 'deleted', 'absent' (no such key), or 'changed' (another value is there). */
   deleteIf(key: string, value: string): Promise<'deleted' | 'absent' | 'changed'>
+  /**
+   * Every op at once, only while every condition holds (etcd's Txn): the revision of the
+   * commit, or undefined when a condition did not hold and nothing was written. etcd refuses
+   * more than 128 ops (--max-txn-ops) or 1.5 MiB: the caller cuts larger batches.
+   */
+  txn(conditions: readonly [KvCondition, ...KvCondition[]], ops: readonly KvOp[]): Promise<number | undefined>
   /**
    * Grants a lease of `ttl` seconds and keeps it alive. Rejects when etcd does not grant it;
    * once granted, `onLost` hears, once, that it is gone: keep-alives failed past the TTL, or
@@ -231,6 +246,13 @@ export function etcdKv(client: Etcd3): Kv {
         .else(client.get(key)).commit()
       if (res.succeeded) return 'deleted'
       return (res.responses[0]?.response_range?.kvs.length ?? 0) > 0 ? 'changed' : 'absent'
+    },
+    async txn(conditions, ops) {
+      const guard = (c: KvCondition) => [c.key, 'Create', c.exists ? '>' : '==', 0] as const
+      let cmp = client.if(...guard(conditions[0]))
+      for (const c of conditions.slice(1)) cmp = cmp.and(...guard(c))
+      const res = await cmp.then(...ops.map(op => (op.kind === 'put' ? client.put(op.key).value(op.value) : client.delete().key(op.key)))).commit()
+      return res.succeeded ? Number(res.header.revision) : undefined
     },
     grantLease: (ttl, onLost) => grantLease(client, ttl, onLost),
     async watchPrefix(prefix, onEvent) {

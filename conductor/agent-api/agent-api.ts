@@ -10,6 +10,7 @@ import {
   readLogsQuery, type AgentErrorBody, type AgentTokenRecord, type KeyLayout, type LogsQueryWire,
 } from '../../schemas/index.js'
 import { createError, isDokkaaError } from '../../kit/errors.js'
+import { kvOf } from '../../kit/kv.js'
 import type { DockerEngine } from '../docker-engine.js'
 import { ConductorError, isCode } from '../errors.js'
 import { readAgentToken as readTokenRecord } from '../etcd-records.js'
@@ -98,12 +99,13 @@ export async function startAgentApi(opts: AgentApiOptions): Promise<RunningAgent
  * BAD_RECORD: retrying cannot fix it, so the caller runs without the agent API.
  */
 export async function readAgentToken(client: Etcd3, keys: KeyLayout, opts: { create?: boolean } = {}): Promise<string> {
+  const kv = kvOf(client)
   if (opts.create) {
     const { randomBytes } = await import('node:crypto')
     const rec: AgentTokenRecord = { token: randomBytes(32).toString('base64url'), createdAt: new Date().toISOString() }
-    await client.if(keys.agentToken, 'Create', '==', 0).then(client.put(keys.agentToken).value(JSON.stringify(rec))).commit()
+    await kv.create(keys.agentToken, JSON.stringify(rec))
   }
-  const text = await client.get(keys.agentToken).string()
+  const text = (await kv.get(keys.agentToken))?.value
   if (!text) throw new Error(`no agent token at ${keys.agentToken} yet (the builder creates it on start)`)
   const rec = readTokenRecord(text)
   if (!rec) throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `${keys.agentToken} does not hold an agent token record ({"token": "<16-512 printable characters>"}); delete it to have a new one created`)

@@ -4,7 +4,7 @@
 // one plan is in flight; a change during a write is planned right after it. A plan may
 // also name a time to look again though nothing changes in etcd (a rollout's monitor
 // period ending): a timer plans then.
-import type { Etcd3 } from 'etcd3'
+import { kvOf, type EtcdClient, type Kv } from '../../kit/kv.js'
 import type { Logger } from 'pino'
 import type { KeyLayout, PortRange } from '../../schemas/index.js'
 import { backoffDelay, type BackoffPolicy } from '../../kit/backoff.js'
@@ -20,7 +20,7 @@ const PLAN_RETRY: BackoffPolicy = { baseMs: 100, maxMs: 5_000 }
 const MAX_WAKE_MS = 3_600_000
 
 export interface LoopOptions {
-  client: Etcd3
+  client: Kv | EtcdClient
   keys: KeyLayout
   log: Logger
   clock: () => number
@@ -36,6 +36,7 @@ export interface LoopOptions {
 }
 
 export class ScheduleLoop {
+  private readonly kv: Kv
   private readonly state: WatchedState
   private timer: NodeJS.Timeout | undefined
   private timerDue = Infinity
@@ -49,7 +50,8 @@ export class ScheduleLoop {
   plans = 0
 
   constructor(private readonly o: LoopOptions) {
-    this.state = new WatchedState(o.client, new ClusterCache(o.keys, o.log, o.portRange), urgent => this.markDirty(urgent), o.log)
+    this.kv = kvOf(o.client)
+    this.state = new WatchedState(this.kv, new ClusterCache(o.keys, o.log, o.portRange), urgent => this.markDirty(urgent), o.log)
   }
 
   async start(): Promise<void> {
@@ -114,7 +116,7 @@ export class ScheduleLoop {
     this.wakeAt(plan.wakeAt)
     if ((plan.ports?.length ?? 0) + plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
     try {
-      const written = await writePlan(this.o.client, this.o.keys, this.o.leaderKey, plan)
+      const written = await writePlan(this.kv, this.o.keys, this.o.leaderKey, plan)
       for (const p of written.puts) cache.put(p.key, { value: p.value, modRevision: p.revision })
       for (const d of written.deletes) cache.delete(d.key, d.revision)
       this.plans++

@@ -3,14 +3,15 @@
 // only the leader schedules. The campaign sits on its own lease, kept alive by this
 // process: if the process dies, the lease expires after `leaseTtl` seconds and the next
 // candidate takes over. Every write of the leader is guarded by its election key.
-import type { Campaign, Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
+import { campaign, leaderOf, type Candidacy, type ElectionAt } from '../../kit/election.js'
+import type { EtcdClient } from '../../kit/kv.js'
 import type { KeyLayout, PortRange } from '../../schemas/index.js'
 import { backoffDelay, RESYNC_BACKOFF } from '../../kit/backoff.js'
 import { ScheduleLoop } from './schedule-loop.js'
 
 export interface SchedulerOptions {
-  client: Etcd3
+  client: EtcdClient
   keys: KeyLayout
   log: Logger
   /** This conductor's host id: the candidate's name in the election. */
@@ -37,13 +38,13 @@ export interface RunningScheduler {
 export const DEFAULT_ELECTION_TTL = 3
 
 /** The election the schedulers campaign in; its keys are `${keys.schedulerElection}/<lease id>`. */
-export function schedulerElection(client: Etcd3, keys: KeyLayout, ttl = DEFAULT_ELECTION_TTL) {
-  return client.namespace(`${keys.prefix}/`).election('scheduler', ttl)
+function schedulerElection(client: EtcdClient, keys: KeyLayout): ElectionAt {
+  return { client, prefix: keys.prefix, name: 'scheduler' }
 }
 
 /** The host id of the scheduler in charge, if any. */
-export function currentScheduler(client: Etcd3, keys: KeyLayout): Promise<string | undefined> {
-  return schedulerElection(client, keys).leader()
+export function currentScheduler(client: EtcdClient, keys: KeyLayout): Promise<string | undefined> {
+  return leaderOf(schedulerElection(client, keys))
 }
 
 export function startScheduler(opts: SchedulerOptions): RunningScheduler {
@@ -51,7 +52,7 @@ export function startScheduler(opts: SchedulerOptions): RunningScheduler {
 }
 
 class Scheduler implements RunningScheduler {
-  private campaign: Campaign | undefined
+  private campaign: Candidacy | undefined
   private loop: ScheduleLoop | undefined
   private leading = false
   private stopped = false
@@ -71,23 +72,22 @@ class Scheduler implements RunningScheduler {
     this.stopped = true
     clearTimeout(this.retry)
     await this.stepDown()
-    await this.campaign?.resign().catch(() => undefined)
+    await this.campaign?.resign()
     this.campaign = undefined
     this.o.log.info('scheduler stopped; resigned from the election')
   }
 
   private run(): void {
-    const campaign = schedulerElection(this.o.client, this.o.keys, this.o.leaseTtl ?? DEFAULT_ELECTION_TTL)
-      .campaign(this.o.hostId)
-    this.campaign = campaign
-    campaign.on('elected', () => void this.lead(campaign))
-    campaign.on('error', err => void this.lose(campaign, err))
+    const candidacy: Candidacy = campaign(schedulerElection(this.o.client, this.o.keys), this.o.hostId, this.o.leaseTtl ?? DEFAULT_ELECTION_TTL, {
+      elected: leaderKey => void this.lead(candidacy, leaderKey),
+      failed: err => void this.lose(candidacy, err),
+    })
+    this.campaign = candidacy
   }
 
-  private async lead(campaign: Campaign): Promise<void> {
+  private async lead(campaign: Candidacy, leaderKey: string): Promise<void> {
     if (this.stopped || campaign !== this.campaign) return
     try {
-      const leaderKey = await campaign.getCampaignKey()
       this.o.log.info({ leaderKey }, 'elected: this conductor now schedules the cluster')
       const loop = new ScheduleLoop({
         client: this.o.client, keys: this.o.keys, log: this.o.log, clock: this.o.clock ?? Date.now, leaderKey,
@@ -105,12 +105,12 @@ class Scheduler implements RunningScheduler {
 
   // The campaign failed (its lease was lost, etcd unreachable) or a write found us deposed:
   // stop scheduling at once, give up the old campaign and stand again after a pause.
-  private async lose(campaign: Campaign, err: Error): Promise<void> {
+  private async lose(campaign: Candidacy, err: Error): Promise<void> {
     if (campaign !== this.campaign) return
     this.campaign = undefined
     const wasLeader = this.leading
     await this.stepDown()
-    await campaign.resign().catch(() => undefined)
+    await campaign.resign()
     if (this.stopped) return
     const delay = backoffDelay(this.failures++, RESYNC_BACKOFF)
     this.o.log.warn({ err: err.message, code: (err as { code?: string }).code, wasLeader, retryMs: delay },

@@ -5,9 +5,8 @@
 // from the whole cache, never from an event. Manifests are read in small pages: users grow
 // /apps, and a single range over it once failed for everyone past gRPC's 4 MiB. reload()
 // reads everything afresh beside the running watches (conductor/renewing-mirror.ts).
-import type { Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
-import { etcdKv, type Entry, type WatchEvent } from '../../kit/kv.js'
+import type { Entry, Kv, WatchEvent } from '../../kit/kv.js'
 import { singleFlight } from '../../kit/single-flight.js'
 import { RenewingMirror } from '../renewing-mirror.js'
 import type { CachedKv, ClusterCache } from './cluster-cache.js'
@@ -24,12 +23,11 @@ export class WatchedState {
   private reading?: { keys: number; bytes: number }
 
   constructor(
-    client: Etcd3,
+    kv: Kv,
     readonly cache: ClusterCache,
     private readonly onChange: OnChange,
     private readonly log: Logger,
   ) {
-    const kv = etcdKv(client)
     this.mirrors = cache.prefixes().map(prefix => {
       const pageSize = cache.pageSize(prefix)
       return new RenewingMirror(kv, prefix, {

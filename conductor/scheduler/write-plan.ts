@@ -1,7 +1,7 @@
 // Writes a plan to etcd in transactions guarded by the leader key: if this scheduler
 // was deposed (its election key vanished with its lease), etcd refuses the writes, so
 // a stale leader can never overwrite the new one's decisions.
-import type { Etcd3 } from 'etcd3'
+import { kvOf, type EtcdClient, type Kv, type KvCondition, type KvOp } from '../../kit/kv.js'
 import type { KeyLayout, PortAllocation } from '../../schemas/index.js'
 import { DeposedError, fromEtcdError, SchedulerError } from './errors.js'
 import type { SchedulePlan } from './plan-types.js'
@@ -19,28 +19,26 @@ export interface Written {
   deletes: { key: string; revision: number }[]
 }
 
-export async function writePlan(client: Etcd3, keys: KeyLayout, leaderKey: string, plan: SchedulePlan): Promise<Written> {
+export async function writePlan(store: Kv | EtcdClient, keys: KeyLayout, leaderKey: string, plan: SchedulePlan): Promise<Written> {
+  const kv = kvOf(store)
   const written: Written = { puts: [], deletes: [] }
   // Ports first: the assignments below carry them, so they must exist when those land.
-  for (const claim of chunkClaims(plan.ports ?? [])) await claimPorts(client, keys, leaderKey, claim, written)
+  for (const claim of chunkClaims(plan.ports ?? [])) await claimPorts(kv, keys, leaderKey, claim, written)
   // Deletes before puts, so a move (delete on the old host, put on the new) lands in one
   // transaction unless the plan is larger than one.
-  const ops: Op[] = [
+  const ops: KvOp[] = [
     ...plan.deletes.map(key => ({ kind: 'delete' as const, key })),
     ...plan.puts.map(p => ({ kind: 'put' as const, key: p.key, value: JSON.stringify(p.value) })),
     ...plan.statuses.map(s => ({ kind: 'put' as const, key: s.key, value: JSON.stringify(s.status) })),
   ]
   for (const chunk of chunks(ops)) {
-    let res
+    let revision
     try {
-      res = await client.if(leaderKey, 'Create', '>', 0)
-        .then(...chunk.map(op => (op.kind === 'put' ? client.put(op.key).value(op.value) : client.delete().key(op.key))))
-        .commit()
+      revision = await kv.txn([leads(leaderKey)], chunk)
     } catch (err) {
       throw fromEtcdError(err, 'write the schedule')
     }
-    if (!res.succeeded) throw new DeposedError(leaderKey)
-    const revision = Number(res.header.revision)
+    if (revision === undefined) throw new DeposedError(leaderKey)
     for (const op of chunk) {
       if (op.kind === 'put') written.puts.push({ key: op.key, value: op.value, revision })
       else written.deletes.push({ key: op.key, revision })
@@ -52,27 +50,29 @@ export async function writePlan(client: Etcd3, keys: KeyLayout, leaderKey: strin
 // Each claim is two puts (the service's port, the port's owner) guarded by both keys not
 // existing yet, and the whole batch by the leader key: a port is never handed out twice,
 // and a deposed scheduler claims none.
-async function claimPorts(client: Etcd3, keys: KeyLayout, leaderKey: string, claims: readonly PortAllocation[], written: Written): Promise<void> {
+async function claimPorts(kv: Kv, keys: KeyLayout, leaderKey: string, claims: readonly PortAllocation[], written: Written): Promise<void> {
   const puts = claims.flatMap(c => [
-    { key: keys.port(c.app, c.service), value: String(c.port) },
-    { key: keys.portOwner(c.port), value: `${c.app}/${c.service}` },
+    { kind: 'put' as const, key: keys.port(c.app, c.service), value: String(c.port) },
+    { kind: 'put' as const, key: keys.portOwner(c.port), value: `${c.app}/${c.service}` },
   ])
-  let txn = client.if(leaderKey, 'Create', '>', 0)
-  for (const p of puts) txn = txn.and(p.key, 'Create', '==', 0)
-  let res
+  let revision
   try {
-    res = await txn.then(...puts.map(p => client.put(p.key).value(p.value))).commit()
+    revision = await kv.txn([leads(leaderKey), ...puts.map(p => ({ key: p.key, exists: false }))], puts)
   } catch (err) {
     throw fromEtcdError(err, 'claim proxy ports')
   }
-  if (!res.succeeded) {
-    const leader = await client.get(leaderKey).string().catch((err: unknown) => { throw fromEtcdError(err, 'read the leader key') })
-    if (leader === null) throw new DeposedError(leaderKey)
+  if (revision === undefined) {
+    const leader = await kv.get(leaderKey).catch((err: unknown) => { throw fromEtcdError(err, 'read the leader key') })
+    if (leader === undefined) throw new DeposedError(leaderKey)
     const which = claims.map(c => `${c.app}/${c.service}:${c.port}`).join(', ')
     throw new SchedulerError('DKA_SCHEDULER_PORT_TAKEN', `one of the proxy ports ${which} was taken meanwhile; planning again`)
   }
-  const revision = Number(res.header.revision)
-  for (const p of puts) written.puts.push({ ...p, revision })
+  for (const p of puts) written.puts.push({ key: p.key, value: p.value, revision })
+}
+
+/** The guard of every write: this scheduler's election key still exists (its lease lives). */
+function leads(leaderKey: string): KvCondition {
+  return { key: leaderKey, exists: true }
 }
 
 /** Claims in batches that stay under etcd's operation limit (compares and puts both count). */
@@ -83,10 +83,8 @@ function chunkClaims(claims: readonly PortAllocation[]): PortAllocation[][] {
   return out
 }
 
-type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string }
-
 /** Consecutive runs of ops within both limits (an op larger than the byte limit goes alone). */
-export function chunks<T extends Op>(ops: readonly T[], maxOps = MAX_OPS_PER_TXN, maxBytes = MAX_BYTES_PER_TXN): T[][] {
+export function chunks<T extends KvOp>(ops: readonly T[], maxOps = MAX_OPS_PER_TXN, maxBytes = MAX_BYTES_PER_TXN): T[][] {
   const out: T[][] = []
   let current: T[] = []
   let bytes = 0
