@@ -6,6 +6,8 @@
 #   dokkaa/busybox:test2                the same, index says "hello from dokkaa v2"
 #   127.0.0.1:5000/dokkaa/busybox:pull  :test, in the registry only (the local tag is
 #                                       removed so tests really pull it)
+#   dokkaa/busybox:rollout              :test plus a version, a controllable /healthz, a
+#                                       slow CGI and a SIGTERM trap (make-rollout-image.sh)
 #
 # Each container writes "instance <hostname>" to /www/host.txt at start, so a test can
 # tell which instance answered. /bin holds every busybox applet (sh httpd wget nc
@@ -145,3 +147,4 @@ build "$IMAGE" "hello from dokkaa"
 build "$IMAGE_V2" "hello from dokkaa v2"
 push_pull_copy
 check
+bash "$(dirname "${BASH_SOURCE[0]}")/make-rollout-image.sh"

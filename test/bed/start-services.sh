@@ -25,7 +25,7 @@ REGISTRY_ADDR=${DOKKAA_TEST_REGISTRY:-127.0.0.1:5000}
 # CLI version talks to it.
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 
-PACKAGES=(docker.io etcd-server etcd-client busybox-static dnsutils docker-registry
+PACKAGES=(docker.io etcd-server etcd-client busybox-static dnsutils docker-registry gcc libc6-dev
   iproute2 iptables curl ca-certificates util-linux tar chromium openssh-server)
 
 mode=${1:-all}

@@ -17,3 +17,13 @@ export const INDEX_TEXT = 'hello from dokkaa'
 export const INDEX_TEXT_V2 = 'hello from dokkaa v2'
 /** Body of "/host.txt" in a container whose hostname is `hostname`. */
 export const hostText = (hostname: string): string => `instance ${hostname}`
+/**
+ * TEST_IMAGE plus what zero-downtime tests need (test/bed/make-rollout-image.sh): "/" is
+ * $VERSION (default v1), /healthz is 200 until the file /www/healthz is removed (absent
+ * from the start with HEALTHY=0), /cgi-bin/slow answers "slow $VERSION" after 3 s, and PID
+ * 1 logs "got SIGTERM" and drains (IGNORE_TERM=1: keeps running). LOG_REQUESTS=1 logs
+ * each request ("url:/healthz") on stderr.
+ */
+export const ROLLOUT_IMAGE = 'dokkaa/busybox:rollout'
+/** ROLLOUT_IMAGE's slow endpoint (/cgi-bin/slow?N: after N s; the path is the one busybox httpd gave it). */
+export const SLOW_PATH = '/cgi-bin/slow'
