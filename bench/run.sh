@@ -5,7 +5,9 @@
 #   builder    — status API requests/s and p99 over 100 apps; manifest saved in the console →
 #                instance shown running (headless Chromium) vs API PUT → running in etcd
 #   cluster    — dokkaacfg up --scale=3 and host-crash failover vs Docker Swarm mode (~5 min)
-# Usage: bash bench/run.sh [conductor|ambassador|builder|cluster ...]   (default: all; as root)
+#   rollout    — update of 3 instances under 200 requests/s: failed requests and rollout wall
+#                time vs Docker Swarm mode, on one namespace host's engine (~20-30 min)
+# Usage: bash bench/run.sh [conductor|ambassador|builder|cluster|rollout ...]   (default: all; as root)
 # Installs the peers it needs (haproxy, dnsperf, dnsmasq-base), starts the test bed's
 # services if they are not running, builds, and prints Markdown tables.
 set -euo pipefail
@@ -13,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 
 benches=("$@")
-((${#benches[@]})) || benches=(conductor ambassador builder cluster)
+((${#benches[@]})) || benches=(conductor ambassador builder cluster rollout)
 
 missing=()
 for p in haproxy dnsperf dnsmasq-base; do
@@ -36,6 +38,7 @@ for b in "${benches[@]}"; do
     ambassador) node --import tsx bench/ambassador-bench.ts ;;
     builder) node --import tsx bench/builder-bench.ts && node --import tsx bench/builder-console-bench.ts ;;
     cluster) node --import tsx bench/cluster-bench.ts ;;
-    *) echo "unknown benchmark $b (conductor, ambassador, builder, cluster)" >&2; exit 2 ;;
+    rollout) node --import tsx bench/rollout-bench.ts ;;
+    *) echo "unknown benchmark $b (conductor, ambassador, builder, cluster, rollout)" >&2; exit 2 ;;
   esac
 done
