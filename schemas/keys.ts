@@ -36,6 +36,11 @@ export class KeyLayout {
   instancesOf(r: AppRef): string { return `${this.instances}${r.app}/${r.name}/` }
   instance(r: InstanceRef): string { return `${this.instancesOf(r)}${r.index}` }
 
+  // --- where instances' named volumes live, written by the scheduler at placement
+  get volumesRoot(): string { return `${this.prefix}/volumes/` }
+  volumesOf(r: AppRef): string { return `${this.volumesRoot}${r.app}/${r.name}/` }
+  volumeHome(r: InstanceRef): string { return `${this.volumesOf(r)}${r.index}` }
+
   /** SkyDNS layout (CoreDNS's etcd plugin reads it): the domain reversed into path segments. */
   get skydnsRoot(): string { return `${this.prefix}/skydns/${this.domain.split('.').reverse().join('/')}/` }
   skydns(app: string, service: string, leaf: string): string { return `${this.skydnsRoot}${app}/${service}/${leaf}` }
@@ -94,6 +99,10 @@ export class KeyLayout {
   }
   parseInstance(key: string): InstanceRef | undefined {
     const m = this.after(key, this.instances)?.match(/^([^/]+)\/([^/]+)\/(\d{1,6})$/)
+    return validRef(m ? { app: m[1]!, name: m[2]!, index: Number(m[3]) } : undefined)
+  }
+  parseVolumeHome(key: string): InstanceRef | undefined {
+    const m = this.after(key, this.volumesRoot)?.match(/^([^/]+)\/([^/]+)\/(\d{1,6})$/)
     return validRef(m ? { app: m[1]!, name: m[2]!, index: Number(m[3]) } : undefined)
   }
   parseSkydns(key: string): { app: string; service: string; leaf: string } | undefined {

@@ -8,6 +8,8 @@ export const LABELS = {
   instance: 'io.dokkaa.instance',
   host: 'io.dokkaa.host',
   spec: 'io.dokkaa.spec',
+  /** On a Docker volume: which of the instance's volumes it is. */
+  volume: 'io.dokkaa.volume',
 } as const
 
 /** `<app>---<name>` for instance 0 (the seed's dummy---nginx), `<app>---<name>---<i>` otherwise. */

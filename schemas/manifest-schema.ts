@@ -13,11 +13,13 @@ const port = { type: 'integer', minimum: 1, maximum: 65535 } as const
 const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const
 /** A port the manifest publishes: a service name or its port number. */
 const portRef = { anyOf: [port, { type: 'string', pattern: DNS_LABEL }] } as const
+const volumePath = { type: 'string', minLength: 1, maxLength: 1024, pattern: '^/' } as const
 const httpPath = { type: 'string', maxLength: 1024, pattern: '^/[\\x21-\\x7e]*$' } as const
 
 /** The health check's fields (exactly one of http, tcp, cmd; validate-manifest.ts says so). */
 export const HEALTH_FIELDS = ['http', 'tcp', 'cmd', 'interval', 'timeout', 'retries', 'startPeriod'] as const
 export const UPDATE_FIELDS = ['order', 'parallelism', 'delay', 'monitor', 'failureAction'] as const
+export const VOLUME_FIELDS = ['path', 'hostPath', 'readOnly'] as const
 
 /** Extra Docker create options users may pass through (xCAT's dockerflag). Anything else is refused. */
 export const DOCKERFLAGS_ALLOWED = [
@@ -134,6 +136,21 @@ export const manifestSchema = {
         failureAction: { enum: ['rollback', 'pause'] },
       },
     },
+    volumes: {
+      type: 'object',
+      maxProperties: 16,
+      propertyNames: { pattern: DNS_LABEL, maxLength: 30 },
+      additionalProperties: {
+        anyOf: [
+          volumePath,
+          {
+            type: 'object', additionalProperties: false, required: ['path'],
+            properties: { path: volumePath, hostPath: volumePath, readOnly: { type: 'boolean' } },
+          },
+        ],
+      },
+    },
+    volumeFailover: { enum: ['pin', 'recreate'] },
     // SIGTERM, TERM, SIGRTMIN+3 or a number, as Docker takes it.
     stopSignal: { type: 'string', pattern: '^((SIG)?[A-Z][A-Z0-9+-]{0,15}|[0-9]{1,2})$' },
     stopGracePeriod: duration,

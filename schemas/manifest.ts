@@ -49,6 +49,13 @@ export interface UpdateSpec {
   failureAction?: 'rollback' | 'pause'
 }
 
+/** A volume: its path in the container, and for a bind the host directory (policy allowHostPaths). */
+export interface VolumeSpec {
+  path: string
+  hostPath?: string
+  readOnly?: boolean
+}
+
 /** A manifest as a user writes it. */
 export interface Manifest {
   image: string
@@ -73,6 +80,12 @@ export interface Manifest {
   stopSignal?: string
   /** Time between the stop signal and SIGKILL (default "10s"). */
   stopGracePeriod?: string
+  /** Volumes by name: `{"data": "/var/lib/app"}` (one Docker volume per instance, kept on its
+   * host) or `{"path": …, "hostPath": …, "readOnly": …}`. */
+  volumes?: Record<string, string | VolumeSpec>
+  /** When the host of an instance's named volumes is gone: wait for it ("pin", the default)
+   * or start the instance elsewhere with empty volumes ("recreate"). Placement policy: not in the container spec. */
+  volumeFailover?: 'pin' | 'recreate'
 }
 
 /** A validated manifest with defaults applied and services in object form. */
@@ -83,7 +96,7 @@ export interface NormalizedManifest extends Omit<Manifest, 'scale' | 'services' 
 }
 
 /** The part of a manifest that shapes a container: everything but scale, placement and rollout policy. */
-export type ContainerSpec = Omit<NormalizedManifest, 'scale' | 'constraints' | 'update'>
+export type ContainerSpec = Omit<NormalizedManifest, 'scale' | 'constraints' | 'update' | 'volumeFailover'>
 
 /** One error found in a manifest: a JSON pointer into the document and what is wrong there. */
 export interface ManifestError {

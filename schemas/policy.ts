@@ -29,6 +29,8 @@ export interface QuotaPolicy {
 export interface ClusterPolicy {
   /** dockerflags.NetworkMode "host" is allowed. */
   allowHostNetwork?: boolean
+  /** Host directories a manifest's volumes may bind (`hostPath`), each with what is below it. None by default. */
+  allowHostPaths?: string[]
   /** Lower manifest limits than the defaults (never higher). */
   limits?: Partial<ManifestLimits>
   quotas?: QuotaPolicy
@@ -46,6 +48,7 @@ export const policySchema = {
   additionalProperties: false,
   properties: {
     allowHostNetwork: { type: 'boolean' },
+    allowHostPaths: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^/' } },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -17,9 +17,11 @@ export interface ResolvedUpdate {
 
 export const UPDATE_DEFAULTS: ResolvedUpdate = { order: 'start-first', parallelism: 1, delayMs: 0, monitorMs: 5_000, failureAction: 'rollback' }
 
-export function resolveUpdate(u: UpdateSpec | undefined): ResolvedUpdate {
+/** `stopFirst`: the spec cannot run twice at once (a writable volume, volumes.ts needsStopFirst),
+ * whatever `order` says. */
+export function resolveUpdate(u: UpdateSpec | undefined, o: { stopFirst?: boolean } = {}): ResolvedUpdate {
   return {
-    order: u?.order ?? UPDATE_DEFAULTS.order,
+    order: o.stopFirst ? 'stop-first' : u?.order ?? UPDATE_DEFAULTS.order,
     parallelism: u?.parallelism ?? UPDATE_DEFAULTS.parallelism,
     delayMs: (u?.delay !== undefined ? parseDuration(u.delay) : undefined) ?? UPDATE_DEFAULTS.delayMs,
     monitorMs: (u?.monitor !== undefined ? parseDuration(u.monitor) : undefined) ?? UPDATE_DEFAULTS.monitorMs,

@@ -3,8 +3,9 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import * as ajvFormats from 'ajv-formats'
 import {
-  DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, HEALTH_FIELDS, manifestSchema, UPDATE_FIELDS,
+  DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, HEALTH_FIELDS, manifestSchema, UPDATE_FIELDS, VOLUME_FIELDS,
 } from './manifest-schema.js'
+import { volumeProblems } from './volumes.js'
 import { parseDuration } from './duration.js'
 import { healthProblems } from './health.js'
 import type {
@@ -72,6 +73,7 @@ export function validateManifest(doc: unknown, policy: ClusterPolicy = {}): Vali
   const normalized = normalize(manifest)
   errors.push(...healthProblems(normalized.health, normalized.services, normalized.dockerflags as Record<string, unknown> | undefined))
   errors.push(...stopAndUpdateProblems(normalized))
+  errors.push(...volumeProblems(normalized.volumes, normalized.dockerflags?.Tmpfs, policy.allowHostPaths))
   if (errors.length > 0) return { ok: false, errors }
   return { ok: true, manifest: normalized }
 }
@@ -132,6 +134,7 @@ function describe(e: ErrorObject): ManifestError {
         : path === '/resources' ? ['memory', 'cpus']
         : path === '/health' ? [...HEALTH_FIELDS]
         : path === '/update' ? [...UPDATE_FIELDS]
+        : path.startsWith('/volumes/') ? [...VOLUME_FIELDS]
         : path === '/health/http' ? ['path', 'port'] : []
       return { path: `${path}/${field}`, message: `unknown field "${field}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}` }
     }
@@ -154,6 +157,7 @@ function nameRule(path: string, name: string): string {
   if (path === '/services') return `service name "${name}" is not a DNS label: use lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit`
   if (path === '/env') return `environment variable name "${name}" must match [A-Za-z_][A-Za-z0-9_]*`
   if (path === '/labels') return `label "${name}" uses the reserved prefix io.dokkaa.`
+  if (path === '/volumes') return `volume name "${name}" is not a DNS label of at most 30 characters: use lowercase letters, digits and '-'`
   return `name "${name}" is not allowed`
 }
 
@@ -166,6 +170,7 @@ function patternRule(path: string): string {
   if (/^\/(health\/(interval|timeout|startPeriod)|update\/(delay|monitor)|stopGracePeriod)$/.test(path)) return 'a duration like "5s", "500ms" or "1m30s"'
   if (path === '/health/http' || path === '/health/http/path') return 'an http check path starts with "/" and has no spaces'
   if (path === '/stopSignal') return 'a signal name like "SIGTERM" or "SIGQUIT", or its number'
+  if (/^\/volumes\/[^/]+(\/(path|hostPath))?$/.test(path)) return 'an absolute path, like "/var/lib/app"'
   return 'has an invalid format'
 }
 
@@ -175,6 +180,7 @@ function anyOfRule(path: string): string {
   if (path === '/dockerflags/Entrypoint') return 'Entrypoint must be a string or an array of strings'
   if (path === '/health/http') return 'an http check is a path ("/healthz") or {"path": "/ready", "port": "web"}'
   if (path === '/health/tcp' || path === '/health/http/port') return 'a port to check is a service name ("web") or its port number (80)'
+  if (/^\/volumes\/[^/]+$/.test(path)) return 'a volume is a path in the container ("/var/lib/app") or {"path": "/data", "hostPath": "/srv/data", "readOnly": true}'
   return 'has an invalid value'
 }
 
