@@ -14,6 +14,9 @@ import { badGatewayPage, noBackendPage, notFoundPage, renderPage, type RouterPag
 import type { Backend, ServiceTable } from './service-table.js'
 import { splice } from './tcp-proxy.js'
 
+/** How long a kept-alive client connection may sit idle before the router closes it. */
+export const KEEP_ALIVE_IDLE_MS = 65_000
+
 export interface HttpRouterOptions {
   endpoints: Endpoint[]
   domain: string
@@ -138,7 +141,12 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
   }
   try {
     for (const e of opts.endpoints) {
-      const server = createServer({ keepAlive: true }, onRequest)
+      // Kept-alive client connections stay open 65 s idle (Node's default is 5 s): a server
+      // that closes an idle connection races the client's next request on it, which the
+      // client sees as a reset; the shorter the timeout, the more often a client that was
+      // briefly busy elsewhere loses that race (measured: 1 reset in ~4,000 requests during
+      // a rollout). 65 s, like a cloud load balancer's 60 s plus a margin; nginx keeps 75 s.
+      const server = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_IDLE_MS, headersTimeout: KEEP_ALIVE_IDLE_MS + 1_000 }, onRequest)
       server.on('upgrade', onUpgrade)
       server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); else socket.destroy() })
       await new Promise<void>((resolve, reject) => {

@@ -23,6 +23,11 @@ t.test('Host picks the app; requests spread over both backends; keep-alive to th
   t.same(replies.map((r) => r.status), [200, 200, 200, 200])
   t.same(new Set(replies.map((r) => r.body)), new Set([`instance ${a!.hostname}`, `instance ${b!.hostname}`]), 'both backends answered')
   t.ok(replies.slice(1).every((r) => r.reused), 'one client connection carried every request')
+  // An idle kept-alive connection is kept 65 s, not Node's 5 s (whose close races a client's next request: a reset).
+  t.equal(replies[0]!.headers['keep-alive'], 'timeout=65', 'the router tells the client how long it keeps an idle connection')
+  await new Promise((r) => setTimeout(r, 5_500))
+  const later = await get(f.webPort, `${app}.dokkaa.local`, '/host.txt', agent)
+  t.same([later.status, later.reused], [200, true], 'still the same connection after 5.5 s idle')
   t.equal((await get(f.webPort, `www.${app}.dokkaa.local:8080`, '/')).body, 'hello from dokkaa', '<service>.<app> with a port in Host works too')
 })
 
