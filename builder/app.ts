@@ -17,6 +17,7 @@ import { eventRoutes } from './routes/events.js'
 import { hostRoutes } from './routes/hosts.js'
 import { lifecycleRoutes } from './routes/lifecycle.js'
 import { logRoutes } from './routes/logs.js'
+import { volumeRoutes } from './routes/volumes.js'
 import { refuseBadNames } from './routes/names-hook.js'
 import { sessionRoutes } from './routes/session.js'
 import { tokenRoutes } from './routes/tokens.js'
@@ -115,6 +116,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(appRoutes, { ctx })
   await app.register(lifecycleRoutes, { ctx })
   await app.register(logRoutes, { ctx })
+  await app.register(volumeRoutes, { ctx })
   await app.register(hostRoutes, { ctx })
   await app.register(eventRoutes, { ctx })
   await app.register(v2KeyRoutes, { ctx })

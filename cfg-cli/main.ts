@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { registerProvisioning } from './cmd-provision.js'
 import { registerApps } from './cmd-apps.js'
 import { registerRuntime } from './cmd-runtime.js'
+import { registerVolumes } from './cmd-volumes.js'
 import { CfgError, EXIT } from './errors.js'
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ Examples:
   registerProvisioning(program)
   registerApps(program)
   registerRuntime(program)
+  registerVolumes(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

@@ -58,6 +58,14 @@ t.test('host networking passes (the policy is the scheduler\'s), but never a for
   t.ok(readAssignment(text({ ...good, spec: { ...spec, dockerflags: { NetworkMode: 'host' } } })).ok)
 })
 
+t.test('volumes: a host path passes (the policy\'s allowHostPaths is the scheduler\'s); a path that is not clean never does', async t => {
+  const volumes = { data: '/data', logs: { path: '/logs', hostPath: '/srv/logs', readOnly: true } }
+  const r = readAssignment(text({ ...good, spec: { ...spec, volumes } }))
+  t.match(r, { ok: true, assignment: { spec: { volumes } } })
+  t.match(readAssignment(text({ ...good, spec: { ...spec, volumes: { d: { path: '/d', hostPath: '/srv/../etc' } } } })), { ok: false, reason: /^spec\/volumes\/d\/hostPath: an absolute host path without "\." or "\.\."/ })
+  t.match(readAssignment(text({ ...good, spec: { ...spec, volumes: { d: '/' } } })), { ok: false, reason: /^spec\/volumes\/d: / })
+})
+
 t.test('property: any text is read or rejected, never thrown', async t => {
   const arb = fc.oneof(fc.string(), fc.jsonValue().map(v => JSON.stringify(v)),
     fc.record({ spec: fc.jsonValue(), specHash: fc.jsonValue(), revision: fc.jsonValue(), run: fc.jsonValue() }, { requiredKeys: [] }).map(v => JSON.stringify(v)))

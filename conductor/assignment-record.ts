@@ -4,8 +4,8 @@
 // through this one function: the conductor acts only on what passes, the scheduler
 // replaces what does not. The spec is validated like a manifest (schema, image grammar,
 // limits); the cluster policy stays the scheduler's business (it is not known here), so
-// host networking is let through — the scheduler refused it before writing, if the
-// policy says so.
+// host networking and volumes' host paths are let through — the scheduler refused them
+// before writing, if the policy says so.
 import {
   containerSpec, DEFAULT_LIMITS, jsonTextDepth, validateManifest,
   type Assignment, type ContainerSpec, type DesiredRunState,
@@ -66,7 +66,7 @@ export function readAssignment(text: string): AssignmentResult {
 // A spec is validated like a manifest; the reason names the field (spec/… or previous.spec/…).
 function readSpec(spec: unknown, field: string): ContainerSpec | string {
   if (!isObject(spec)) return `${field} is missing or not an object`
-  const checked = validateManifest(spec, { allowHostNetwork: true })
+  const checked = validateManifest(spec, { allowHostNetwork: true, allowHostPaths: ['/'] })
   if (checked.ok) return containerSpec(checked.manifest)
   const shown = checked.errors.slice(0, 3).map(e => `${field}${e.path}: ${e.message}`)
   if (checked.errors.length > 3) shown.push(`and ${checked.errors.length - 3} more`)

@@ -4,6 +4,7 @@ import type { ContainerSpec, InstanceRef } from '../schemas/index.js'
 import { LABELS, resolveHealthCheck, stopGraceMs } from '../schemas/index.js'
 import type { ContainerCreate, PortBinding } from './docker-engine.js'
 import { dockerHealthcheck } from './health/docker-healthcheck.js'
+import { volumeMounts } from './volume-mounts.js'
 
 export interface HostContext {
   hostId: string
@@ -127,5 +128,7 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
   if (flags.Init !== undefined) c.init = flags.Init
   const healthcheck = dockerHealthcheck(resolveHealthCheck(spec))
   if (healthcheck) c.healthcheck = healthcheck
+  const mounts = volumeMounts(spec, ref, host.hostId)
+  if (mounts.length > 0) c.mounts = mounts
   return c
 }

@@ -16,6 +16,17 @@ export interface Ulimit {
   hard: number
 }
 
+/**
+ * A mount of a manifest's volume (conductor/volume-mounts.ts decides them). A named volume
+ * is Docker's `volume` mount by a name that is the same for every container of the
+ * instance, so a new container finds the old one's data; Docker creates it on first use,
+ * with `labels`, and never removes it with a container. A bind mounts a host directory,
+ * which must exist (Docker's `bind` mount refuses a missing source; `Binds` would create one).
+ */
+export type ContainerMount =
+  | { type: 'volume'; source: string; target: string; readOnly: boolean; labels: Record<string, string> }
+  | { type: 'bind'; source: string; target: string; readOnly: boolean }
+
 /** A probe Docker runs inside the container. Durations in nanoseconds, Docker's unit. */
 export interface ContainerHealthcheck {
   /** ["CMD", ...args], ["CMD-SHELL", script] or ["NONE"]. */
@@ -70,6 +81,7 @@ export interface ContainerCreate {
   ulimits?: Ulimit[]
   init?: boolean
   healthcheck?: ContainerHealthcheck
+  mounts?: ContainerMount[]
 }
 
 export interface LogsOptions {
@@ -133,7 +145,7 @@ export interface DockerEngine {
   rename(id: string, name: string): Promise<void>
   pause(id: string): Promise<void>
   unpause(id: string): Promise<void>
-  /** Forced removal; a container already gone is not an error. */
+  /** Forced removal of the container alone: its named volumes stay (retain). A container already gone is not an error. */
   remove(id: string): Promise<void>
   imageExists(ref: string): Promise<boolean>
   /** Pulls, calling onProgress with Docker's status lines; throws IMAGE_PULL_FAILED. */
@@ -149,4 +161,8 @@ export interface DockerEngine {
   info(): Promise<EngineInfo>
   /** Gateway address of a Docker network ("bridge" = docker0): where the ambassador listens for containers. */
   networkGateway(network: string): Promise<string | undefined>
+  /** The names of the volumes carrying all the given labels. */
+  listVolumes(labels: Record<string, string>): Promise<string[]>
+  /** Deletes a volume and its data; throws DOCKER_CONFLICT while a container (even a stopped one) uses it, DOCKER_NOT_FOUND when there is none. */
+  removeVolume(name: string): Promise<void>
 }

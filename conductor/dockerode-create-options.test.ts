@@ -39,6 +39,27 @@ t.test('every field, where Docker reads it', async t => {
   t.strictSame(dockerCreateOptions({ ...minimal, healthcheck: { test: ['NONE'] } }).Healthcheck, { Test: ['NONE'] }, 'a probe\'s unset durations keep Docker\'s defaults')
 })
 
+t.test('mounts: a named volume carries its labels for Docker to create it with; a bind is the host directory', async t => {
+  const labels = { 'io.dokkaa.app': 'a', 'io.dokkaa.volume': 'data' }
+  t.strictSame(dockerCreateOptions({
+    ...minimal,
+    mounts: [
+      { type: 'volume', source: 'a---web---0---data', target: '/data', readOnly: false, labels },
+      { type: 'bind', source: '/srv/conf', target: '/conf', readOnly: true },
+    ],
+  }).HostConfig?.Mounts, [
+    { Type: 'volume', Source: 'a---web---0---data', Target: '/data', ReadOnly: false, VolumeOptions: { Labels: labels } },
+    { Type: 'bind', Source: '/srv/conf', Target: '/conf', ReadOnly: true },
+  ], 'no driver, no NoCopy: the local driver, and a fresh volume gets the image\'s files at the path (docker run -v)')
+  const viaManifest = dockerCreateOptions(createOptions({ image: 'i', restart: 'always', services: {}, volumes: { data: '/data' } }, 'hash', { app: 'a', name: 'web', index: 0 },
+    { hostId: 'h1', hostAddress: '10.0.0.5', domain: 'dokkaa.local', network: 'bridge', linkPorts: {} }, 'a---web'))
+  t.strictSame(viaManifest.HostConfig?.Mounts, [{
+    Type: 'volume', Source: 'a---web---0---data', Target: '/data', ReadOnly: false,
+    VolumeOptions: { Labels: { 'io.dokkaa.app': 'a', 'io.dokkaa.name': 'web', 'io.dokkaa.instance': '0', 'io.dokkaa.volume': 'data', 'io.dokkaa.host': 'h1' } },
+  }], 'a manifest\'s volume, end to end')
+  t.notOk('Binds' in (viaManifest.HostConfig ?? {}), 'never Binds, which would create a missing host directory')
+})
+
 t.test('a manifest reaches Docker as it did before ContainerCreate', async t => {
   const host: HostContext = { hostId: 'h1', hostAddress: '10.0.0.5', ambassadorAddress: '172.17.0.1', domain: 'dokkaa.local', network: 'bridge', linkPorts: { nginx: 20001 } }
   const ref = { app: 'dummy', name: 'crawler', index: 1 }

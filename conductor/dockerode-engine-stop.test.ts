@@ -1,6 +1,7 @@
 // The dockerode engine's part in graceful stops and health: stop and restart carry the
-// grace period (Docker's `t`), rename asks for the new name, and inspect reads the
-// container's HEALTHCHECK and Docker's verdict of it. Against a fake engine on a unix socket.
+// grace period (Docker's `t`), rename asks for the new name, remove takes the container and
+// never its volumes, and inspect reads the container's HEALTHCHECK and Docker's verdict of
+// it. Against a fake engine on a unix socket.
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -40,7 +41,12 @@ t.test('stop and restart pass the grace period; rename the name; inspect the HEA
   await engine.stop('c1')
   await engine.restart('c1', 2)
   await engine.rename('c1', 'a---web')
-  t.same(requests, ['POST /containers/c1/stop?t=7', 'POST /containers/c1/stop', 'POST /containers/c1/restart?t=2', 'POST /containers/c1/rename?name=a---web'])
+  await engine.remove('c1')
+  t.same(requests, [
+    'POST /containers/c1/stop?t=7', 'POST /containers/c1/stop', 'POST /containers/c1/restart?t=2', 'POST /containers/c1/rename?name=a---web',
+    // Forced, without `v`: an instance's volumes outlive its containers (retain), and nothing else is asked to prune.
+    'DELETE /containers/c1?force=true',
+  ])
 
   body = inspectBody({ Status: 'unhealthy', FailingStreak: 3, Log: [{ ExitCode: 1, Output: 'down\n' }, { ExitCode: 0, Output: 'ok' }] }, ['CMD-SHELL', 'check'])
   t.match(await engine.inspect('c1'), { healthcheck: true, dockerHealth: { status: 'unhealthy', lastError: 'down' } })

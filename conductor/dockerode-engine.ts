@@ -8,7 +8,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import Docker from 'dockerode'
 import { parseImageReference } from '../schemas/index.js'
 import type { ContainerState } from './model.js'
-import type { ContainerCreate, ContainerDetail, DockerEngine, DockerHealth, EngineEvent, EngineInfo, EventSubscription, LogsOptions } from './docker-engine.js'
+import type { ContainerCreate, ContainerDetail, ContainerMount, DockerEngine, DockerHealth, EngineEvent, EngineInfo, EventSubscription, LogsOptions } from './docker-engine.js'
 import { demuxBuffer } from './docker-log-frames.js'
 import { fromDockerError, ImagePullError, InvalidImageError, isCode } from './errors.js'
 import { JsonLineSplitter } from './json-lines.js'
@@ -65,6 +65,7 @@ export function dockerCreateOptions(c: ContainerCreate): Docker.ContainerCreateO
       Tmpfs: c.tmpfs,
       Ulimits: c.ulimits?.map(u => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
       Init: c.init,
+      Mounts: c.mounts?.map(dockerMount),
     }),
     Cmd: c.cmd,
     Hostname: c.hostname,
@@ -78,6 +79,15 @@ export function dockerCreateOptions(c: ContainerCreate): Docker.ContainerCreateO
     Domainname: c.domainname,
     Healthcheck: hc && defined<Docker.HealthConfig>({ Test: hc.test, Interval: hc.intervalNs, Timeout: hc.timeoutNs, Retries: hc.retries, StartPeriod: hc.startPeriodNs }),
   })
+}
+
+/** A named volume's labels go with it into VolumeOptions: Docker labels the volume when this
+ * create makes it (first use) and leaves an existing one as it is. The typings want every
+ * VolumeOptions field; left out, Docker uses the local driver and copies the image's files at
+ * the path into a fresh volume (NoCopy false), as `docker run -v` does. */
+function dockerMount(m: ContainerMount): Docker.MountSettings {
+  const base = { Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly }
+  return m.type === 'volume' ? { ...base, VolumeOptions: { Labels: m.labels } as NonNullable<Docker.MountSettings['VolumeOptions']> } : base
 }
 
 /** State.Health as Dokkaa reads it; undefined before the first start, or without a check. */
@@ -113,6 +123,16 @@ export class DockerodeEngine implements DockerEngine {
   async listContainers(labels: Record<string, string>) {
     const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }))
     return list.map(c => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }))
+  }
+
+  async listVolumes(labels: Record<string, string>): Promise<string[]> {
+    const res = await this.call('list volumes', () => this.docker.listVolumes({ filters: { label: labelFilters(labels) } }))
+    return (res.Volumes ?? []).map(v => v.Name)
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    // Never forced: Docker then refuses while a container uses the volume.
+    await this.call(`remove volume ${name}`, () => this.docker.getVolume(name).remove())
   }
 
   async inspect(idOrName: string): Promise<ContainerDetail | undefined> {

@@ -94,3 +94,14 @@ t.test('graceful steps: Docker stops with the grace period in whole seconds (rou
   await d.apply({ kind: 'restart', ref, containerId: 'c', generation: 1, reason: 'generation' }, log, 10_000)
   t.same(f.calls, ['unpause c', 'stop c t=3', 'remove c', 'unpause c', 'stop c t=undefined', 'restart c t=10'])
 })
+
+t.test('a bind whose host directory is missing: the create fails with Docker\'s message and the volume it is', async t => {
+  const f = fakeEngine()
+  const docker = 'create container a---web: invalid mount config for type "bind": bind source path does not exist: /srv/logs'
+  f.engine.create = async () => { throw new ConductorError('DKA_CONDUCTOR_DOCKER_ERROR', docker) }
+  const d = want('s1')
+  const logs: DesiredInstance = { ...d, spec: { ...d.spec, volumes: { logs: { path: '/logs', hostPath: '/srv/logs' } } } }
+  const err = await new Driver({ engine: f.engine, host }).apply({ kind: 'create', ref, desired: logs }, log).then(() => undefined, (e: unknown) => e as ConductorError)
+  t.equal(err?.code, 'DKA_CONDUCTOR_DOCKER_ERROR')
+  t.equal(err?.message, `${docker} (volume "logs": its hostPath /srv/logs must exist on host h1; create it there, the instance is retried)`)
+})

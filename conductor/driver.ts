@@ -10,6 +10,7 @@ import { besideName, createOptions, fallbackName, type HostContext } from './con
 import type { DockerEngine } from './docker-engine.js'
 import { ConductorError, isCode } from './errors.js'
 import type { DesiredInstance, Step } from './model.js'
+import { explainMountError } from './volume-mounts.js'
 
 export interface DriverDeps {
   engine: DockerEngine
@@ -111,7 +112,7 @@ export class Driver {
     try {
       return { id: await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name)) }
     } catch (err) {
-      if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw err
+      if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw withMountHint(err, d, ctx.hostId)
       const holder = await this.holderOf(name, d.ref, d.specHash)
       if (holder.heldBy === 'nobody') return this.tryCreate(d, ctx, name) // removed meanwhile: try again
       return holder.heldBy === 'this instance, this spec' ? { id: holder.id } : { heldBy: holder.heldBy }
@@ -138,6 +139,12 @@ export class Driver {
     if (!owner || owner.host !== this.deps.host.hostId || !sameRef(owner, ref)) return { heldBy: 'someone else', id: holder.id }
     return { heldBy: owner.spec === specHash ? 'this instance, this spec' : 'this instance, another spec', id: holder.id }
   }
+}
+
+/** A bind whose host directory is missing: Docker's message, and which volume it is. */
+function withMountHint(err: unknown, d: DesiredInstance, hostId: string): unknown {
+  const hint = err instanceof ConductorError ? explainMountError(err.message, d.spec, hostId) : undefined
+  return hint === undefined ? err : new ConductorError((err as ConductorError).code, hint, { cause: err })
 }
 
 function sameRef(a: InstanceRef, b: InstanceRef): boolean {

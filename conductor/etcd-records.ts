@@ -136,6 +136,11 @@ export function readStatusRecord(text: string): StatusRecord | undefined {
     if (!rollout) return undefined
     r.rollout = rollout
   }
+  // Warnings (a volume recreated empty…) are informational: junk ones are dropped, not the record.
+  const warnings = o['warnings']
+  if (Array.isArray(warnings) && warnings.length > 0 && warnings.length <= 1000 && warnings.every(w => typeof w === 'string')) {
+    r.warnings = (warnings as string[]).map(w => cut(w))
+  }
   return r
 }
 

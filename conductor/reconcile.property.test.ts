@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import type { ContainerSpec, HealthState } from '../schemas/index.js'
-import { containerName } from '../schemas/index.js'
+import { containerName, needsStopFirst } from '../schemas/index.js'
 import { applyPlanModel, modelLabels } from './apply-plan-model.js'
 import type { ActualContainer, ContainerState, DesiredInstance } from './model.js'
 import { isReady, refKey } from './model.js'
@@ -21,8 +21,11 @@ const arbDesired: fc.Arbitrary<DesiredInstance[]> = fc.uniqueArray(
     restartGeneration: fc.integer({ min: 0, max: 2 }),
     restart: fc.constantFrom('always', 'on-failure', 'never') as fc.Arbitrary<ContainerSpec['restart']>,
     stopFirst: fc.boolean(),
+    // A writable volume forces stop-first whatever the order; read-only ones do not.
+    volumes: fc.constantFrom<ContainerSpec['volumes']>(undefined, undefined, { data: '/data' }, { seed: { path: '/seed', readOnly: true } }),
   }).map(r => ({
-    ref: r.ref, specHash: r.specHash, run: r.run, restartGeneration: r.restartGeneration, spec: { image: 'i', restart: r.restart, services: {} },
+    ref: r.ref, specHash: r.specHash, run: r.run, restartGeneration: r.restartGeneration,
+    spec: { image: 'i', restart: r.restart, services: {}, ...(r.volumes ? { volumes: r.volumes } : {}) },
     ...(r.stopFirst ? { order: 'stop-first' as const } : {}),
   })),
   { selector: d => refKey(d.ref), maxLength: 8 },
@@ -95,7 +98,8 @@ t.test('after applying a plan, only desired instances, each with one container, 
       if (!d) return false
       if (cs.length === 1) return true
       // Beside the old one: exactly one on the new spec, for a running start-first instance.
-      return cs.length === 2 && d.run === 'running' && d.order === undefined && cs.filter(c => c.labels['io.dokkaa.spec'] === d.specHash).length === 1
+      return cs.length === 2 && d.run === 'running' && d.order === undefined && !needsStopFirst(d.spec) &&
+        cs.filter(c => c.labels['io.dokkaa.spec'] === d.specHash).length === 1
     })
   }), { numRuns: 500 })
   t.pass()
@@ -145,6 +149,21 @@ t.test('a start-first update never leaves a running instance without a ready con
     const oldKept = instances.every((ref, i) => final.some(c => c.id === `old${i}`)) || rollbackAfter >= 2
     return !gap && oldKept && final.every(c => c.labels['io.dokkaa.spec'] === 's1')
   }), { numRuns: 300 })
+  t.pass()
+})
+
+t.test('an instance with a writable volume never has two containers up at once, from the first plan on, whatever the order', async t => {
+  const isUp = (c: ActualContainer) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting'
+  fc.assert(fc.property(arbDesired, arbActual, fc.boolean(), (desired, actual, checked) => {
+    const writers = new Set(desired.filter(d => needsStopFirst(d.spec)).map(d => refKey(d.ref)))
+    let twice = false
+    const check = (cs: ActualContainer[]) => {
+      const up = cs.filter(c => isMine(c) && isUp(c) && writers.has(instanceOf(c)))
+      if (new Set(up.map(instanceOf)).size < up.length) twice = true
+    }
+    converge(desired, actual, checked, check)
+    return !twice
+  }), { numRuns: 500 })
   t.pass()
 })
 

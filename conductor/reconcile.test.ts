@@ -24,6 +24,8 @@ function have(id: string, index: number, state: ContainerState, o: Partial<Actua
 
 const sf = { stopFirst: true }
 
+const vol = (d: DesiredInstance, volumes: ContainerSpec['volumes']): DesiredInstance => ({ ...d, spec: { ...d.spec, volumes } })
+
 const kinds = (p: { steps: { kind: string; containerId?: string }[] }) => p.steps.map(s => `${s.kind}${'containerId' in s && s.containerId ? ':' + s.containerId : ''}`)
 
 const cases: { name: string; desired: DesiredInstance[]; actual: ActualContainer[]; steps: string[]; deferred?: number; retryAt?: number }[] = [
@@ -73,6 +75,14 @@ const cases: { name: string; desired: DesiredInstance[]; actual: ActualContainer
   { name: 'start-first: a new one whose restart policy leaves it down (a job done) lets the old one go', desired: [want(0, { hash: 'h-2', restart: 'on-failure' })], actual: [have('old', 0, 'running'), have('new', 0, 'exited', { hash: 'h-2', exitCode: 0 })], steps: ['retire:old'] },
   { name: 'start-first: the old one died meanwhile: it goes', desired: [want(0, { hash: 'h-2' })], actual: [have('old', 0, 'exited', { exitCode: 137 }), have('new', 0, 'running', { hash: 'h-2', health: 'starting' })], steps: ['remove:old'] },
   { name: 'services on the host network: stop-first, whatever the order', desired: [{ ...want(0, { hash: 'h-2' }), spec: { image: 'i', restart: 'always', services: { web: { port: 80 } }, dockerflags: { NetworkMode: 'host' } } }], actual: [have('old', 0, 'running')], steps: ['retire:old'] },
+  // Two containers must never write one data directory: a writable volume replaces stop-first, whatever the order.
+  { name: 'a writable named volume: stop-first, though the assignment says start-first', desired: [vol(want(0, { hash: 'h-2' }), { data: '/data' })], actual: [have('old', 0, 'running')], steps: ['retire:old'] },
+  { name: 'a writable volume: the new container only once the old one is gone', desired: [vol(want(0, { hash: 'h-2' }), { data: '/data' })], actual: [have('old', 0, 'running', { inFlight: 'retire' })], steps: [] },
+  { name: 'a writable volume: ... and then created', desired: [vol(want(0, { hash: 'h-2' }), { data: '/data' })], actual: [], steps: ['create'] },
+  { name: 'a writable bind: stop-first too', desired: [vol(want(0, { hash: 'h-2' }), { logs: { path: '/logs', hostPath: '/srv/logs' } })], actual: [have('old', 0, 'running')], steps: ['retire:old'] },
+  { name: 'writable volumes: one running instance of the manifest at a time', desired: [vol(want(0, { hash: 'h-2' }), { data: '/data' }), vol(want(1, { hash: 'h-2' }), { data: '/data' })], actual: [have('c0', 0, 'running'), have('c1', 1, 'running')], steps: ['retire:c0'], deferred: 1 },
+  { name: 'read-only volumes only: the spec may run twice, start-first', desired: [vol(want(0, { hash: 'h-2' }), { seed: { path: '/seed', readOnly: true } })], actual: [have('old', 0, 'running')], steps: ['create'] },
+  { name: 'a writable volume mid start-first (an older conductor began it): the old one goes before anything else', desired: [vol(want(0, { hash: 'h-2' }), { data: '/data' })], actual: [have('old', 0, 'running'), have('new', 0, 'running', { hash: 'h-2', health: 'starting', createdAt: 2000 })], steps: ['retire:old'] },
   { name: 'start-first only for a running instance: a stopped one is replaced', desired: [want(0, { hash: 'h-2', run: 'stopped' })], actual: [have('old', 0, 'running')], steps: ['retire:old'] },
   { name: 'a new container still being retired on the same spec: wait before creating it again', desired: [want(0, { hash: 'h-2' })], actual: [have('old', 0, 'running'), have('gone', 0, 'running', { hash: 'h-2', inFlight: 'retire' })], steps: [] },
   // Health and graceful steps.

@@ -15,13 +15,14 @@
 //   new one takes the canonical name. A rollback (the old spec assigned again) makes the old
 //   container the instance's again and the new one goes;
 // - stop-first (asked for, or forced by services on the host network, where two containers
-//   cannot bind one port): one running instance per manifest at a time (instances that are
-//   down anyway are replaced at once), the old container gone before the new one is created;
+//   cannot bind one port, or by a writable volume, which two containers must never write at
+//   once): one running instance per manifest at a time (instances that are down anyway are
+//   replaced at once), the old container gone before the new one is created;
 // - otherwise the run state, the restart policy and the health check decide
 //   start/stop/pause/unpause/restart (run-state-step.ts).
 // A container that is up goes by "retire" (withdrawn, drained, stopped gracefully,
 // removed: the agent runs it in the background); one that is down by a plain "remove".
-import { containerName, instanceFromLabels, LABELS, type InstanceRef } from '../schemas/index.js'
+import { containerName, instanceFromLabels, LABELS, needsStopFirst, type InstanceRef } from '../schemas/index.js'
 import { fallbackName } from './container-options.js'
 import type { ActualContainer, DesiredInstance, Plan, RemoveReason, Step } from './model.js'
 import { isReady, manifestKey, refKey } from './model.js'
@@ -90,9 +91,10 @@ function instancePlan(hostId: string, d: DesiredInstance, all: ActualContainer[]
   const steps: Step[] = []
   const [keep, ...extra] = current
   for (const c of extra) steps.push(dispose(d.ref, c, 'duplicate'))
-  // On the host network the new container could not bind the ports the old one holds.
+  // On the host network the new container could not bind the ports the old one holds; with a
+  // writable volume two containers would write one data directory at once (schemas/volumes.ts).
   const hostPorts = d.spec.dockerflags?.NetworkMode === 'host' && Object.keys(d.spec.services).length > 0
-  const startFirst = d.run === 'running' && d.order !== 'stop-first' && !hostPorts
+  const startFirst = d.run === 'running' && d.order !== 'stop-first' && !hostPorts && !needsStopFirst(d.spec)
 
   if (keep) {
     // The old container serves until the new one is ready (or has ended for good: a job done).

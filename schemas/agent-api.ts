@@ -9,7 +9,32 @@
 //       already demultiplexed (never Docker's 8-byte frame headers); follow=1 keeps it open
 //   4xx/5xx application/json {"error": {"code": "DKA_CONDUCTOR_AGENT_*", "message"}}
 
+//   DELETE <agentUrl>/v1/volumes/<app>/<name>/<index>
+//   removes the host's Docker volumes of that instance (labels io.dokkaa.app/name/instance/host):
+//   204 removed (or none was there), 409 DKA_CONDUCTOR_AGENT_VOLUME_IN_USE (a container uses one)
+
+import { NAME_PATTERN } from './names.js'
+
 const LOGS_PATH = '/v1/logs/'
+const VOLUMES_PATH = '/v1/volumes/'
+
+/** The volume removal route, as the agent registers it. */
+export const AGENT_VOLUMES_ROUTE = `${VOLUMES_PATH}:app/:name/:index`
+
+/** Its path parameters (JSON Schema): names as the key layout has them. */
+export const agentVolumesParams = {
+  type: 'object', required: ['app', 'name', 'index'], additionalProperties: false,
+  properties: {
+    app: { type: 'string', pattern: NAME_PATTERN },
+    name: { type: 'string', pattern: NAME_PATTERN },
+    index: { type: 'integer', minimum: 0, maximum: 999999 },
+  },
+} as const
+
+/** The URL that removes an instance's volumes at a host's agent. */
+export function agentVolumesUrl(agentUrl: string, ref: { app: string; name: string; index: number }): string {
+  return `${agentUrl.replace(/\/$/, '')}${VOLUMES_PATH}${encodeURIComponent(ref.app)}/${encodeURIComponent(ref.name)}/${ref.index}`
+}
 
 /** The logs route, as the agent registers it. */
 export const AGENT_LOGS_ROUTE = `${LOGS_PATH}:containerName`
@@ -78,6 +103,7 @@ export const LOGS_CACHE_CONTROL = 'no-store'
 export const AGENT_ERRORS = {
   unauthorized: { code: 'DKA_CONDUCTOR_AGENT_UNAUTHORIZED', statusCode: 401 },
   notFound: { code: 'DKA_CONDUCTOR_AGENT_NOT_FOUND', statusCode: 404 },
+  volumeInUse: { code: 'DKA_CONDUCTOR_AGENT_VOLUME_IN_USE', statusCode: 409 },
   /** A request the HTTP layer refused: 400, or its own 4xx status. */
   badRequest: { code: 'DKA_CONDUCTOR_AGENT_BAD_REQUEST', statusCode: 400 },
   docker: { code: 'DKA_CONDUCTOR_AGENT_DOCKER', statusCode: 502 },

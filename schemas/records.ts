@@ -121,6 +121,9 @@ export interface StatusRecord {
   errors: ManifestError[]
   /** Problems of instances: pull failures, unschedulable, missing links. */
   problems: string[]
+  /** What a user should know that is no problem, so it does not change the phase: an
+   * instance started afresh with empty volumes (volumeFailover "recreate"). Absent when none. */
+  warnings?: string[]
   /** The last rolling update (kept after it ends, until the next one starts). */
   rollout?: RolloutStatus
   lastEvent: { at: string; message: string }

@@ -93,6 +93,7 @@ export const statusSchema = {
     revision: { type: 'integer' }, validRevision: { type: 'integer' }, specHash: { type: 'string' },
     errors: { type: 'array', items: manifestErrorSchema },
     problems: { type: 'array', items: { type: 'string' } },
+    warnings: { type: 'array', items: { type: 'string' }, description: 'what is no problem but worth knowing: an instance started with empty volumes (volumeFailover "recreate") and where its data stays' },
     rollout: rolloutSchema,
     lastEvent: { type: 'object', properties: { at: { type: 'string' }, message: { type: 'string' } } },
     updatedAt: { type: 'string' },
@@ -194,6 +195,34 @@ export const hostSchema = {
     labels: { type: 'object', additionalProperties: { type: 'string' } },
     cpus: { type: 'number' }, memory: { type: 'number' }, engineVersion: { type: 'string' },
     ambassadorAddress: { type: 'string' }, startedAt: { type: 'string' }, load: { type: 'integer' },
+  },
+} as const
+
+// --- volumes (issue 11): where instances' named volumes live, kept after scale-down and delete
+
+/** GET /api/v1/apps/:app/volumes: one entry per instance with a volume home. */
+export interface ApiVolume {
+  app: string
+  name: string
+  index: number
+  host: string
+  /** The home host has a live record (its conductor runs). */
+  hostUp: boolean
+  /** The instance is assigned (its manifest exists and the index is below its scale): its volumes are in use. */
+  inUse: boolean
+  /** The Docker volumes on the host, by volume name: `<app>---<name>---<index>---<volume>`. */
+  volumes: { volume: string; dockerName: string }[]
+  since: string
+  recreatedFrom?: string
+}
+
+export const volumeSchema = {
+  type: 'object',
+  properties: {
+    app: { type: 'string' }, name: { type: 'string' }, index: { type: 'integer' }, host: { type: 'string' },
+    hostUp: { type: 'boolean' }, inUse: { type: 'boolean' },
+    volumes: { type: 'array', items: { type: 'object', properties: { volume: { type: 'string' }, dockerName: { type: 'string' } } } },
+    since: { type: 'string' }, recreatedFrom: { type: 'string' },
   },
 } as const
 

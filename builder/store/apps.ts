@@ -138,14 +138,21 @@ export class Apps {
     let appsRevision = res.revision
     const control = await this.kv.delete(this.keys.control(ref))
     if (control.prev) appsRevision = control.revision
-    const rest = (await this.kv.list(this.keys.app(ref.app))).filter(e => e.key.endsWith('/manifest'))
-    // A delete that found nothing makes no watch event, so only a real one is waited for.
-    const owner = rest.length === 0 ? await this.kv.delete(this.keys.owner(ref.app)) : undefined
-    await Promise.all([
-      this.appsMirror.caughtUp(appsRevision),
-      owner?.prev ? this.ownersMirror.caughtUp(owner.revision) : undefined,
-    ])
+    await Promise.all([this.appsMirror.caughtUp(appsRevision), this.releaseIfUnused(ref.app)])
     return { revision: res.revision, prev: res.prev }
+  }
+
+  /**
+   * Gives up the app's name once nothing of it is left: no manifest, and no volume kept
+   * after a delete. While a volume is kept the name stays its owner's — another user
+   * creating the app anew would otherwise be placed on the old volumes, data and all.
+   */
+  async releaseIfUnused(app: string): Promise<void> {
+    const manifests = (await this.kv.list(this.keys.app(app))).some(e => e.key.endsWith('/manifest'))
+    if (manifests || (await this.kv.count(`${this.keys.volumesRoot}${app}/`)) > 0) return
+    const owner = await this.kv.delete(this.keys.owner(app))
+    // A delete that found nothing makes no watch event, so only a real one is waited for.
+    if (owner.prev) await this.ownersMirror.caughtUp(owner.revision)
   }
 
   async instances(ref: AppRef, who: Principal): Promise<InstanceView[]> {

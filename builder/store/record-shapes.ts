@@ -111,6 +111,7 @@ export function readStatus(text: string | undefined): Partial<StatusRecord> | un
     specHash: str(o['specHash'], 256),
     errors,
     problems,
+    warnings: Array.isArray(o['warnings']) ? o['warnings'].slice(0, 1000).filter((w): w is string => str(w) !== undefined) : undefined,
     rollout: readRollout(o['rollout']),
     lastEvent: last && str(last['at'], 64) !== undefined && str(last['message']) !== undefined ? { at: last['at'] as string, message: last['message'] as string } : undefined,
     updatedAt: str(o['updatedAt'], 64),

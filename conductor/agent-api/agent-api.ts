@@ -1,5 +1,6 @@
 // The conductor's agent API: what the builder needs from a host without any Docker socket
-// on the network. Today: logs of this host's own containers (label io.dokkaa.host), behind
+// on the network: logs of this host's own containers (label io.dokkaa.host), and removal of
+// the volumes an instance kept here (volume-removal.ts), behind
 // the cluster's agent bearer token (etcd ${prefix}/config/agent-token, created by the builder).
 import { timingSafeEqual } from 'node:crypto'
 import { buffer } from 'node:stream/consumers'
@@ -14,9 +15,10 @@ import { kvOf } from '../../kit/kv.js'
 import type { DockerEngine } from '../docker-engine.js'
 import { ConductorError, isCode } from '../errors.js'
 import { readAgentToken as readTokenRecord } from '../etcd-records.js'
+import { registerVolumeRemoval } from './volume-removal.js'
 
 export interface AgentApiOptions {
-  engine: Pick<DockerEngine, 'inspect' | 'logs'>
+  engine: Pick<DockerEngine, 'inspect' | 'logs' | 'listVolumes' | 'removeVolume'>
   hostId: string
   listen: { host: string; port: number }
   /** The bearer token callers must present (see readAgentToken). */
@@ -76,6 +78,7 @@ export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyIns
     // Not following: the whole output as one body, with its length.
     return reply.send(follow ? out : await buffer(out))
   })
+  registerVolumeRemoval(app, opts.engine, opts.hostId)
   return app
 }
 

@@ -7,6 +7,7 @@
 // record withdrawn and written again, every health a record said).
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { PassThrough } from 'node:stream'
 import { promisify } from 'node:util'
 import type Docker from 'dockerode'
@@ -29,8 +30,11 @@ export interface AssignOptions {
   previous?: Manifest
 }
 
+/** The test cluster's policy: volumes may bind temp directories (a test makes its own). */
+const POLICY = { allowHostPaths: [tmpdir()] }
+
 function specOf(manifest: Manifest): { spec: Assignment['spec']; specHash: string } {
-  const v = validateManifest(manifest)
+  const v = validateManifest(manifest, POLICY)
   if (!v.ok) throw new Error(`test manifest invalid: ${JSON.stringify(v.errors)}`)
   const spec = containerSpec(v.manifest)
   return { spec, specHash: specHash(spec) }
@@ -49,12 +53,15 @@ export interface Bed {
   assign(ref: InstanceRef, manifest: Manifest, opts?: AssignOptions): Promise<string>
   unassign(ref: InstanceRef): Promise<void>
   containers(): Promise<Docker.ContainerInfo[]>
+  /** The Docker volumes labelled with this host id. */
+  volumes(): Promise<Docker.VolumeInspectInfo[]>
   /** The one container of an instance, once it is in `state` (default running). */
   running(index: number, name: string, state?: string): Promise<Docker.ContainerInfo>
   record(ref: InstanceRef): Promise<InstanceRecord | undefined>
 }
 
-/** Sets up etcd prefix, host id and cleanup (processes first, then containers, then keys). */
+/** Sets up etcd prefix, host id and cleanup (processes first, then containers, then the
+ * named volumes the conductor made for them — it never removes one itself —, then keys). */
 export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Bed {
   const etcd = testEtcd(t)
   const keys = new KeyLayout(etcd.prefix)
@@ -65,6 +72,7 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
   t.teardown(async () => {
     for (const p of procs) await p.stop()
     await removeContainersByLabel(LABELS.host, hostId)
+    await removeVolumesByLabel(docker, LABELS.host, hostId)
   })
   return {
     etcd, keys, hostId, docker, app,
@@ -91,6 +99,7 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
       await etcd.client.delete().key(keys.assignment(hostId, ref))
     },
     containers: () => listByLabel(LABELS.host, hostId, docker),
+    volumes: () => volumesByLabel(docker, LABELS.host, hostId),
     async running(index, name, state = 'running') {
       return waitFor(async () => {
         const mine = (await listByLabel(LABELS.host, hostId, docker))
@@ -103,6 +112,24 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
       return v ? JSON.parse(v) as InstanceRecord : undefined
     },
   }
+}
+
+async function volumesByLabel(docker: Docker, label: string, value: string): Promise<Docker.VolumeInspectInfo[]> {
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${label}=${value}`] } }) as { Volumes: Docker.VolumeInspectInfo[] | null }
+  return Volumes ?? []
+}
+
+/** Removes the Docker volumes with `label=value` (their containers must be gone); one already gone is not an error. */
+export async function removeVolumesByLabel(docker: Docker, label: string, value: string): Promise<number> {
+  const found = await volumesByLabel(docker, label, value)
+  await Promise.all(found.map(async v => {
+    try {
+      await docker.getVolume(v.Name).remove()
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err
+    }
+  }))
+  return found.length
 }
 
 const exec = promisify(execFile)

@@ -1,23 +1,22 @@
 // The scheduler's in-memory copy of the etcd keys it plans from, fed by its watches and
 // by its own committed writes, and turned into the planner's input on demand. Values
 // are read once, when they arrive, each by the reader of its kind (etcd-records.ts,
-// assignment-record.ts, schemas' parsePolicy): a value of the wrong shape is kept as
+// assignment-record.ts, scheduler-records.ts, schemas' parsePolicy): a value of the wrong shape is kept as
 // undefined and skipped by the planner, and logged once — not on every pass. Manifests
 // are validated lazily and the answer kept until the manifest or the policy changes.
 import type { Logger } from 'pino'
 import {
   DEFAULT_LIMITS, isName, parsePolicy, parsePortValue, serviceKey,
   type Assignment, type ClusterPolicy, type PortRange, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
-  type StatusRecord,
+  type StatusRecord, type VolumeHomeRecord,
 } from '../../schemas/index.js'
 import { readAssignment } from '../assignment-record.js'
-import {
-  readControlRecord, readHostRecord, readInstanceRecord, readOwner, readStatusRecord,
-} from '../etcd-records.js'
+import { readControlRecord, readHostRecord, readInstanceRecord, readOwner, readStatusRecord } from '../etcd-records.js'
 import { LogOnce, shown } from '../log-once.js'
 import { checkManifest, isStatusSafeSegment } from './check-manifest.js'
 import type { CheckedManifest, CurrentAssignment, ManifestInput, ScheduleInput } from './plan-types.js'
 import { instanceId, manifestId } from './plan-types.js'
+import { readOwnVolumeHome } from './scheduler-records.js'
 
 export interface CachedKv {
   value: string
@@ -26,7 +25,7 @@ export interface CachedKv {
   createRevision?: number
 }
 
-type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner' | 'port' | 'portOwner'
+type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner' | 'port' | 'portOwner' | 'volumeHome'
 
 interface Entry extends CachedKv {
   kind: Kind
@@ -47,7 +46,7 @@ export class ClusterCache {
   /** The prefixes (and single keys) whose every key the scheduler needs. */
   prefixes(): string[] {
     const k = this.keys
-    return [k.apps, k.hosts, k.assignRoot, k.instances, k.owners, k.policy, k.portsRoot, k.portOwnersRoot]
+    return [k.apps, k.hosts, k.assignRoot, k.instances, k.owners, k.policy, k.portsRoot, k.portOwnersRoot, k.volumesRoot]
   }
 
   /**
@@ -113,6 +112,7 @@ export class ClusterCache {
     if (this.parseOwner(key)) return 'owner'
     if (k.parsePort(key)) return 'port'
     if (k.parsePortOwner(key) !== undefined) return 'portOwner'
+    if (k.parseVolumeHome(key)) return 'volumeHome'
     return undefined
   }
 
@@ -129,6 +129,7 @@ export class ClusterCache {
     const unplaceable = new Set<string>()
     const ports = new Map<string, number>()
     const takenPorts = new Set<number>()
+    const volumeHomes = new Map<string, VolumeHomeRecord>()
     for (const [key, e] of this.entries) {
       switch (e.kind) {
         case 'manifest': {
@@ -174,13 +175,16 @@ export class ClusterCache {
         case 'portOwner':
           takenPorts.add(k.parsePortOwner(key)!)
           break
+        case 'volumeHome':
+          if (e.parsed) volumeHomes.set(instanceId(k.parseVolumeHome(key)!), e.parsed as VolumeHomeRecord)
+          break
         case 'policy':
           break
       }
     }
     return {
       keys: k, manifests, controls, statuses, hosts, unplaceable, assignments, instances, policy: this.policy, owners,
-      ports, takenPorts, ...(this.portRange ? { portRange: this.portRange } : {}), now,
+      ports, takenPorts, ...(this.portRange ? { portRange: this.portRange } : {}), volumeHomes, now,
     }
   }
 
@@ -244,6 +248,11 @@ export class ClusterCache {
       }
       case 'portOwner':
         return undefined
+      case 'volumeHome': {
+        const r = readOwnVolumeHome(kv.value)
+        if (!r) skip('a volume home of the wrong shape: counts as none (the instance\'s next placement records its home anew)')
+        return r
+      }
       case 'policy': {
         const r = parsePolicy(kv.value)
         if (r.ok) {

@@ -117,15 +117,30 @@ function better(a: HostRecord, b: HostRecord, load: Load, manifest: string): boo
 /** A sentence saying why no host can take the instance: what a user must change. */
 export function whyNot(hosts: readonly HostRecord[], eligible: readonly HostRecord[], load: Load, request: PlacementRequest): string {
   if (hosts.length === 0) return 'no live host'
-  const labels = Object.entries(request.constraints).map(([k, v]) => `${k}=${v}`).join(', ')
+  const labels = labelsOf(request.constraints)
   if (eligible.length === 0) return `no live host has the labels ${labels}`
-  const wanted = [
-    request.need.cpus > 0 ? `${formatCpus(request.need.cpus)} cpus` : '',
-    request.need.memory > 0 ? `${formatMemory(request.need.memory)} memory` : '',
-  ].filter(Boolean).join(' and ')
   const roomiest = [...eligible]
     .sort((a, b) => free(b, load).cpus - free(a, load).cpus || free(b, load).memory - free(a, load).memory)
     .slice(0, 3)
-    .map(h => `${h.id} has ${formatCpus(free(h, load).cpus)} cpus and ${formatMemory(free(h, load).memory)} free`)
-  return `no ${labels ? `host with ${labels}` : 'host'} has room for ${wanted} (${roomiest.join('; ')})`
+    .map(h => roomOf(h, load))
+  return `no ${labels ? `host with ${labels}` : 'host'} has room for ${wantedOf(request.need)} (${roomiest.join('; ')})`
+}
+
+/** "zone=eu, disk=ssd". */
+export function labelsOf(constraints: Readonly<Record<string, string>>): string {
+  return Object.entries(constraints).map(([k, v]) => `${k}=${v}`).join(', ')
+}
+
+/** "1 cpus and 512m memory": what an instance asks for. */
+export function wantedOf(need: Need): string {
+  return [
+    need.cpus > 0 ? `${formatCpus(need.cpus)} cpus` : '',
+    need.memory > 0 ? `${formatMemory(need.memory)} memory` : '',
+  ].filter(Boolean).join(' and ')
+}
+
+/** "h1 has 0.5 cpus and 2g free". */
+export function roomOf(host: HostRecord, load: Load): string {
+  const room = free(host, load)
+  return `${host.id} has ${formatCpus(room.cpus)} cpus and ${formatMemory(room.memory)} free`
 }

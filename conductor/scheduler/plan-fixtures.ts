@@ -58,7 +58,9 @@ export function applyPlan(i: ScheduleInput, plan: SchedulePlan, now = i.now): Sc
     ports.set(`${c.app}/${c.service}`, c.port)
     takenPorts.add(c.port)
   }
-  return { ...i, assignments: [...byKey.values()], statuses, ports, takenPorts, now }
+  const volumeHomes = new Map(i.volumeHomes ?? [])
+  for (const h of plan.homes ?? []) volumeHomes.set(instanceId(KEYS.parseVolumeHome(h.key)!), h.value)
+  return { ...i, assignments: [...byKey.values()], statuses, ports, takenPorts, volumeHomes, now }
 }
 
 /** Every live host's conductor reports its assignments as running (or in `state`). */
@@ -94,10 +96,15 @@ export function settle(
   let state = conductorsReport(i)
   for (let round = 1; round <= maxRounds; round++) {
     const plan = planner(state)
-    if (!plan.ports?.length && plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0) return { state, rounds: round }
+    if (isIdle(plan)) return { state, rounds: round }
     state = conductorsReport(applyPlan(state, plan))
   }
   throw new Error(`did not settle in ${maxRounds} rounds`)
+}
+
+/** A plan that writes nothing. */
+export function isIdle(plan: SchedulePlan): boolean {
+  return !plan.ports?.length && !plan.homes?.length && plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0
 }
 
 // --- health and time: conductors whose instances take their time to become healthy ---
@@ -150,7 +157,7 @@ export function runInTime(
   const seen = [state]
   for (let round = 0; round < maxRounds; round++) {
     const plan = planner(state)
-    const idle = !plan.ports?.length && plan.puts.length === 0 && plan.deletes.length === 0 && plan.statuses.length === 0
+    const idle = isIdle(plan)
     if (idle && plan.wakeAt === undefined) return seen
     if (plan.wakeAt !== undefined && plan.wakeAt <= state.now) throw new Error(`wake-up ${plan.wakeAt} not after now ${state.now}`)
     state = idle ? { ...state, now: plan.wakeAt! } : applyPlan(state, plan)

@@ -1,9 +1,10 @@
 // The scheduler's decision for ONE manifest, given the load the manifests before it left:
 // scale up/down, moves off dead hosts, and one step of a rolling update (or its rollback,
-// as plan-rollout.ts decides). Pure.
+// as plan-rollout.ts decides). An index with a volume home goes only there
+// (volume-homes.ts). Pure.
 import {
   type AppPhase, type AppRef, type Assignment, type ControlRecord, type HostRecord, type InstanceRecord,
-  type KeyLayout, type ManifestError, type ResolvedUpdate, type RolloutStatus, linkPortsOf,
+  type KeyLayout, type ManifestError, type ResolvedUpdate, type RolloutStatus, type VolumeHomeRecord, linkPortsOf,
 } from '../../schemas/index.js'
 import {
   buildAssignment, rolloutFields, sameValue, withControl, type AssignmentBase, type RolloutFields,
@@ -13,6 +14,9 @@ import { judgeRollout, type RolloutDecision } from './plan-rollout.js'
 import { instanceId, manifestId, type ScheduleEvent } from './plan-types.js'
 import { needOf } from './resources.js'
 import { isReady } from './rollout-rules.js'
+import {
+  allowedHosts, allows, NO_HOMES, pinOf, plannedHomes, waitsFor, whyNotHome, type HomeContext, type HomesInput, type VolumeFailover,
+} from './volume-homes.js'
 
 export { isReady }
 
@@ -31,6 +35,10 @@ export type Target =
     kind: 'valid'; scale: number; base: AssignmentBase; constraints: Record<string, string>
     /** The update policy, when the manifest has `update` or `health` (else the plain rolling update). */
     update?: ResolvedUpdate
+    /** The spec cannot run twice at once (a writable volume): replaced stop-first, plain rollout or not. */
+    stopFirst?: boolean
+    /** What an index whose volumes' host is down does (default pin). */
+    volumeFailover?: VolumeFailover
   }
   | { kind: 'invalid'; errors: ManifestError[] }
   | { kind: 'deleted' }
@@ -48,6 +56,8 @@ export interface ManifestContext {
   ports: ReadonlyMap<string, number>
   /** The rollout the manifest's status shows now. */
   rollout?: RolloutStatus
+  /** The manifest's volume homes and which hosts are alive (none: NO_HOMES). */
+  homes?: HomesInput
   /** Milliseconds since the epoch. */
   now: number
 }
@@ -59,10 +69,14 @@ export interface Placed {
 
 export interface ManifestOutcome {
   puts: { key: string; value: Assignment }[]
+  /** Volume homes to write with the assignments. */
+  homes: { key: string; value: VolumeHomeRecord }[]
   deletes: string[]
   /** The manifest's assignments once the plan is applied, by index. */
   after: Map<number, Placed>
   problems: string[]
+  /** For the status: no problem, but worth knowing (an instance started with empty volumes). */
+  warnings: string[]
   events: ScheduleEvent[]
   load: Load
   /** What a valid manifest deploys: its spec, or the last good one after a rollback. */
@@ -75,9 +89,10 @@ export interface ManifestOutcome {
 }
 
 export function planManifest(ctx: ManifestContext): ManifestOutcome {
-  const out: ManifestOutcome = { puts: [], deletes: [], after: new Map(), problems: [], events: [], load: ctx.load }
+  const out: ManifestOutcome = { puts: [], homes: [], deletes: [], after: new Map(), problems: [], warnings: [], events: [], load: ctx.load }
   switch (ctx.target.kind) {
     case 'deleted':
+      // The volume homes stay: a manifest put again finds its data where it was.
       for (const slot of sorted(ctx.slots)) {
         out.deletes.push(slot.key)
         event(ctx, out, slot.index, `removed instance ${slot.index} from ${slot.host}: manifest deleted`)
@@ -85,11 +100,20 @@ export function planManifest(ctx: ManifestContext): ManifestOutcome {
       return out
     case 'invalid':
       keepDeployed(ctx, out)
-      return out
+      break
     case 'valid':
       converge(ctx, ctx.target, out)
-      return out
+      break
   }
+  const homes = plannedHomes(ctx.ref, out.after, homesOf(ctx), ctx.keys, ctx.now)
+  out.homes.push(...homes.puts)
+  out.warnings.push(...homes.warnings)
+  out.events.push(...homes.events)
+  return out
+}
+
+function homesOf(ctx: ManifestContext): HomeContext {
+  return { ...ctx.homes ?? NO_HOMES, failover: ctx.target.kind === 'valid' ? ctx.target.volumeFailover ?? 'pin' : 'pin' }
 }
 
 // The manifest is invalid: what runs stays as it is; only instances of dead hosts move
@@ -114,7 +138,9 @@ function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' 
   }
   const kept = slots.filter(s => s.index < scale)
   const inst = (s: Slot) => ctx.instances.get(instanceId({ ...ctx.ref, index: s.index }))
-  const decision = judgeRollout({ base: target.base, scale, update: target.update, kept, inst, previous: ctx.rollout, now: ctx.now })
+  const decision = judgeRollout({
+    base: target.base, scale, update: target.update, stopFirst: target.stopFirst ?? false, kept, inst, previous: ctx.rollout, now: ctx.now,
+  })
   const base = decision.base
   for (const message of decision.events) out.events.push({ ...ctx.ref, message })
 
@@ -122,16 +148,19 @@ function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' 
   const missing: number[] = []
   for (let i = 0; i < scale; i++) if (!ctx.slots.has(i)) missing.push(i)
   const request = requestFor(ctx, base, constraints)
-  const placed = place(missing, ctx.hosts, out.load, request)
-  out.load = placed.load
+  const pinFor = (index: number) => pinOf(base.spec, index, homesOf(ctx))
   let placedAny = false
-  for (const p of placed.placements) {
-    if ('host' in p) {
+  for (const index of missing) {
+    const pin = pinFor(index)
+    const [p] = place([index], allowedHosts(ctx.hosts, pin), out.load, request).placements
+    if (p && 'host' in p) {
       placedAny = true
-      put(ctx, out, p.host, p.index, buildAssignment(base, ctx.control, p.index, decision.changed(p.index, p.host, undefined)))
-      event(ctx, out, p.index, `placed instance ${p.index} on ${p.host}`)
+      out.load = shiftLoad(out.load, p.host, request.manifest, request.need, 1)
+      put(ctx, out, p.host, index, buildAssignment(base, ctx.control, index, decision.changed(index, p.host, undefined)))
+      event(ctx, out, index, `placed instance ${index} on ${p.host}`)
     } else {
-      out.problems.push(`instance ${p.index}: unschedulable: ${p.unschedulable}`)
+      out.problems.push(pin?.down ? waitsFor(index, pin)
+        : `instance ${index}: unschedulable: ${pin ? whyNotHome(pin, ctx.hosts, out.load, request) : p?.unschedulable ?? 'no host'}`)
     }
   }
   const alive = kept.filter(s => s.alive)
@@ -158,7 +187,7 @@ function converge(ctx: ManifestContext, target: Extract<Target, { kind: 'valid' 
 
   // Rolling update: instances on another spec, or on a host that no longer meets the
   // constraints, are replaced as the decision allows; broken ones first, then by index.
-  const stale = (s: Slot) => s.value.specHash !== base.specHash || !hostMeets(ctx, s.host, constraints)
+  const stale = (s: Slot) => s.value.specHash !== base.specHash || !hostMeets(ctx, s.host, constraints) || !allows(pinFor(s.index), s.host)
   const candidates = alive.filter(stale)
     .sort((a, b) => Number(isReady(a, inst(a))) - Number(isReady(b, inst(b))) || a.index - b.index)
   const step = placedAny && decision.budget !== Infinity ? new Set<Slot>() : pickStep(candidates, alive, inst, decision)
@@ -216,35 +245,42 @@ function replace(
   const mid = manifestId(ctx.ref)
   const freed = shiftLoad(out.load, slot.host, mid, needOf(slot.value.spec), -1)
   const request = requestFor(ctx, base, constraints)
+  const pin = pinOf(base.spec, slot.index, homesOf(ctx))
   // Undefined for a live host that takes no instances (its record is unreadable).
   const host = ctx.hosts.find(h => h.id === slot.host)
   const value = buildAssignment(base, ctx.control, slot.index, fields)
-  if (host && matchesConstraints(host, constraints) && fits(host, freed, request.need)) {
+  if (host && allows(pin, host.id) && matchesConstraints(host, constraints) && fits(host, freed, request.need)) {
     out.load = shiftLoad(freed, slot.host, mid, request.need, 1)
     put(ctx, out, slot.host, slot.index, value)
     event(ctx, out, slot.index, `${doing}: replacing instance ${slot.index} on ${slot.host} (spec ${slot.value.specHash} -> ${base.specHash})`)
     return
   }
-  const [p] = place([slot.index], ctx.hosts.filter(h => h.id !== slot.host), freed, request).placements
+  const [p] = place([slot.index], allowedHosts(ctx.hosts.filter(h => h.id !== slot.host), pin), freed, request).placements
   if (p && 'host' in p) {
     out.load = shiftLoad(freed, p.host, mid, request.need, 1)
     out.deletes.push(slot.key)
     put(ctx, out, p.host, slot.index, value)
-    const why = !host ? 'its host record is unreadable' : matchesConstraints(host, constraints) ? 'no room for the new spec there' : 'it no longer meets the constraints'
+    const why = pin ? `its volumes (${pin.volumes.join(', ')}) are there`
+      : !host ? 'its host record is unreadable' : matchesConstraints(host, constraints) ? 'no room for the new spec there' : 'it no longer meets the constraints'
     event(ctx, out, slot.index, `${doing}: moving instance ${slot.index} from ${slot.host} to ${p.host} (${why})`)
     return
   }
-  out.problems.push(`instance ${slot.index}: cannot be ${doing === 'rolling back' ? 'rolled back' : 'updated'}: ${p ? p.unschedulable : 'no host'}`)
+  const why = pin ? whyNotHome(pin, ctx.hosts, freed, request) : p ? p.unschedulable : 'no host'
+  out.problems.push(pin?.down ? waitsFor(slot.index, pin) : `instance ${slot.index}: cannot be ${doing === 'rolling back' ? 'rolled back' : 'updated'}: ${why}`)
   keep(ctx, out, slot, withControl(slot.value, ctx.control, slot.index))
 }
 
-/** Moves an instance off a host that is gone; if no host can take it, it stays assigned there. */
+/** Moves an instance off a host that is gone; if no host can take it, it stays assigned there.
+ * So does one whose volumes are on that host (pin): when the host comes back, its conductor
+ * finds its assignment and carries on with the data, and no other host ever starts a second
+ * container of the instance meanwhile. */
 function moveOffDeadHost(
   ctx: ManifestContext, out: ManifestOutcome, slot: Slot, base: AssignmentBase, constraints: Readonly<Record<string, string>>,
   fields: RolloutFields = rolloutFields(slot.value),
 ): boolean {
   const request = requestFor(ctx, base, constraints)
-  const [p] = place([slot.index], ctx.hosts, out.load, request).placements
+  const pin = pinOf(base.spec, slot.index, homesOf(ctx))
+  const [p] = place([slot.index], allowedHosts(ctx.hosts, pin), out.load, request).placements
   if (p && 'host' in p) {
     out.load = shiftLoad(out.load, p.host, request.manifest, request.need, 1)
     out.deletes.push(slot.key)
@@ -253,7 +289,8 @@ function moveOffDeadHost(
     return true
   }
   out.after.set(slot.index, { host: slot.host, value: slot.value })
-  out.problems.push(`instance ${slot.index}: host ${slot.host} is gone and it cannot move: ${p ? p.unschedulable : 'no host'}`)
+  const why = pin ? whyNotHome(pin, ctx.hosts, out.load, request) : p ? p.unschedulable : 'no host'
+  out.problems.push(pin?.down ? waitsFor(slot.index, pin) : `instance ${slot.index}: host ${slot.host} is gone and it cannot move: ${why}`)
   return false
 }
 

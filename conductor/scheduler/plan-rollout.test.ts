@@ -41,7 +41,7 @@ t.test('a first deploy is not a rollout: no rollout, no since or previous', asyn
   t.match(status(i), { phase: 'Running', running: 3 })
   t.notOk(status(i).rollout)
   for (const a of placed(i)) t.same(Object.keys(a.value).sort(), ['revision', 'spec', 'specHash'])
-  t.same(planSchedule(i), { ports: [], puts: [], deletes: [], statuses: [], events: [] }, 'a settled cluster plans nothing, wakes for nothing')
+  t.same(planSchedule(i), { ports: [], puts: [], homes: [], deletes: [], statuses: [], events: [] }, 'a settled cluster plans nothing, wakes for nothing')
 })
 
 t.test('start-first, one at a time: each step waits until the new instance was healthy for the monitor period', async t => {

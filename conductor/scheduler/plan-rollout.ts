@@ -16,6 +16,9 @@ export interface RolloutInput {
   scale: number
   /** The manifest's update policy; undefined for a manifest with neither `update` nor `health`. */
   update: ResolvedUpdate | undefined
+  /** The spec cannot run twice at once (a writable volume): `update.order` already says
+   * stop-first then; a plain rollout's assignments carry it too. */
+  stopFirst?: boolean
   /** The manifest's assignments within the scale. */
   kept: readonly Slot[]
   inst: (s: Slot) => InstanceRecord | undefined
@@ -165,12 +168,14 @@ function firstFailure(r: RolloutInput, u: ResolvedUpdate, onNew: readonly Slot[]
   return undefined
 }
 
-// Today's rolling update: one at a time, once every instance on the new spec is ready.
+// Today's rolling update: one at a time, once every instance on the new spec is ready;
+// stop-first when two containers of an instance must never share its volumes.
 function legacy(r: RolloutInput): RolloutDecision {
   const prev = r.previous?.state === 'rolling' ? undefined : r.previous
+  const order: RolloutFields = r.stopFirst ? { order: 'stop-first' } : {}
   return {
     base: r.base, budget: legacyBudget(r, r.base.specHash), floor: 0, rollback: false,
-    changed: () => ({}), kept: () => ({}), rollout: () => prev, events: [],
+    changed: () => order, kept: () => order, rollout: () => prev, events: [],
   }
 }
 

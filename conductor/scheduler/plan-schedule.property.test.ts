@@ -3,7 +3,7 @@
 // scheduler's promises checked after every plan.
 import fc from 'fast-check'
 import t from 'tap'
-import { type HostRecord, type InstanceRecord } from '../../schemas/index.js'
+import { namedVolumes, type HostRecord, type InstanceRecord } from '../../schemas/index.js'
 import { isReady } from './plan-manifest.js'
 import { applyPlan, host, input, instanceRecord, KEYS, manifest, placed, GiB } from './plan-fixtures.js'
 import { capacity, matchesConstraints } from './placement.js'
@@ -24,6 +24,8 @@ const arbDoc = fc.oneof(
     scale: fc.integer({ min: 0, max: 5 }),
     constraints: fc.option(fc.record({ zone: fc.constantFrom('eu', 'us') }), { nil: undefined }),
     resources: fc.option(fc.record({ cpus: fc.constantFrom(0.5, 1), memory: fc.constantFrom('256m', '1g') }), { nil: undefined }),
+    volumes: fc.option(fc.constantFrom({ data: '/d' }, { data: '/d', logs: '/l' }, { cfg: { path: '/c', readOnly: true } }), { nil: undefined }),
+    volumeFailover: fc.option(fc.constantFrom('pin', 'recreate'), { nil: undefined }),
   }).map(d => JSON.stringify(d)) },
   { weight: 1, arbitrary: fc.constant('{"image": 1, "scale": -1}') },
 )
@@ -70,11 +72,31 @@ function act(s: ScheduleInput, a: Action): ScheduleInput {
   }
 }
 
-function validDoc(s: ScheduleInput, name: string): { scale: number; constraints?: Record<string, string>; resources?: object } | undefined {
+interface Doc { scale: number; constraints?: Record<string, string>; resources?: object; volumes?: object; volumeFailover?: string }
+
+function validDoc(s: ScheduleInput, name: string): Doc | undefined {
   const m = s.manifests.find(x => x.name === name)
   if (!m) return undefined
-  const d = JSON.parse(m.text) as { image: unknown; scale: number; constraints?: Record<string, string>; resources?: object }
+  const d = JSON.parse(m.text) as Doc & { image: unknown }
   return typeof d.image === 'string' ? d : undefined
+}
+
+// Volume homes: an index with a home is only ever placed there, but for "recreate" once
+// its home host is gone; an assigned index with named volumes always has a home; homes are
+// never deleted.
+function checkHomes(before: ScheduleInput, plan: SchedulePlan, after: ScheduleInput): void {
+  const live = new Set(before.hosts.map(h => h.id))
+  for (const p of plan.puts) {
+    const ref = KEYS.parseAssignment(p.key)!
+    const home = before.volumeHomes?.get(instanceId(ref))
+    if (!home || namedVolumes(p.value.spec).length === 0 || home.host === ref.host) continue
+    const recreate = validDoc(before, ref.name)?.volumeFailover === 'recreate'
+    if (live.has(home.host) || !recreate) throw new Error(`${p.key}: placed away from its home ${home.host} (${live.has(home.host) ? 'up' : 'down'})`)
+  }
+  if (plan.deletes.some(k => KEYS.parseVolumeHome(k))) throw new Error('a volume home deleted')
+  for (const a of placed(after)) {
+    if (namedVolumes(a.value.spec).length > 0 && !after.volumeHomes?.has(instanceId(a))) throw new Error(`${KEYS.assignment(a.host, a)}: no home`)
+  }
 }
 
 function check(before: ScheduleInput, plan: SchedulePlan, after: ScheduleInput): void {
@@ -101,12 +123,16 @@ function check(before: ScheduleInput, plan: SchedulePlan, after: ScheduleInput):
     if (!before.manifests.some(m => m.name === name) && mine.length > 0) throw new Error(`deleted manifest ${name} still assigned`)
     if (!doc) continue
     if (mine.length > doc.scale || indexes.some(i => i >= doc.scale)) throw new Error(`more than scale ${doc.scale} in ${name}: ${indexes}`)
-    if (!doc.constraints && !doc.resources && before.hosts.length > 0) {
+    // (An index whose volumes are on a dead host waits for it: it may be missing.)
+    if (!doc.constraints && !doc.resources && !doc.volumes && before.hosts.length > 0) {
       const want = Array.from({ length: doc.scale }, (_, i) => i).join()
       if ([...indexes].sort((a, b) => a - b).join() !== want) throw new Error(`${name}: indexes ${indexes}, want ${want}`)
     }
     // Rolling: at most one instance replaced per plan, none while a new one is not answering.
-    const target = plan.puts.find(p => KEYS.parseAssignment(p.key)!.name === name)?.value.specHash
+    // The spec rolled out: that of a put that changes an index's spec (a put may also only
+    // rewrite an old spec's fields, as `order` when the volumes change).
+    const target = plan.puts.map(p => ({ p, ref: KEYS.parseAssignment(p.key)! })).filter(x => x.ref.name === name)
+      .find(x => placed(before).find(b => b.name === name && b.index === x.ref.index)?.value.specHash !== x.p.value.specHash)?.p.value.specHash
     const replaced = placed(before).filter(a => a.name === name && live.has(a.host) && a.index < doc.scale)
       .filter(a => {
         const now = placed(after).find(b => b.name === name && b.index === a.index)
@@ -142,6 +168,7 @@ t.test('the scheduler keeps its promises over random cluster histories', async t
         const plan = planSchedule(s)
         const next = applyPlan(s, plan)
         check(s, plan, next)
+        checkHomes(s, plan, next)
         s = next
       }
     },

@@ -3,7 +3,7 @@
 // Manifests are planned one after another in name order, each seeing the load the ones
 // before it left, so the same input always gives the same plan.
 import {
-  allocatePorts, DEFAULT_PORT_RANGE, parseLink, resolveUpdate, serviceKey,
+  allocatePorts, DEFAULT_PORT_RANGE, needsStopFirst, parseLink, resolveUpdate, serviceKey,
   type Assignment, type HostRecord, type InstanceRecord, type KeyLayout,
 } from '../../schemas/index.js'
 import { checkManifest } from './check-manifest.js'
@@ -15,6 +15,7 @@ import {
 } from './plan-types.js'
 import { needOf } from './resources.js'
 import { computeStatus, sameStatus } from './status.js'
+import { homesByManifest } from './volume-homes.js'
 
 export function planSchedule(input: ScheduleInput): SchedulePlan {
   const { keys } = input
@@ -23,7 +24,9 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
   // A host whose record is unreadable is alive (its lease holds) but takes no instances:
   // nothing says what it is, and a record written straight into etcd has no conductor.
   const hosts = sortedHosts.filter(h => !input.unplaceable?.has(h.id))
-  const plan: SchedulePlan = { ports: [], puts: [], deletes: [], statuses: [], events: [] }
+  const homeWrites: NonNullable<SchedulePlan['homes']> = []
+  const plan: SchedulePlan = { ports: [], puts: [], homes: homeWrites, deletes: [], statuses: [], events: [] }
+  const homes = homesByManifest(input.volumeHomes)
 
   const manifests = new Map(input.manifests.map(m => [manifestId(m), m]))
   const groups = groupSlots(input.assignments, alive, input.instances, keys, plan.deletes)
@@ -39,10 +42,13 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const constraints = result.manifest.constraints ?? {}
     // Monitored rollouts (and rollback) are for manifests that ask: with `update` or `health`.
     const asks = result.manifest.update !== undefined || result.manifest.health !== undefined
+    // Two containers of one instance must never write its volumes at once, whatever `order` says.
+    const stopFirst = needsStopFirst(spec!)
     targets.set(id, {
       kind: 'valid', scale: result.manifest.scale, constraints,
       base: { spec: spec!, specHash: specHash!, revision: m.revision, constraints },
-      ...(asks ? { update: resolveUpdate(result.manifest.update) } : {}),
+      ...(asks ? { update: resolveUpdate(result.manifest.update, { stopFirst }) } : {}),
+      stopFirst, volumeFailover: result.manifest.volumeFailover ?? 'pin',
     })
     owned.push({ id, app: m.app, createRevision: m.createRevision ?? m.revision, scale: result.manifest.scale, spec: spec! })
   }
@@ -79,7 +85,8 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const previous = input.statuses.get(id)
     const outcome = planManifest({
       ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load, ports,
-      ...(previous?.rollout ? { rollout: previous.rollout } : {}), now: input.now,
+      ...(previous?.rollout ? { rollout: previous.rollout } : {}),
+      homes: { homes: homes.get(id) ?? new Map(), alive }, now: input.now,
     })
     if (outcome.wakeAt !== undefined) plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, outcome.wakeAt)
     for (const svc of servicesOf(ref.app, target, slots)) {
@@ -87,6 +94,7 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     }
     load = outcome.load
     plan.puts.push(...outcome.puts)
+    homeWrites.push(...outcome.homes)
     plan.deletes.push(...outcome.deletes)
     plan.events.push(...outcome.events)
 

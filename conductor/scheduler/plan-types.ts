@@ -2,7 +2,7 @@
 // by hand in tests), and the writes that would bring etcd to the scheduler's decision.
 import type {
   Assignment, ClusterPolicy, ContainerSpec, ControlRecord, HostRecord, InstanceRecord, KeyLayout, PortAllocation,
-  PortRange, StatusRecord, ValidationResult,
+  PortRange, StatusRecord, ValidationResult, VolumeHomeRecord,
 } from '../../schemas/index.js'
 
 /** A manifest's validation, and the spec and hash of a valid one (worth remembering: a pass re-reads every manifest). */
@@ -57,6 +57,8 @@ export interface ScheduleInput {
   takenPorts?: ReadonlySet<number>
   /** Where new proxy ports come from (--port-range); DEFAULT_PORT_RANGE when absent. */
   portRange?: PortRange
+  /** "app/name/index" -> where the instance's named volumes live (/volumes; readable records only). */
+  volumeHomes?: ReadonlyMap<string, VolumeHomeRecord>
   /** Milliseconds since the epoch. */
   now: number
 }
@@ -74,6 +76,8 @@ export interface SchedulePlan {
   ports?: PortAllocation[]
   /** Assignment keys to write (never also in deletes). */
   puts: { key: string; value: Assignment }[]
+  /** Volume homes to write (/volumes/...), in the same transaction as the assignments they go with. */
+  homes?: { key: string; value: VolumeHomeRecord }[]
   /** Assignment and status keys to delete. */
   deletes: string[]
   /** Status records that changed (ignoring updatedAt). */

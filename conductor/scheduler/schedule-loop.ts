@@ -114,7 +114,7 @@ export class ScheduleLoop {
       return
     }
     this.wakeAt(plan.wakeAt)
-    if ((plan.ports?.length ?? 0) + plan.puts.length + plan.deletes.length + plan.statuses.length === 0) return
+    if ((plan.ports?.length ?? 0) + plan.puts.length + (plan.homes?.length ?? 0) + plan.deletes.length + plan.statuses.length === 0) return
     try {
       const written = await writePlan(this.kv, this.o.keys, this.o.leaderKey, plan)
       for (const p of written.puts) cache.put(p.key, { value: p.value, modRevision: p.revision })
@@ -122,7 +122,7 @@ export class ScheduleLoop {
       this.plans++
       this.failures = 0
       for (const e of plan.events) this.o.log.info({ app: e.app, name: e.name, instance: e.index }, e.message)
-      this.o.log.debug({ puts: plan.puts.length, deletes: plan.deletes.length, statuses: plan.statuses.length }, 'schedule written')
+      this.o.log.debug({ puts: plan.puts.length, homes: plan.homes?.length ?? 0, deletes: plan.deletes.length, statuses: plan.statuses.length }, 'schedule written')
     } catch (err) {
       if (err instanceof SchedulerError && err.code === 'DKA_SCHEDULER_DEPOSED') {
         this.stopped = true

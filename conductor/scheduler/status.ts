@@ -64,6 +64,7 @@ export function computeStatus(input: StatusInput): StatusRecord {
   }
   const problems = boundedList([...outcome.problems, ...instanceProblems, ...linkProblems(ref, input.links, input.provided)],
     n => `and ${n} more problems`).map(p => cut(p))
+  const warnings = boundedList(outcome.warnings, n => `and ${n} more warnings`).map(w => cut(w))
   const errors = boundedList(target.kind === 'invalid' ? target.errors : [], n => ({ path: '', message: `and ${n} more errors` }))
     .map(e => ({ path: cut(e.path), message: cut(e.message) }))
   const plain = phaseOf(target.kind === 'invalid', desired, running, anyRunning, problems.length > 0)
@@ -79,6 +80,8 @@ export function computeStatus(input: StatusInput): StatusRecord {
     ...(validRevision === undefined ? {} : { validRevision }),
     ...(specHash === undefined ? {} : { specHash }),
     errors, problems,
+    // Only when there is something to say: a status without warnings reads as it always did.
+    ...(warnings.length > 0 ? { warnings } : {}),
     ...(rollout ? { rollout } : {}),
     lastEvent: previous?.lastEvent ?? { at: iso(input.now), message: `manifest revision ${revision} read` },
     updatedAt: iso(input.now),

@@ -25,13 +25,20 @@ export async function writePlan(store: Kv | EtcdClient, keys: KeyLayout, leaderK
   // Ports first: the assignments below carry them, so they must exist when those land.
   for (const claim of chunkClaims(plan.ports ?? [])) await claimPorts(kv, keys, leaderKey, claim, written)
   // Deletes before puts, so a move (delete on the old host, put on the new) lands in one
-  // transaction unless the plan is larger than one.
-  const ops: KvOp[] = [
-    ...plan.deletes.map(key => ({ kind: 'delete' as const, key })),
-    ...plan.puts.map(p => ({ kind: 'put' as const, key: p.key, value: JSON.stringify(p.value) })),
-    ...plan.statuses.map(s => ({ kind: 'put' as const, key: s.key, value: JSON.stringify(s.status) })),
-  ]
-  for (const chunk of chunks(ops)) {
+  // transaction unless the plan is larger than one. A volume home goes right before the
+  // assignment of its instance, never cut from it.
+  const homes = new Map((plan.homes ?? []).map(h => [h.key, h]))
+  const op = (key: string, value: unknown): KvOp => ({ kind: 'put', key, value: JSON.stringify(value) })
+  const groups: KvOp[][] = plan.deletes.map(key => [{ kind: 'delete' as const, key }])
+  for (const p of plan.puts) {
+    const ref = keys.parseAssignment(p.key)
+    const home = ref && homes.get(keys.volumeHome(ref))
+    if (home) homes.delete(home.key)
+    groups.push(home ? [op(home.key, home.value), op(p.key, p.value)] : [op(p.key, p.value)])
+  }
+  for (const h of homes.values()) groups.push([op(h.key, h.value)])
+  for (const s of plan.statuses) groups.push([op(s.key, s.status)])
+  for (const chunk of chunkGroups(groups)) {
     let revision
     try {
       revision = await kv.txn([leads(leaderKey)], chunk)
@@ -85,17 +92,22 @@ function chunkClaims(claims: readonly PortAllocation[]): PortAllocation[][] {
 
 /** Consecutive runs of ops within both limits (an op larger than the byte limit goes alone). */
 export function chunks<T extends KvOp>(ops: readonly T[], maxOps = MAX_OPS_PER_TXN, maxBytes = MAX_BYTES_PER_TXN): T[][] {
+  return chunkGroups(ops.map(op => [op]), maxOps, maxBytes)
+}
+
+/** The same, for groups of ops that must land together (a group larger than a limit goes alone). */
+export function chunkGroups<T extends KvOp>(groups: readonly (readonly T[])[], maxOps = MAX_OPS_PER_TXN, maxBytes = MAX_BYTES_PER_TXN): T[][] {
   const out: T[][] = []
   let current: T[] = []
   let bytes = 0
-  for (const op of ops) {
-    const size = Buffer.byteLength(op.key) + (op.kind === 'put' ? Buffer.byteLength(op.value) : 0) + 16
-    if (current.length > 0 && (current.length >= maxOps || bytes + size > maxBytes)) {
+  for (const group of groups) {
+    const size = group.reduce((n, op) => n + Buffer.byteLength(op.key) + (op.kind === 'put' ? Buffer.byteLength(op.value) : 0) + 16, 0)
+    if (current.length > 0 && (current.length + group.length > maxOps || bytes + size > maxBytes)) {
       out.push(current)
       current = []
       bytes = 0
     }
-    current.push(op)
+    current.push(...group)
     bytes += size
   }
   if (current.length > 0) out.push(current)
