@@ -1,10 +1,11 @@
-// A stable hash of what shapes a container. Scale and constraints are left out:
-// changing them moves or adds instances but never replaces a running one.
+// A stable hash of what shapes a container. Scale, constraints, the rollout policy and
+// the volume failover policy are left out: changing them moves or adds instances, or
+// changes how the next rollout goes, but never replaces a running one.
 import { createHash } from 'node:crypto'
 import type { ContainerSpec, NormalizedManifest } from './manifest.js'
 
 export function containerSpec(m: NormalizedManifest): ContainerSpec {
-  const { scale: _scale, constraints: _constraints, update: _update, ...spec } = m
+  const { scale: _scale, constraints: _constraints, update: _update, volumeFailover: _volumeFailover, ...spec } = m
   return spec
 }
 

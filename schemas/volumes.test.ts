@@ -1,5 +1,6 @@
 import t from 'tap'
 import { parsePolicy } from './policy.js'
+import { containerSpec, specHash } from './spec-hash.js'
 import { validateManifest } from './validate-manifest.js'
 import { dockerVolumeName, hostPathAllowed, namedVolumes, needsStopFirst, readVolumeHome, resolveVolumes } from './volumes.js'
 
@@ -55,4 +56,15 @@ t.test('a volume home record read from etcd: junk is nobody\'s', async t => {
   for (const junk of ['nope', '[]', '{"host": "", "since": "x", "volumes": []}', '{"host": "h", "since": "x", "volumes": [1]}', '{"host": "h", "since": "x", "volumes": [], "recreatedFrom": 3}']) {
     t.equal(readVolumeHome(junk), undefined, junk)
   }
+})
+
+t.test('volumeFailover is placement policy: changing it changes no spec (no rollout)', async t => {
+  const spec = (volumeFailover?: 'pin' | 'recreate') => {
+    const r = validateManifest({ image: 'x', volumes: { data: '/data' }, ...(volumeFailover ? { volumeFailover } : {}) })
+    if (!r.ok) throw new Error('invalid')
+    return containerSpec(r.manifest)
+  }
+  t.notOk('volumeFailover' in spec('recreate'))
+  t.equal(specHash(spec('recreate')), specHash(spec()))
+  t.equal(specHash(spec('pin')), specHash(spec()))
 })
