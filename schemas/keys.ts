@@ -36,6 +36,21 @@ export class KeyLayout {
   instancesOf(r: AppRef): string { return `${this.instances}${r.app}/${r.name}/` }
   instance(r: InstanceRef): string { return `${this.instancesOf(r)}${r.index}` }
 
+  // --- an app's secrets (sealed) and configs, written by the builder
+  get secretsRoot(): string { return `${this.prefix}/secrets/` }
+  secretsOf(app: string): string { return `${this.secretsRoot}${app}/` }
+  secret(app: string, name: string): string { return `${this.secretsOf(app)}${name}` }
+  get configsRoot(): string { return `${this.prefix}/configs/` }
+  configsOf(app: string): string { return `${this.configsRoot}${app}/` }
+  config(app: string, name: string): string { return `${this.configsOf(app)}${name}` }
+  /** app and name of a /secrets/ or /configs/ key. */
+  parseSecretOrConfig(key: string): { kind: 'secret' | 'config'; app: string; name: string } | undefined {
+    const kind = key.startsWith(this.secretsRoot) ? 'secret' : key.startsWith(this.configsRoot) ? 'config' : undefined
+    if (!kind) return undefined
+    const m = key.slice((kind === 'secret' ? this.secretsRoot : this.configsRoot).length).match(/^([^/]+)\/([^/]+)$/)
+    return m && isName(m[1]) && isDnsLabel(m[2]) ? { kind, app: m[1]!, name: m[2]! } : undefined
+  }
+
   // --- where instances' named volumes live, written by the scheduler at placement
   get volumesRoot(): string { return `${this.prefix}/volumes/` }
   volumesOf(r: AppRef): string { return `${this.volumesRoot}${r.app}/${r.name}/` }

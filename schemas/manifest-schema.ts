@@ -151,6 +151,12 @@ export const manifestSchema = {
       },
     },
     volumeFailover: { enum: ['pin', 'recreate'] },
+    secrets: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', pattern: DNS_LABEL } },
+    configs: {
+      type: 'object', maxProperties: 8,
+      propertyNames: { maxLength: 1024 },
+      additionalProperties: { type: 'string', pattern: DNS_LABEL },
+    },
     // SIGTERM, TERM, SIGRTMIN+3 or a number, as Docker takes it.
     stopSignal: { type: 'string', pattern: '^((SIG)?[A-Z][A-Z0-9+-]{0,15}|[0-9]{1,2})$' },
     stopGracePeriod: duration,

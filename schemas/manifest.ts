@@ -86,6 +86,10 @@ export interface Manifest {
   /** When the host of an instance's named volumes is gone: wait for it ("pin", the default)
    * or start the instance elsewhere with empty volumes ("recreate"). Placement policy: not in the container spec. */
   volumeFailover?: 'pin' | 'recreate'
+  /** Names of the app's secrets, each mounted read-only at /run/secrets/<name> (tmpfs, 0400). */
+  secrets?: string[]
+  /** Config files: absolute path in the container → name of one of the app's configs. */
+  configs?: Record<string, string>
 }
 
 /** A validated manifest with defaults applied and services in object form. */

@@ -1,6 +1,7 @@
 // The values stored under each key of keys.ts. All are JSON.
 import type { HealthState } from './health.js'
 import type { ContainerSpec, ManifestError } from './manifest.js'
+import type { AssignedConfig, AssignedSecret } from './secrets.js'
 
 /** /hosts/<host>, under the conductor's lease. */
 export interface HostRecord {
@@ -44,6 +45,11 @@ export interface Assignment {
   order?: 'stop-first'
   /** When the scheduler gave this index its current spec (ISO): a rollout step's start. */
   since?: string
+  /** The current version (and sealed value) of each secret spec.secrets names: what the
+   * conductor mounts. Part of specHash, so a new version rolls the instance. */
+  secrets?: Record<string, AssignedSecret>
+  /** The current version and text of each config spec.configs names; part of specHash too. */
+  configs?: Record<string, AssignedConfig>
 }
 
 export type InstanceState =

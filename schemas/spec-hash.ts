@@ -13,6 +13,16 @@ export function specHash(spec: ContainerSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16)
 }
 
+/** The hash of a spec together with the versions of the secrets and configs it mounts: a
+ * new version is a new spec to roll out. Without any, the spec's own hash (no rollout on upgrade). */
+export function assignedSpecHash(spec: ContainerSpec, versions: { secrets?: Record<string, { version: number }>; configs?: Record<string, { version: number }> }): string {
+  const only = (m?: Record<string, { version: number }>) => Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, v.version]))
+  const secrets = only(versions.secrets)
+  const configs = only(versions.configs)
+  if (Object.keys(secrets).length === 0 && Object.keys(configs).length === 0) return specHash(spec)
+  return createHash('sha256').update(canonicalJson({ spec, secrets, configs })).digest('hex').slice(0, 16)
+}
+
 /** JSON with object keys sorted, so equal specs hash equally whatever order they were written in. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`

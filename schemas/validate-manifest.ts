@@ -5,7 +5,8 @@ import * as ajvFormats from 'ajv-formats'
 import {
   DOCKERFLAGS_ALLOWED, DOCKERFLAGS_FORBIDDEN, HEALTH_FIELDS, manifestSchema, UPDATE_FIELDS, VOLUME_FIELDS,
 } from './manifest-schema.js'
-import { volumeProblems } from './volumes.js'
+import { volumeProblems, resolveVolumes } from './volumes.js'
+import { secretAndConfigProblems } from './secrets.js'
 import { parseDuration } from './duration.js'
 import { healthProblems } from './health.js'
 import type {
@@ -74,6 +75,8 @@ export function validateManifest(doc: unknown, policy: ClusterPolicy = {}): Vali
   errors.push(...healthProblems(normalized.health, normalized.services, normalized.dockerflags as Record<string, unknown> | undefined))
   errors.push(...stopAndUpdateProblems(normalized))
   errors.push(...volumeProblems(normalized.volumes, normalized.dockerflags?.Tmpfs, policy.allowHostPaths))
+  const mounted = [...resolveVolumes(normalized).map(v => v.path), ...Object.keys(normalized.dockerflags?.Tmpfs ?? {})]
+  errors.push(...secretAndConfigProblems(normalized.configs, mounted))
   if (errors.length > 0) return { ok: false, errors }
   return { ok: true, manifest: normalized }
 }
@@ -158,6 +161,7 @@ function nameRule(path: string, name: string): string {
   if (path === '/env') return `environment variable name "${name}" must match [A-Za-z_][A-Za-z0-9_]*`
   if (path === '/labels') return `label "${name}" uses the reserved prefix io.dokkaa.`
   if (path === '/volumes') return `volume name "${name}" is not a DNS label of at most 30 characters: use lowercase letters, digits and '-'`
+  if (path === '/configs') return `config path "${name.slice(0, 80)}" is longer than 1024 characters`
   return `name "${name}" is not allowed`
 }
 
