@@ -78,6 +78,14 @@ t.test('the app page shows the rollout and why an instance is unhealthy', async 
   await page.waitForSelector('tr[data-instance="1"] td.ihealth[data-health="healthy"]')
   t.equal(await page.$('tr[data-instance="1"] [data-testid=health-error]'), null, 'the reason goes with the failure')
 
+  // The scheduler's problems and warnings (a volume host down; an instance recreated empty) are shown as it wrote them.
+  const waits = 'instance 2 waits for its volumes (data) on host h3, which is down; set "volumeFailover": "recreate" to start it elsewhere with empty volumes'
+  const recreated = 'instance 1 started on h2 with empty volumes (data); its data stays on h4'
+  await status({ phase: 'Degraded', problems: [waits], warnings: [recreated] })
+  await page.waitForSelector('[data-testid=status-notes] .notice.warn')
+  t.equal(await page.textContent('[data-testid=status-notes] .notice.bad'), waits, 'a problem, as an alert')
+  t.equal(await page.textContent('[data-testid=status-notes] .notice.warn'), recreated, 'a warning')
+
   // A narrow window: nothing spills sideways.
   await page.setViewportSize({ width: 380, height: 800 })
   t.ok(await page.evaluate(() => document.querySelector('[data-testid=rollout]')!.scrollWidth <= window.innerWidth), 'the rollout card fits 380 px')

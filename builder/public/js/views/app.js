@@ -28,6 +28,9 @@ export async function appView({ view, go }, app, name) {
   const counts = h('span', { class: 'muted', 'data-testid': 'counts' })
   const scaleShown = h('span', { class: 'scale', 'data-testid': 'scale' })
   const msg = h('div')
+  // What the scheduler says is wrong (problems) or worth knowing (warnings: an instance
+  // recreated with empty volumes), each as the scheduler wrote it.
+  const said = h('div', { 'data-testid': 'status-notes' })
   const rollout = h('div', { class: 'card rollout', 'data-testid': 'rollout', hidden: true })
   const instances = h('div')
   const logs = h('pre', { class: 'logs', 'data-testid': 'logs' })
@@ -46,6 +49,9 @@ export async function appView({ view, go }, app, name) {
     phase.setAttribute('data-testid', 'phase')
     counts.textContent = `${current.status?.running ?? 0} running of ${m.scale ?? 1}${current.status?.lastEvent ? ` — ${current.status.lastEvent.message}` : ''}`
     scaleShown.textContent = String(m.scale ?? 1)
+    said.replaceChildren(
+      ...(current.status?.problems ?? []).map((/** @type {string} */ p) => notice('bad', p)),
+      ...(current.status?.warnings ?? []).map((/** @type {string} */ w) => notice('warn', w)))
     const r = rolloutPanel(current.status?.rollout)
     rollout.replaceChildren(...r)
     rollout.hidden = r.length === 0
@@ -99,7 +105,7 @@ export async function appView({ view, go }, app, name) {
         h('button', { type: 'button', 'aria-label': 'scale down', 'data-testid': 'scale-down', onclick: act(async () => { current = await api('POST', `${base}/scale`, { delta: -1 }); showHeader(); if (!editor.dirty) editor.set(JSON.stringify(current.manifest, null, 2)) }) }, '−'),
         scaleShown,
         h('button', { type: 'button', 'aria-label': 'scale up', 'data-testid': 'scale-up', onclick: act(async () => { current = await api('POST', `${base}/scale`, { delta: 1 }); showHeader(); if (!editor.dirty) editor.set(JSON.stringify(current.manifest, null, 2)) }) }, '+')),
-      msg),
+      said, msg),
     rollout,
     h('h2', {}, 'Instances'), instances,
     h('h2', {}, 'Logs ', logsTitle), logs,
