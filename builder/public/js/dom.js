@@ -42,7 +42,7 @@ export function table(headers, rows) {
 }
 
 /**
- * @param {'ok' | 'bad'} kind
+ * @param {'ok' | 'warn' | 'bad'} kind
  * @param {string} text
  */
 export function notice(kind, text) {
