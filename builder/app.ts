@@ -18,6 +18,9 @@ import { hostRoutes } from './routes/hosts.js'
 import { lifecycleRoutes } from './routes/lifecycle.js'
 import { logRoutes } from './routes/logs.js'
 import { volumeRoutes } from './routes/volumes.js'
+import { secretRoutes } from './routes/secrets.js'
+import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
+import { holdClusterKey } from './cluster-key.js'
 import { refuseBadNames } from './routes/names-hook.js'
 import { sessionRoutes } from './routes/session.js'
 import { tokenRoutes } from './routes/tokens.js'
@@ -40,6 +43,8 @@ export interface BuildAppOptions {
   passwordLimit?: PasswordLimit
   publicDir?: string
   clock?: () => number
+  /** The cluster key secrets are sealed with (default /etc/dokkaa/cluster.key); without a usable one, secret writes answer 503. */
+  clusterKeyFile?: string
 }
 
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url))
@@ -93,6 +98,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   })
+  const clusterKey = holdClusterKey(opts.clusterKeyFile ?? DEFAULT_CLUSTER_KEY_FILE)
+  // Once, at start: everything but secret writes works without it.
+  if (clusterKey.problem) app.log.warn({ clusterKeyFile: clusterKey.file }, `secrets cannot be stored until the cluster key is fixed: ${clusterKey.problem}`)
   app.addHook('onClose', async () => { await hub.stop(); await principals.stop(); await apps.stop() })
   installErrorHandler(app, kv)
   // text/plain bodies are manifest text from the console's editor.
@@ -117,6 +125,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(lifecycleRoutes, { ctx })
   await app.register(logRoutes, { ctx })
   await app.register(volumeRoutes, { ctx })
+  await app.register(secretRoutes, { ctx, clusterKey, clock })
   await app.register(hostRoutes, { ctx })
   await app.register(eventRoutes, { ctx })
   await app.register(v2KeyRoutes, { ctx })

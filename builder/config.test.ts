@@ -9,6 +9,7 @@ t.test('defaults', async t => {
     passwordFile: DEFAULTS.passwordFile,
     secureCookies: false,
     logLevel: 'info',
+    clusterKeyFile: '/etc/dokkaa/cluster.key',
   })
 })
 
@@ -16,7 +17,7 @@ t.test('explicit flags', async t => {
   const c = parseConfig({
     etcd: 'http://a:1,https://b:2', prefix: '/t-x', listen: '0.0.0.0:0', passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn',
   })
-  t.same(c, { etcd: ['http://a:1', 'https://b:2'], prefix: '/t-x', listen: { host: '0.0.0.0', port: 0 }, passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn' })
+  t.same(c, { etcd: ['http://a:1', 'https://b:2'], prefix: '/t-x', listen: { host: '0.0.0.0', port: 0 }, passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn', clusterKeyFile: DEFAULTS.clusterKeyFile })
   t.same(parseConfig({ listen: '9090' }).listen, { host: '127.0.0.1', port: 9090 }, 'a bare port is on loopback')
   t.same(parseConfig({ listen: '[::1]:8080' }).listen, { host: '::1', port: 8080 })
   t.equal(parseConfig({ prefix: '' }).prefix, '', 'the unit file\'s empty --prefix')
@@ -25,6 +26,11 @@ t.test('explicit flags', async t => {
 t.test('--data-dir is shorthand for the password file in it; empty means not given', async t => {
   t.equal(parseConfig({ dataDir: '/var/lib/x', passwordFile: '/ignored' }).passwordFile, '/var/lib/x/generated_password.txt')
   t.equal(parseConfig({ dataDir: '', passwordFile: '/pw' }).passwordFile, '/pw')
+})
+
+t.test('--cluster-key-file: a path, the default when empty (a unit file\'s unset variable)', async t => {
+  t.equal(parseConfig({ clusterKeyFile: '/tmp/k' }).clusterKeyFile, '/tmp/k')
+  t.equal(parseConfig({ clusterKeyFile: '' }).clusterKeyFile, '/etc/dokkaa/cluster.key')
 })
 
 t.test('bad flags name the flag', async t => {

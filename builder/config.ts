@@ -2,6 +2,7 @@
 // FlagError naming the flag (kit/flags.ts), which main.ts prints as one line, exit 2.
 import { join } from 'node:path'
 import { FlagError, parseEtcdUrls, parseListen, parseLogLevel, parsePrefix, type LogLevel } from '../kit/flags.js'
+import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 
 /** The flags as commander hands them over: strings, absent when not given. */
 export interface RawFlags {
@@ -12,6 +13,7 @@ export interface RawFlags {
   passwordFile?: string
   secureCookies?: boolean
   logLevel?: string
+  clusterKeyFile?: string
 }
 
 export interface BuilderConfig {
@@ -23,6 +25,8 @@ export interface BuilderConfig {
   passwordFile: string
   secureCookies: boolean
   logLevel: LogLevel
+  /** The cluster key secrets are sealed with; read at start (a missing one only disables secret writes). */
+  clusterKeyFile: string
 }
 
 export const DEFAULTS = {
@@ -30,6 +34,7 @@ export const DEFAULTS = {
   listen: '127.0.0.1:8080',
   passwordFile: '/var/lib/dokkaa/generated_password.txt',
   logLevel: 'info' as LogLevel,
+  clusterKeyFile: DEFAULT_CLUSTER_KEY_FILE,
 }
 
 export function parseConfig(raw: RawFlags): BuilderConfig {
@@ -37,6 +42,8 @@ export function parseConfig(raw: RawFlags): BuilderConfig {
   // "--data-dir ${DOKKAA_DATA_DIR}", so an empty one means not given.
   const passwordFile = raw.dataDir ? join(raw.dataDir, 'generated_password.txt') : raw.passwordFile ?? DEFAULTS.passwordFile
   if (passwordFile.trim() === '') throw new FlagError('--password-file', 'must not be empty: give the file root\'s generated password is written to')
+  // An empty value (a unit file's unset variable) means the default, as --data-dir does.
+  const clusterKeyFile = raw.clusterKeyFile?.trim() || DEFAULTS.clusterKeyFile
   return {
     etcd: parseEtcdUrls(raw.etcd, DEFAULTS.etcd),
     prefix: parsePrefix(raw.prefix),
@@ -44,5 +51,6 @@ export function parseConfig(raw: RawFlags): BuilderConfig {
     passwordFile,
     secureCookies: raw.secureCookies ?? false,
     logLevel: parseLogLevel(raw.logLevel, DEFAULTS.logLevel),
+    clusterKeyFile,
   }
 }

@@ -75,6 +75,9 @@ export class RateLimitedError extends builderError('DKA_BUILDER_RATE_LIMITED', 4
 /** etcd did not answer. */
 export class StoreUnavailableError extends builderError('DKA_BUILDER_STORE_UNAVAILABLE', 503) {}
 
+/** Secrets cannot be written: the builder has no usable cluster key (the message names the file and the fix). */
+export class SecretsUnavailableError extends builderError('DKA_BUILDER_SECRETS_UNAVAILABLE', 503) {}
+
 /** The conductor that owns an instance could not be reached (logs). */
 export class AgentUnavailableError extends builderError('DKA_BUILDER_AGENT_UNAVAILABLE', 502) {}
 
@@ -84,7 +87,7 @@ export class InternalError extends builderError('DKA_BUILDER_INTERNAL', 500) {}
 /** Every class of the catalogue: the OpenAPI document enumerates their codes. */
 export const BUILDER_ERRORS = [
   UnauthorizedError, ForbiddenError, NotFoundError, InvalidManifestError, InvalidNameError, QuotaExceededError,
-  BadRequestError, ConflictError, RateLimitedError, StoreUnavailableError, AgentUnavailableError, InternalError,
+  BadRequestError, ConflictError, RateLimitedError, StoreUnavailableError, SecretsUnavailableError, AgentUnavailableError, InternalError,
 ] as const
 
 /** Every code the builder answers with. */

@@ -19,6 +19,7 @@ const program = withEnvVars(new Command('dokkaa-builder')
   .option('--password-file <path>', 'where the generated root password is written', DEFAULTS.passwordFile)
   .option('--secure-cookies', 'mark the session cookie Secure (serve behind https)')
   .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, DEFAULTS.logLevel)
+  .option('--cluster-key-file <path>', 'the cluster key secrets are sealed with (32 bytes in base64, mode 0600; without it secrets cannot be written)', DEFAULTS.clusterKeyFile)
   .exitOverride())
 
 function fail(status: number, message: string): never {

@@ -23,7 +23,7 @@ export async function startBuilder(config: BuilderConfig): Promise<RunningBuilde
   const client = createEtcdClient({ hosts: config.etcd })
   const keys = new KeyLayout(config.prefix)
   const kv = etcdKv(client)
-  const app = await buildApp({ client, keys, logger: { level: config.logLevel }, secureCookies: config.secureCookies })
+  const app = await buildApp({ client, keys, logger: { level: config.logLevel }, secureCookies: config.secureCookies, clusterKeyFile: config.clusterKeyFile })
   const close = async (): Promise<void> => {
     // SSE streams would hold close() open forever; end them.
     app.server.closeAllConnections?.()

@@ -2,8 +2,9 @@
 // real etcd under a fresh prefix, a root user with a known password, and request helpers;
 // and a real dokkaa-builder process, with an HTTP client that sends paths exactly as
 // written (`curl --path-as-is`), for what only the wire shows.
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +26,8 @@ export interface BuilderFixture {
   kv: Kv
   accounts: Accounts
   rootPassword: string
+  /** The cluster key file the builder seals secrets with (a fresh one, mode 0600, unless opts named one). */
+  clusterKeyFile: string
   /** Basic auth header for user:secret. */
   basic(user: string, secret: string): string
   /** An API token for the user (created directly in the store). */
@@ -48,11 +51,12 @@ export async function builderFixture(t: TeardownHost, opts: Partial<BuildAppOpti
   await accounts.createUser('root', rootPassword, true)
   // The builder under test gets the client dokkaa-builder makes (kit/etcd-client.ts).
   const client = createEtcdClient({ hosts: etcd.hosts })
-  const app = await buildApp({ client, keys, ...opts })
+  const clusterKeyFile = opts.clusterKeyFile ?? await tempClusterKey(t)
+  const app = await buildApp({ client, keys, ...opts, clusterKeyFile })
   t.teardown(async () => { await app.close(); client.close() })
   const tokenFor = async (user: string) => (await accounts.issueToken(user, 'test', 'api')).plaintext
   return {
-    app, etcd, keys, kv, accounts, rootPassword, basic: basicAuth, tokenFor,
+    app, etcd, keys, kv, accounts, rootPassword, clusterKeyFile, basic: basicAuth, tokenFor,
     root: { authorization: `Bearer ${await tokenFor('root')}` },
     async user(name, admin = false) {
       await accounts.createUser(name, `${name}-password`, admin)
@@ -62,6 +66,15 @@ export async function builderFixture(t: TeardownHost, opts: Partial<BuildAppOpti
       return app.inject({ ...rest, headers: { ...headers, ...auth } })
     },
   }
+}
+
+/** A fresh cluster key file (32 random bytes in base64, mode 0600) in a temp dir removed at teardown. */
+export async function tempClusterKey(t: TeardownHost): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dokkaa-key-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'cluster.key')
+  await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 })
+  return file
 }
 
 export const nginx = { image: 'nginx', scale: 1, services: { nginx: 80 } }
@@ -117,7 +130,8 @@ export async function builderProcess(t: TeardownHost, opts: { etcd?: TestEtcd; a
   const passwordFile = join(dir, 'generated_password.txt')
   const proc = startTsProcess('builder/main.ts', [
     '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--listen', '127.0.0.1:0',
-    '--password-file', passwordFile, '--log-level', 'warn', ...(opts.args ?? []),
+    '--password-file', passwordFile, '--log-level', 'warn',
+    ...(opts.args?.includes('--cluster-key-file') ? [] : ['--cluster-key-file', await tempClusterKey(t)]), ...(opts.args ?? []),
   ], {}, { t })
   const line = await proc.waitForLine(/console at http/, { timeoutMs: 60_000 })
   const url = /console at (http:\/\/[^/]+)\/console\//.exec(line)![1]!

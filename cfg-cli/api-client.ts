@@ -23,13 +23,15 @@ export class BuilderClient {
     return `${this.baseUrl.replace(/\/+$/, '')}${path}`
   }
 
+  /** A Buffer body is sent as the bytes it holds (application/octet-stream: a secret's or config's value); anything else as JSON. */
   async raw(method: string, path: string, body?: unknown): Promise<Response> {
     let res: Response
+    const bytes = Buffer.isBuffer(body)
     try {
       res = await fetch(this.url(path), {
         method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: this.headers(body === undefined ? {} : { 'content-type': bytes ? 'application/octet-stream' : 'application/json' }),
+        body: body === undefined ? undefined : bytes ? new Uint8Array(body) : JSON.stringify(body),
       })
     } catch (e) {
       throw new ApiError(`cannot reach the builder at ${this.baseUrl}: ${String((e as { cause?: unknown }).cause ?? e)}`, undefined,

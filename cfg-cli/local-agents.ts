@@ -62,13 +62,14 @@ export function ambassadorArgs(c: ClusterFacts, h: AgentHostFacts): string[] {
   ]
 }
 
-export function builderArgs(c: ClusterFacts, listen: string, dataDir: string): string[] {
+export function builderArgs(c: ClusterFacts, listen: string, dataDir: string, clusterKeyFile?: string): string[] {
   return [
     '--etcd', c.etcd.join(','),
     '--prefix', c.prefix,
     '--listen', listen,
     '--data-dir', dataDir,
     '--password-file', builderPasswordFile(dataDir),
+    ...(clusterKeyFile ? ['--cluster-key-file', clusterKeyFile] : []),
   ]
 }
 

@@ -11,6 +11,7 @@ import { StateFile, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from './state-file.js'
 import { planEtcd, startEtcd, startRegistry, type EtcdMember, type RegistryRecord } from './local-services.js'
 import { ambassadorArgs, bipGateway, builderArgs, builderPasswordFile, conductorArgs, nodeEntry, packageRoot, type ClusterFacts, type Part } from './local-agents.js'
 import { isRunning, logTail, spawnDaemon, stopProcess, waitUntil, type ProcessRecord } from './processes.js'
+import { CLUSTER_KEY_ENV, ensureClusterKey } from './cluster-key.js'
 import { waitForHostDrained, waitForHostRegistered } from './drain.js'
 import { requireCommands, requireRoot } from './preconditions.js'
 import { run } from './run-command.js'
@@ -67,6 +68,8 @@ export class LocalProvider implements Provider {
 
   private get dataDir(): string { return join(this.stateDir, this.clusterName) }
   private get logDir(): string { return join(this.dataDir, 'logs') }
+  /** One key for the cluster, in its state dir (removed by `down` with etcd, whose secrets it opens). */
+  private get clusterKeyFile(): string { return join(this.dataDir, 'cluster.key') }
 
   private async initialState(): Promise<LocalState> {
     const spec: LabSpec = { name: this.clusterName, subnet: this.opts.subnet ?? DEFAULT_SUBNET, bipBase: this.opts.bipBase ?? DEFAULT_BIP_BASE }
@@ -136,6 +139,7 @@ export class LocalProvider implements Provider {
     }
 
     const agentsOn = this.opts.agents !== false
+    if (agentsOn) ensureClusterKey(this.clusterKeyFile)
     const entries = { conductor: agentsOn ? nodeEntry('conductor') : undefined, ambassador: agentsOn ? nodeEntry('ambassador') : undefined }
     const started: string[] = []
     for (let i = 1; i <= scale; i++) {
@@ -172,7 +176,7 @@ export class LocalProvider implements Provider {
         const listen = `${bridgePlan(state.lab.spec).address}:${this.opts.builderPort ?? 8080}`
         const b = state.builder ??= { listen, dataDir: join(this.dataDir, 'builder') }
         if (!(b.process && isRunning(b.process))) {
-          b.process = this.spawnAgent('builder', builderEntry, builderArgs(facts, b.listen, b.dataDir), 'builder')
+          b.process = this.spawnAgent('builder', builderEntry, builderArgs(facts, b.listen, b.dataDir, this.clusterKeyFile), 'builder')
           save()
         }
         const proc = b.process
@@ -202,7 +206,9 @@ export class LocalProvider implements Provider {
   private spawnAgent(part: Part, entry: string[], args: string[], logName: string, netns?: string): ProcessRecord {
     // The marker is the flag list, which names the host id: unique to this process.
     const argv = [...entry, ...args]
-    return spawnDaemon(argv, args.join(' '), join(this.logDir, `${logName}.log`), { netns, cwd: packageRoot() })
+    // Every part gets the cluster key through its env var (the conductor's --cluster-key-file).
+    const env = { ...process.env, [CLUSTER_KEY_ENV]: this.clusterKeyFile }
+    return spawnDaemon(argv, args.join(' '), join(this.logDir, `${logName}.log`), { netns, cwd: packageRoot(), env })
   }
 
   async down(progress: Progress): Promise<{ removed: string[] }> {

@@ -1,7 +1,7 @@
 // `dokkaacfg up` and `down` as a user runs them: a two-host cluster, grown to three,
 // shrunk to one, then removed, leaving nothing behind.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
@@ -35,8 +35,16 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
 
   const up2 = await cli(['--json', 'up', '--scale=2', '--subnet', subnet, '--image', 'dokkaa/busybox:test', ...flags])
   t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
-  const r2 = JSON.parse(up2.stdout) as { hosts: { id: string }[]; added: string[]; etcdEndpoints: string[] }
+  const r2 = JSON.parse(up2.stdout) as { hosts: { id: string }[]; added: string[]; etcdEndpoints: string[]; consoleUrl?: string; rootPasswordFile?: string }
   t.same(r2.added, [`${name}-h1`, `${name}-h2`])
+  // One cluster key, mode 0600, in the cluster's state dir; the builder seals secrets with it.
+  const keyFile = join(stateDir, name, 'cluster.key')
+  t.equal(statSync(keyFile).mode & 0o777, 0o600, 'the cluster key file, mode 0600')
+  if (r2.consoleUrl && r2.rootPasswordFile) {
+    const auth = `Basic ${Buffer.from(`root:${readFileSync(r2.rootPasswordFile, 'utf8').trim()}`).toString('base64')}`
+    const res = await fetch(`${r2.consoleUrl}api/v1/apps/labsec/secrets/s`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/octet-stream' }, body: 'v' })
+    t.equal(res.status, 201, 'the builder has the key: a secret is stored', { body: await res.text() })
+  }
   t.match(up2.stderr, /✓ host/, 'progress lines on stderr')
 
   const etcd = new Etcd3({ hosts: r2.etcdEndpoints })

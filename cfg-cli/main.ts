@@ -7,6 +7,7 @@ import { registerProvisioning } from './cmd-provision.js'
 import { registerApps } from './cmd-apps.js'
 import { registerRuntime } from './cmd-runtime.js'
 import { registerVolumes } from './cmd-volumes.js'
+import { registerSecrets } from './cmd-secrets.js'
 import { CfgError, EXIT } from './errors.js'
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ Examples:
   registerApps(program)
   registerRuntime(program)
   registerVolumes(program)
+  registerSecrets(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

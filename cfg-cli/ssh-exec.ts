@@ -1,10 +1,11 @@
 // Talking to a host over the system's ssh client: BatchMode (never a password
 // prompt), StrictHostKeyChecking=accept-new with the cluster's own known_hosts file
 // (a key seen once is pinned; a changed key is refused). Remote steps are
-// deploy/ssh-host.sh fed on stdin; the checkout goes over as a tar stream.
+// deploy/ssh-host.sh fed on stdin; the checkout goes over as a tar stream, the cluster key
+// over stdin too.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { packageRoot } from './local-agents.js'
 import { run } from './run-command.js'
 import { AuthError, PreconditionError, ProvisionError } from './errors.js'
@@ -86,4 +87,20 @@ export async function copyCheckout(target: string, o: SshOptions, dest = '/opt/d
   const r = await pipe('ssh', [...sshArgs(target, o), remote], tar.stdout, 600_000)
   if (r.status !== 0) throw sshFailure(target, r, 'copy of the checkout')
   return files.length
+}
+
+/** Where the host's builder and conductor read the cluster key (their --cluster-key-file default). */
+export const REMOTE_CLUSTER_KEY = '/etc/dokkaa/cluster.key'
+
+/**
+ * Puts the cluster's key file on the host, mode 0600, over ssh's stdin (never in an argument,
+ * which `ps` shows on both ends). A different key already there is left alone and refused:
+ * the secrets of whatever cluster made it are sealed under it.
+ */
+export async function copyClusterKey(target: string, o: SshOptions, keyText: string): Promise<void> {
+  const f = REMOTE_CLUSTER_KEY
+  const remote = `set -e; umask 077; mkdir -p '${dirname(f)}'; cat >'${f}.new'; if [ -s '${f}' ] && ! cmp -s '${f}' '${f}.new'; then rm -f '${f}.new'; echo "another cluster key is at ${f}" >&2; exit 3; fi; mv '${f}.new' '${f}'; chmod 600 '${f}'`
+  const r = await pipe('ssh', [...sshArgs(target, o), remote], keyText, 60_000)
+  if (r.status === 3) throw new PreconditionError(`${target}: another cluster key is at ${f}`, `it seals another cluster's secrets: move it away on ${target} if that cluster is gone, then run up again`)
+  if (r.status !== 0) throw sshFailure(target, r, 'copy of the cluster key')
 }

@@ -5,10 +5,11 @@
 // the first --etcd-members hosts and conductor, ambassador and builder on all. Hosts
 // without systemd as init get the same commands under setsid with pid files. What was
 // done is recorded in <state-dir>/<name>/ssh-state.json; `down` undoes exactly that.
-import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { StateFile, DEFAULT_STATE_DIR } from './state-file.js'
-import { copyCheckout, remoteStep, type SshOptions } from './ssh-exec.js'
+import { copyCheckout, copyClusterKey, remoteStep, REMOTE_CLUSTER_KEY, type SshOptions } from './ssh-exec.js'
+import { ensureClusterKey } from './cluster-key.js'
 import { etcdClientUrls, etcdEnv, hostEnv, parseHosts, planHosts, type ClusterSettings, type SshHostPlan } from './ssh-plan.js'
 import { PreconditionError, UsageError } from './errors.js'
 import type { ClusterStatus, Provider, UpResult } from './provider.js'
@@ -122,6 +123,9 @@ export class SshProvider implements Provider {
     await each('npm ci and build in /opt/dokkaa', async h => { await remoteStep(h.target, o, 'build', [], 1_800_000); h.installed = true }, toInstall)
     const say = (h: HostRecord, out: string) => { for (const l of out.trim().split('\n').filter(Boolean)) progress.info(`${h.id}: ${l}`) }
     await each('docker', async h => { say(h, await remoteStep(h.target, o, 'start', ['docker'])) })
+    // One key for the cluster, kept in its state dir; every host gets the same file.
+    const clusterKey = readFileSync(ensureClusterKey(join(this.dir, 'cluster.key')), 'utf8')
+    await each(`cluster key ${REMOTE_CLUSTER_KEY}`, async h => { await copyClusterKey(h.target, o, clusterKey) })
     await each('/etc/dokkaa/env and systemd units', async h => {
       await remoteStep(h.target, o, 'configure', [b64(hostEnv(state.settings, h, records)), h.etcd ? b64(etcdEnv(state.settings, h, records)) : ''])
     })

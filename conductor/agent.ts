@@ -30,6 +30,7 @@ import type { ActualContainer, DesiredInstance } from './model.js'
 import { refKey } from './model.js'
 import { PlanRunner, specsByHash } from './plan-runner.js'
 import { reconcile } from './reconcile.js'
+import type { ValueFiles } from './value-files.js'
 import { WorkQueue } from './work-queue.js'
 
 export interface AgentOptions {
@@ -51,6 +52,8 @@ export interface AgentOptions {
   concurrency: number
   /** Between withdrawing a serving container from SkyDNS and stopping it (--drain-delay). */
   drainMs: number
+  /** Secret and config files of instances (absent: a spec naming any fails its create). */
+  values?: ValueFiles
   /** The health checker; tests pass a stand-in. */
   healthWatcher?: (onChange: OnVerdictChange, clock: () => number) => HealthWatcher
   clock?: () => number
@@ -93,6 +96,7 @@ export class Agent {
     const driver = new Driver({
       engine: o.engine,
       host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain, network: o.network },
+      ...(o.values ? { values: o.values } : {}),
     })
     this.runner = new PlanRunner({
       driver, memos: this.memos, health: this.health, log: o.log, concurrency: o.concurrency, drainMs: o.drainMs, clock: this.clock,
@@ -110,6 +114,9 @@ export class Agent {
     const host = await registerHost(this.lease, o.keys, o, info, this.clock())
     o.log.info({ host }, 'host registered')
     this.memos.adopt(await this.announcer.adopt())
+    // Files of containers removed while no conductor ran (or before a crash) go now.
+    const swept = await o.values?.sweep(o.engine)
+    if (swept?.length) o.log.info({ removed: swept.length }, 'removed the secret and config files of containers that no longer exist')
     await this.cache.start()
     await this.events.start()
     await this.resync()

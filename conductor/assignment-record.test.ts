@@ -72,3 +72,36 @@ t.test('property: any text is read or rejected, never thrown', async t => {
   fc.assert(fc.property(arb, s => { readAssignment(s) }), { numRuns: 2000 })
   t.pass()
 })
+
+t.test('secrets and configs: read as the scheduler writes them, junk refused without the value in the reason', async t => {
+  const v = validateManifest({ image: 'x', secrets: ['db-password'], configs: { '/etc/app.toml': 'app-config', '/etc/copy.toml': 'app-config' } })
+  if (!v.ok) throw new Error('fixture')
+  const withNames = containerSpec(v.manifest)
+  const sealed = { alg: 'aes-256-gcm', keyId: '0123456789abcdef', iv: 'aXY=', tag: 'dGFn', data: 'ZGF0YQ==' }
+  const values = { secrets: { 'db-password': { version: 3, sealed } }, configs: { 'app-config': { version: 2, data: 'port = 8080\n' } } }
+  const base = { spec: withNames, specHash: 'abc', revision: 1 }
+  const r = readAssignment(text({ ...base, ...values }))
+  t.same(r, { ok: true, assignment: { ...base, ...values } })
+  const d = desiredFromAssignment(ref, text({ ...base, ...values }))
+  t.match(d, { ok: true, desired: values }, 'the conductor gets them')
+  t.same(readAssignment(text(base)), { ok: true, assignment: base }, 'one the spec names but the value lacks: read (its create fails, naming it)')
+
+  const cases: [unknown, RegExp][] = [
+    [{ secrets: [] }, /^secrets is not an object$/],
+    [{ secrets: { other: { version: 1, sealed } } }, /secrets\/other is not named by spec\.secrets/],
+    [{ secrets: { 'db-password': { version: 0, sealed } } }, /secrets\/db-password is not \{version, sealed\}/],
+    [{ secrets: { 'db-password': { version: 1, sealed: { ...sealed, alg: 'rot13' } } } }, /not \{version, sealed\}/],
+    [{ secrets: { 'db-password': { version: 1, value: 'hunter2' } } }, /not \{version, sealed\}/],
+    [{ configs: { 'app-config': { version: 1, data: 5 } } }, /configs\/app-config is not \{version, data\}/],
+    [{ configs: { 'app-config': { version: 1, data: 'x'.repeat(40_000) } } }, /at most 32768 bytes/],
+    [{ configs: { nope: { version: 1, data: '' } } }, /configs\/nope is not named by spec\.configs/],
+  ]
+  for (const [over, reason] of cases) {
+    const got = readAssignment(text({ ...base, ...(over as object) }))
+    t.notOk(got.ok)
+    if (!got.ok) {
+      t.match(got.reason, reason)
+      t.notMatch(got.reason, /hunter2|ZGF0YQ/, 'no value in the reason')
+    }
+  }
+})

@@ -7,8 +7,8 @@
 // host networking and volumes' host paths are let through — the scheduler refused them
 // before writing, if the policy says so.
 import {
-  containerSpec, DEFAULT_LIMITS, jsonTextDepth, validateManifest,
-  type Assignment, type ContainerSpec, type DesiredRunState,
+  containerSpec, DEFAULT_LIMITS, jsonTextDepth, MAX_CONFIG_BYTES, MAX_CONFIGS, MAX_SECRET_BYTES, MAX_SECRETS, readSealed, validateManifest,
+  type AssignedConfig, type AssignedSecret, type Assignment, type ContainerSpec, type DesiredRunState,
 } from '../schemas/index.js'
 
 /** An assignment as read back: the contract's shape (schemas/records.ts), checked. */
@@ -16,8 +16,11 @@ export type ReadAssignment = Assignment
 
 export type AssignmentResult = { ok: true; assignment: ReadAssignment } | { ok: false; reason: string }
 
-/** Two specs at the manifest limit (the current one and the previous, during a rollout), plus the assignment's own few fields. */
+/** Two specs at the manifest limit (the current one and the previous, during a rollout), plus
+ * the assignment's own few fields, plus the largest secrets (sealed: base64) and configs (JSON
+ * text, room for escapes doubling it; the text itself is checked against MAX_CONFIG_BYTES). */
 export const MAX_ASSIGNMENT_BYTES = 2 * DEFAULT_LIMITS.bytes + 8192
+  + MAX_SECRETS * (Math.ceil(MAX_SECRET_BYTES / 3) * 4 + 256) + MAX_CONFIGS * (2 * MAX_CONFIG_BYTES + 256)
 const MAX_DEPTH = DEFAULT_LIMITS.depth + 1
 const RUN_STATES: readonly string[] = ['running', 'stopped', 'paused']
 /** Spec hashes end up in a container label: keep them to what specHash() makes, roughly. */
@@ -34,7 +37,7 @@ export function readAssignment(text: string): AssignmentResult {
     return bad(`not JSON (${(err as Error).message.slice(0, 100)})`)
   }
   if (!isObject(doc)) return bad('not a JSON object')
-  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts, previous, order, since } = doc
+  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts, previous, order, since, secrets, configs } = doc
   if (typeof specHash !== 'string' || !SPEC_HASH.test(specHash)) return bad('specHash is missing or not a hash')
   if (revision !== undefined && !isCount(revision)) return bad('revision is not a non-negative integer')
   if (run !== undefined && !RUN_STATES.includes(run as string)) return bad(`run must be one of ${RUN_STATES.join(', ')}`)
@@ -60,7 +63,49 @@ export function readAssignment(text: string): AssignmentResult {
   if (restartGeneration !== undefined) assignment.restartGeneration = restartGeneration as number
   if (constraints !== undefined) assignment.constraints = constraints as Record<string, string>
   if (linkPorts !== undefined) assignment.linkPorts = linkPorts as Record<string, number>
+  const values = readValues(read, secrets, configs)
+  if (typeof values === 'string') return bad(values)
+  Object.assign(assignment, values)
   return { ok: true, assignment }
+}
+
+/** The secrets and configs the assignment carries, each one its spec names: a version with a
+ * sealed value (which the conductor opens) or with a text. One the spec names but the value
+ * lacks reads (the conductor fails that instance's create, naming it) rather than being
+ * refused here: the scheduler would replace a refused value on every pass. A reason never
+ * holds a value: it is logged and lands in the instance record. */
+function readValues(spec: ContainerSpec, secrets: unknown, configs: unknown): Pick<Assignment, 'secrets' | 'configs'> | string {
+  const out: Pick<Assignment, 'secrets' | 'configs'> = {}
+  if (secrets !== undefined) {
+    if (!isObject(secrets)) return 'secrets is not an object'
+    const named = spec.secrets ?? []
+    const read: Record<string, AssignedSecret> = {}
+    for (const [name, v] of Object.entries(secrets)) {
+      if (!named.includes(name)) return `secrets/${name.slice(0, 64)} is not named by spec.secrets`
+      const sealed = isObject(v) ? readSealed(v['sealed']) : undefined
+      if (!isObject(v) || !isVersion(v['version']) || !sealed) return `secrets/${name} is not {version, sealed}`
+      read[name] = { version: v['version'], sealed }
+    }
+    out.secrets = read
+  }
+  if (configs !== undefined) {
+    if (!isObject(configs)) return 'configs is not an object'
+    const named = Object.values(spec.configs ?? {})
+    const read: Record<string, AssignedConfig> = {}
+    for (const [name, v] of Object.entries(configs)) {
+      if (!named.includes(name)) return `configs/${name.slice(0, 64)} is not named by spec.configs`
+      if (!isObject(v) || !isVersion(v['version']) || typeof v['data'] !== 'string' || Buffer.byteLength(v['data']) > MAX_CONFIG_BYTES) {
+        return `configs/${name} is not {version, data} of at most ${MAX_CONFIG_BYTES} bytes`
+      }
+      read[name] = { version: v['version'], data: v['data'] }
+    }
+    out.configs = read
+  }
+  return out
+}
+
+function isVersion(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1
 }
 
 // A spec is validated like a manifest; the reason names the field (spec/… or previous.spec/…).

@@ -48,6 +48,8 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ['drain-delay', { drainDelay: 'soon' }, /^--drain-delay: expected a duration from 0s to 10m/],
   ['drain-delay', { drainDelay: '11m' }, /^--drain-delay: expected a duration/],
   ['drain-delay', { drainDelay: '-1' }, /^--drain-delay: expected a duration/],
+  ['cluster-key-file', { clusterKeyFile: 'cluster.key' }, /^--cluster-key-file: expected an absolute path/],
+  ['secrets-dir', { secretsDir: 'run/secrets' }, /^--secrets-dir: expected an absolute path/],
 ]
 for (const [flag, raw, message] of bad) {
   t.test(`bad --${flag}`, async t => {
@@ -68,4 +70,9 @@ t.test('--drain-delay: 2s by default; a duration, or seconds', async t => {
   t.equal(buildConfig({ drainDelay: '1m30s' }, machine).drainDelayMs, 90_000)
   t.equal(buildConfig({ drainDelay: '0.25' }, machine).drainDelayMs, 250)
   t.equal(buildConfig({ drainDelay: '0s' }, machine).drainDelayMs, 0)
+})
+
+t.test('--cluster-key-file and --secrets-dir: the defaults, or absolute paths', async t => {
+  t.match(buildConfig({}, machine), { clusterKeyFile: '/etc/dokkaa/cluster.key', secretsDir: '/run/dokkaa/secrets' })
+  t.match(buildConfig({ clusterKeyFile: '/tmp/k', secretsDir: '/mnt/s/' }, machine), { clusterKeyFile: '/tmp/k', secretsDir: '/mnt/s' })
 })

@@ -6,7 +6,9 @@
 import type { PortRange } from '../schemas/index.js'
 import { DEFAULT_PORT_RANGE, parseDuration } from '../schemas/index.js'
 import { FlagError, LOG_LEVELS, parseEtcdUrls, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
+import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 import { BadFlagError } from './errors.js'
+import { DEFAULT_SECRETS_DIR } from './value-mounts.js'
 
 export interface RawFlags {
   etcd?: string
@@ -25,6 +27,8 @@ export interface RawFlags {
   agentListen?: string
   network?: string
   drainDelay?: string
+  clusterKeyFile?: string
+  secretsDir?: string
 }
 
 export interface MachineFacts {
@@ -54,6 +58,10 @@ export interface ConductorConfig {
   agentListen?: { host: string; port: number }
   /** Between withdrawing a serving container from SkyDNS and stopping it (ms). */
   drainDelayMs: number
+  /** The cluster key that opens secrets (read at start; unreadable: only secrets' creates fail). */
+  clusterKeyFile: string
+  /** Where instances' secret and config files are written: must be a tmpfs for secrets. */
+  secretsDir: string
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
@@ -117,6 +125,12 @@ export function parseDrainDelay(value: string | undefined): number {
   return Math.round(ms)
 }
 
+function absolutePath(flag: string, value: string | undefined, fallback: string): string {
+  const path = value || fallback
+  if (!path.startsWith('/') || path.includes('\0')) throw new BadFlagError(flag, `expected an absolute path, got "${path}"`)
+  return path.length > 1 ? path.replace(/\/+$/, '') : path
+}
+
 export function buildConfig(raw: RawFlags, machine: MachineFacts): ConductorConfig {
   try {
     return build(raw, machine)
@@ -153,5 +167,7 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
     agentListen: parseAgentListen(raw.agentListen, hostAddress),
     network: parseNetwork(raw.network),
     drainDelayMs: parseDrainDelay(raw.drainDelay),
+    clusterKeyFile: absolutePath('cluster-key-file', raw.clusterKeyFile, DEFAULT_CLUSTER_KEY_FILE),
+    secretsDir: absolutePath('secrets-dir', raw.secretsDir, DEFAULT_SECRETS_DIR),
   }
 }

@@ -2,7 +2,7 @@
 // its spec, its reference and this host. Everything a container looks like is decided here.
 import type { ContainerSpec, InstanceRef } from '../schemas/index.js'
 import { LABELS, resolveHealthCheck, stopGraceMs } from '../schemas/index.js'
-import type { ContainerCreate, PortBinding } from './docker-engine.js'
+import type { ContainerCreate, ContainerMount, PortBinding } from './docker-engine.js'
 import { dockerHealthcheck } from './health/docker-healthcheck.js'
 import { volumeMounts } from './volume-mounts.js'
 
@@ -65,7 +65,10 @@ export function instanceLabels(spec: ContainerSpec, specHash: string, ref: Insta
   }
 }
 
-export function createOptions(spec: ContainerSpec, specHash: string, ref: InstanceRef, host: HostContext, name: string): ContainerCreate {
+/** `valueMounts`: the bind mounts of the instance's secret and config files (value-files.ts). */
+export function createOptions(
+  spec: ContainerSpec, specHash: string, ref: InstanceRef, host: HostContext, name: string, valueMounts: ContainerMount[] = [],
+): ContainerCreate {
   const flags = spec.dockerflags ?? {}
   // A manifest's "bridge" means this host's container network; none and host are literal.
   const networkMode = flags.NetworkMode === 'none' || flags.NetworkMode === 'host' ? flags.NetworkMode : host.network
@@ -128,7 +131,7 @@ export function createOptions(spec: ContainerSpec, specHash: string, ref: Instan
   if (flags.Init !== undefined) c.init = flags.Init
   const healthcheck = dockerHealthcheck(resolveHealthCheck(spec))
   if (healthcheck) c.healthcheck = healthcheck
-  const mounts = volumeMounts(spec, ref, host.hostId)
+  const mounts = [...volumeMounts(spec, ref, host.hostId), ...valueMounts]
   if (mounts.length > 0) c.mounts = mounts
   return c
 }

@@ -24,6 +24,8 @@ export function desiredFromAssignment(ref: InstanceRef, value: string): DesiredR
   const desired: DesiredInstance = { ref, spec: a.spec, specHash: a.specHash, run: a.run ?? 'running', restartGeneration: a.restartGeneration ?? 0 }
   if (a.linkPorts) desired.linkPorts = a.linkPorts
   if (a.order) desired.order = a.order
+  if (a.secrets) desired.secrets = a.secrets
+  if (a.configs) desired.configs = a.configs
   if (a.previous) desired.previous = { spec: a.previous.spec, specHash: a.previous.specHash }
   return { ok: true, desired }
 }

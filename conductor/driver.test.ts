@@ -105,3 +105,33 @@ t.test('a bind whose host directory is missing: the create fails with Docker\'s 
   t.equal(err?.code, 'DKA_CONDUCTOR_DOCKER_ERROR')
   t.equal(err?.message, `${docker} (volume "logs": its hostPath /srv/logs must exist on host h1; create it there, the instance is retried)`)
 })
+
+t.test('secrets and configs: their bind mounts in the create; files swept after a removal; a start whose files are gone removes the container', async t => {
+  const f = fakeEngine()
+  const creates: ContainerCreate[] = []
+  const create = f.engine.create.bind(f.engine)
+  f.engine.create = async c => { creates.push(c); return create(c) }
+  const calls: string[] = []
+  const mounts = [{ type: 'bind' as const, source: '/run/x/secrets', target: '/run/secrets', readOnly: true }]
+  const values = {
+    async prepare() { calls.push('prepare'); return mounts },
+    created() { calls.push('created') },
+    async sweep() { calls.push('sweep'); return [] },
+    holds: (m: string) => m.includes('/run/x/'),
+  }
+  const d = new Driver({ engine: f.engine, host, values: values as never })
+  const withSecrets: DesiredInstance = { ...want('s1'), spec: { ...spec, secrets: ['pw'] } }
+  await d.apply({ kind: 'create', ref, desired: withSecrets }, log)
+  t.same(calls, ['prepare', 'created'])
+  t.same(creates[0]?.mounts, mounts)
+  t.notOk(creates[0]?.env.some(e => e.includes('pw')), 'nothing in the env')
+  await d.apply({ kind: 'remove', ref, containerId: 'id0', reason: 'unassigned' }, log)
+  t.same(calls.slice(2), ['sweep'])
+
+  f.engine.start = async () => { throw new ConductorError('DKA_CONDUCTOR_DOCKER_ERROR', 'start: bind source path does not exist: /run/x/secrets') }
+  await d.apply({ kind: 'start', ref, containerId: 'id0', reason: 'exited' } as never, log)
+  t.match(f.calls.slice(-1), ['remove id0'], 'removed, to be made again with its files')
+
+  const bare = new Driver({ engine: f.engine, host })
+  await t.rejects(bare.apply({ kind: 'create', ref, desired: withSecrets }, log), { code: 'DKA_CONDUCTOR_SECRET_FILES' })
+})

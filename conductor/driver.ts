@@ -7,15 +7,19 @@ import type { Logger } from 'pino'
 import type { InstanceRef } from '../schemas/index.js'
 import { containerName, instanceFromLabels } from '../schemas/index.js'
 import { besideName, createOptions, fallbackName, type HostContext } from './container-options.js'
-import type { DockerEngine } from './docker-engine.js'
+import type { ContainerMount, DockerEngine } from './docker-engine.js'
 import { ConductorError, isCode } from './errors.js'
 import type { DesiredInstance, Step } from './model.js'
+import type { ValueFiles } from './value-files.js'
+import { hasValues } from './value-mounts.js'
 import { explainMountError } from './volume-mounts.js'
 
 export interface DriverDeps {
   engine: DockerEngine
   /** This host as containers see it, without link ports (each assignment carries its own). */
   host: Omit<HostContext, 'linkPorts'>
+  /** Secret and config files (absent: a spec naming any fails its create). */
+  values?: ValueFiles
 }
 
 /** Who holds a container name we tried. */
@@ -35,16 +39,27 @@ export class Driver {
         return this.create(step.desired, log)
       case 'replace':
         await engine.remove(step.containerId)
+        await this.sweepValues(log)
         return this.create(step.desired, log)
       case 'remove':
-        return engine.remove(step.containerId)
+        await engine.remove(step.containerId)
+        return this.sweepValues(log)
       case 'retire':
         // A paused container must be thawed before it can take the stop signal.
         await engine.unpause(step.containerId)
         await engine.stop(step.containerId, timeoutSec)
-        return engine.remove(step.containerId)
+        await engine.remove(step.containerId)
+        return this.sweepValues(log)
       case 'start':
-        await engine.start(step.containerId)
+        try {
+          await engine.start(step.containerId)
+        } catch (err) {
+          // Its secret and config files are gone (a reboot empties the tmpfs): a container made
+          // again gets them afresh; reconcile creates it once this one is removed.
+          if (!this.deps.values?.holds((err as Error).message)) throw err
+          log.warn({ containerId: step.containerId }, 'the container\'s secret and config files are gone (host rebooted?); removing it to create it again')
+          return engine.remove(step.containerId)
+        }
         if (step.thenPause) await engine.pause(step.containerId)
         return
       case 'restart':
@@ -83,7 +98,15 @@ export class Driver {
       throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `the assignment carries no stable port for link ${unported.join(', ')}; the scheduler writes one with every assignment — is the scheduler older than this conductor?`)
     }
     const ctx: HostContext = { ...host, linkPorts: d.linkPorts ?? {} }
-    const id = await this.createNamed(d, ctx)
+    const values = this.deps.values
+    if (!values && hasValues(d.spec)) throw new ConductorError('DKA_CONDUCTOR_SECRET_FILES', 'this conductor writes no secret or config files')
+    const mounts = values ? await values.prepare(d) : []
+    let id: string
+    try {
+      id = await this.createNamed(d, ctx, mounts)
+    } finally {
+      values?.created(d)
+    }
     if (d.run === 'stopped') return
     await engine.start(id)
     if (d.run === 'paused') await engine.pause(id)
@@ -92,13 +115,13 @@ export class Driver {
   /** The new (or our already existing) container's id. The canonical name, else — when our
    * own container of another spec holds it (start-first) — a name beside it; when another
    * host's container on a shared engine holds it, the fallback name (and beside that). */
-  private async createNamed(d: DesiredInstance, ctx: HostContext): Promise<string> {
+  private async createNamed(d: DesiredInstance, ctx: HostContext, mounts: ContainerMount[]): Promise<string> {
     const canonical = containerName(d.ref)
     const tried: string[] = []
     for (const base of [canonical, fallbackName(canonical, ctx.hostId)]) {
       for (const name of [base, besideName(base, d.specHash)]) {
         tried.push(name)
-        const made = await this.tryCreate(d, ctx, name)
+        const made = await this.tryCreate(d, ctx, name, mounts)
         if ('id' in made) return made.id
         if (made.heldBy !== 'this instance, another spec') break
       }
@@ -107,15 +130,25 @@ export class Driver {
   }
 
   /** The container made (or ours already there, same spec), else who holds the name. */
-  private async tryCreate(d: DesiredInstance, ctx: HostContext, name: string): Promise<{ id: string } | { heldBy: Holder }> {
+  private async tryCreate(d: DesiredInstance, ctx: HostContext, name: string, mounts: ContainerMount[]): Promise<{ id: string } | { heldBy: Holder }> {
     const { engine } = this.deps
     try {
-      return { id: await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name)) }
+      return { id: await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name, mounts)) }
     } catch (err) {
       if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw withMountHint(err, d, ctx.hostId)
       const holder = await this.holderOf(name, d.ref, d.specHash)
-      if (holder.heldBy === 'nobody') return this.tryCreate(d, ctx, name) // removed meanwhile: try again
+      if (holder.heldBy === 'nobody') return this.tryCreate(d, ctx, name, mounts) // removed meanwhile: try again
       return holder.heldBy === 'this instance, this spec' ? { id: holder.id } : { heldBy: holder.heldBy }
+    }
+  }
+
+  /** A container is gone: so are the secret and config files nothing uses any more. */
+  private async sweepValues(log: Logger): Promise<void> {
+    try {
+      const removed = await this.deps.values?.sweep(this.deps.engine)
+      if (removed?.length) log.debug({ removed }, 'removed the secret and config files of removed containers')
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot remove secret and config files yet; the next removal or start retries')
     }
   }
 

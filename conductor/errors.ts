@@ -17,6 +17,9 @@ export type ConductorErrorCode =
   | 'DKA_CONDUCTOR_ETCD_UNAVAILABLE'
   /** A record read from etcd is not of the shape its key calls for (junk written straight into etcd). */
   | 'DKA_CONDUCTOR_BAD_RECORD'
+  /** A secret that does not open here (no cluster key, another key) or whose files cannot be
+   * written where they must be (a tmpfs): the instance's create fails with the reason. */
+  | 'DKA_CONDUCTOR_SECRET_FILES'
 
 export class ConductorError extends DokkaaError {
   constructor(override readonly code: ConductorErrorCode, message: string, options?: { cause?: unknown }) {

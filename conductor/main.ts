@@ -8,12 +8,15 @@ import { KeyLayout } from '../schemas/index.js'
 import { backoffDelay, RESYNC_BACKOFF } from '../kit/backoff.js'
 import { createEtcdClient } from '../kit/etcd-client.js'
 import { LOG_LEVELS, withEnvVars } from '../kit/flags.js'
+import { DEFAULT_CLUSTER_KEY_FILE, readClusterKey, type ClusterKey } from '../kit/secret-box.js'
 import { Agent } from './agent.js'
 import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
 import { DockerodeEngine } from './dockerode-engine.js'
 import { BadFlagError, isCode, type ConductorError } from './errors.js'
 import { readAgentToken, startAgentApi, type RunningAgentApi } from './agent-api/agent-api.js'
 import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
+import { ValueFiles } from './value-files.js'
+import { DEFAULT_SECRETS_DIR } from './value-mounts.js'
 
 const ETCD_CALL_DEADLINE_MS = 5000
 
@@ -43,6 +46,8 @@ function buildProgram(): Command {
     .option('--network <name>', 'Docker network containers join (default: bridge)')
     .option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port')
     .option('--drain-delay <duration>', 'between withdrawing a container from DNS and stopping it (default 2s)')
+    .option('--cluster-key-file <path>', `the cluster key that opens secrets (default ${DEFAULT_CLUSTER_KEY_FILE})`)
+    .option('--secrets-dir <path>', `where instances' secret and config files are written; a tmpfs (default ${DEFAULT_SECRETS_DIR})`)
     .option('--log-level <level>', LOG_LEVELS.join('|'))
     .exitOverride()
     // Errors are printed by main, as one line in the conductor's own words.
@@ -121,8 +126,20 @@ async function main(): Promise<void> {
     }
   }
 
+  // Read once: without it this host still runs everything but instances with secrets, whose
+  // creates fail with this reason in their records.
+  let clusterKey: ClusterKey | Error
+  try {
+    clusterKey = readClusterKey(config.clusterKeyFile)
+    log.info({ keyId: clusterKey.id, file: config.clusterKeyFile }, 'cluster key read')
+  } catch (err) {
+    clusterKey = err as Error
+    log.warn({ err: clusterKey.message }, 'no cluster key: instances with secrets cannot be created on this host')
+  }
+  const values = new ValueFiles({ baseDir: config.secretsDir, hostId: config.hostId, key: clusterKey })
+
   const agent = new Agent({
-    client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url, network: config.network,
+    client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url, network: config.network, values,
     hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
     leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, drainMs: config.drainDelayMs,
   })

@@ -1,7 +1,7 @@
 // The conductor's view of the world, as plain data: what the scheduler wants on this
 // host (desired) and what the engine has (actual). The pure reconcile works on these;
 // drivers translate etcd and Docker into them and nothing else.
-import type { ContainerSpec, DesiredRunState, HealthState, InstanceRef } from '../schemas/index.js'
+import type { AssignedConfig, AssignedSecret, ContainerSpec, DesiredRunState, HealthState, InstanceRef } from '../schemas/index.js'
 
 /** One assignment of this host, with its lifecycle intent resolved. */
 export interface DesiredInstance {
@@ -18,6 +18,10 @@ export interface DesiredInstance {
   /** The spec the instance ran before a rolling update changed it: its old container's
    * health check and grace period are read from it. */
   previous?: { spec: ContainerSpec; specHash: string }
+  /** The versions and sealed values of the secrets the spec names (opened at create), and the
+   * configs' texts: written to files on a host tmpfs and bind-mounted (value-files.ts). */
+  secrets?: Readonly<Record<string, AssignedSecret>>
+  configs?: Readonly<Record<string, AssignedConfig>>
 }
 
 /** Docker's container states (State.Status). */

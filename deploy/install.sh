@@ -10,7 +10,8 @@
 #   DOKKAA_LOG_DIR (/var/log/dokkaa), DOKKAA_ETCD (http://127.0.0.1:2379),
 #   DOKKAA_BUILDER_LISTEN (127.0.0.1:8080), DOKKAA_HOST_ADDRESS (docker0's gateway),
 #   DOKKAA_WEB_LISTEN (127.0.0.1:80), DOKKAA_SEED=0 to skip the seed example,
-#   DOKKAA_SEED_IMAGE=nginx to run the seed with that image (pulled if absent).
+#   DOKKAA_SEED_IMAGE=nginx to run the seed with that image (pulled if absent),
+#   DOKKAA_CLUSTER_KEY_FILE (/etc/dokkaa/cluster.key: created once, mode 0600, kept after).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +26,9 @@ HOST_ID=${DOKKAA_HOST_ID:-$(hostname)}
 # from other machines: a private one-host trial. Set the machine's address to serve others.
 HOST_ADDRESS=${DOKKAA_HOST_ADDRESS:-}
 WEB_LISTEN=${DOKKAA_WEB_LISTEN:-127.0.0.1:80}
+# The key secrets are sealed with (kit/secret-box.ts): the builder seals, conductors open.
+# Every process started below reads it from DOKKAA_CLUSTER_KEY_FILE (the builder also gets the flag).
+export DOKKAA_CLUSTER_KEY_FILE=${DOKKAA_CLUSTER_KEY_FILE:-/etc/dokkaa/cluster.key}
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 export ETCDCTL_API=3
 
@@ -72,6 +76,19 @@ start_part() { # name args...
   if [[ $name == builder ]]; then tail -c +$((before + 1)) "$logfile" | grep -h '^dokkaa-builder:' || true; fi
 }
 
+step "Cluster key: $DOKKAA_CLUSTER_KEY_FILE"
+# Made once and never replaced: the secrets in etcd are sealed under it. Other hosts of
+# the cluster need this same file (scp it, mode 0600), not a new one.
+if [[ -s $DOKKAA_CLUSTER_KEY_FILE ]]; then
+  echo "kept (it exists)"
+else
+  mkdir -p "$(dirname "$DOKKAA_CLUSTER_KEY_FILE")"
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$DOKKAA_CLUSTER_KEY_FILE.tmp" && mv "$DOKKAA_CLUSTER_KEY_FILE.tmp" "$DOKKAA_CLUSTER_KEY_FILE")
+  echo "created: 32 random bytes in base64, mode 0600"
+fi
+# The builder and conductors refuse a key others may read.
+chmod 600 "$DOKKAA_CLUSTER_KEY_FILE"
+
 step "Dokkaa processes"
 if [[ -z $HOST_ADDRESS ]]; then
   HOST_ADDRESS=$(ip -4 -o addr show docker0 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
@@ -79,7 +96,7 @@ if [[ -z $HOST_ADDRESS ]]; then
 fi
 start_part conductor --etcd "$ETCD" --host-id "$HOST_ID" --host-address "$HOST_ADDRESS"
 start_part ambassador --etcd "$ETCD" --web-listen "$WEB_LISTEN"
-start_part builder --etcd "$ETCD" --listen "$BUILDER_LISTEN" --password-file "$STATE_DIR/generated_password.txt"
+start_part builder --etcd "$ETCD" --listen "$BUILDER_LISTEN" --password-file "$STATE_DIR/generated_password.txt" --cluster-key-file "$DOKKAA_CLUSTER_KEY_FILE"
 
 if [[ ${DOKKAA_SEED:-1} != 0 ]]; then
   step "Seed example: /apps/dummy/nginx/manifest"

@@ -226,6 +226,29 @@ export const volumeSchema = {
   },
 } as const
 
+// --- secrets and configs (issue 11): an app's owner stores them; the API never answers a secret's value
+
+/** GET /api/v1/apps/:app/secrets (and the reply of PUT …/secrets/:name): names, versions and dates only. */
+export interface ApiSecret { name: string; version: number; createdAt: string; updatedAt: string }
+
+export const secretSchema = {
+  type: 'object',
+  properties: { name: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } },
+} as const
+
+/** GET /api/v1/apps/:app/configs, PUT …/configs/:name: the same as a secret's. */
+export type ApiConfig = ApiSecret
+
+export const configSchema = secretSchema
+
+/** GET /api/v1/apps/:app/configs/:name: configs are not secret, so their text is answered. */
+export interface ApiConfigValue extends ApiConfig { data: string }
+
+export const configValueSchema = {
+  type: 'object',
+  properties: { ...secretSchema.properties, data: { type: 'string' } },
+} as const
+
 // --- sessions, tokens, users
 
 /** Who the credentials belong to (POST /api/v1/login, GET /api/v1/me). */

@@ -3,7 +3,7 @@
 // policy, link ownership) and quotas are enforced here, so no route — REST, v2, scale — can
 // forget one: someone else's app is reported exactly like a missing one.
 import {
-  appRefProblems, foreignLinkProblems, parseManifest, type ApiInstance, type AppRef, type ClusterPolicy, type ControlRecord,
+  appRefProblems, foreignLinkProblems, nameProblem, parseManifest, type ApiInstance, type AppRef, type ClusterPolicy, type ControlRecord,
   type InstanceRecord, type KeyLayout, type NormalizedManifest, type OwnerRecord, type ValidationResult,
 } from '../../schemas/index.js'
 import { InvalidManifestError, InvalidNameError, NotFoundError, QuotaExceededError } from '../errors.js'
@@ -14,6 +14,7 @@ import { AppIndex, type AppSummary, type ManifestView } from './app-index.js'
 import type { Entry, Kv } from '../../kit/kv.js'
 import { Mirror } from '../../kit/mirror.js'
 import { readControl, readInstance, readOwner } from './record-shapes.js'
+import { keepsValues } from './secrets.js'
 
 export type { AppSummary, ManifestView } from './app-index.js'
 
@@ -129,6 +130,19 @@ export class Apps {
     if (problems.length > 0) throw new QuotaExceededError(problems)
   }
 
+  /**
+   * For a write of something the app owns other than a manifest (a secret, a config): the
+   * same ownership rule as a manifest's put — someone else's app is a NotFoundError, an app
+   * nobody owns yet becomes the principal's.
+   */
+  async claimForWrite(app: string, who: Principal): Promise<void> {
+    const problem = nameProblem('app', app)
+    if (problem) throw new InvalidNameError([problem])
+    await this.ready()
+    await this.ownerFor(app, who)
+    await this.ownersMirror.caughtUp(await this.claim(app, who))
+  }
+
   /** Deletes a manifest and its lifecycle intent; the scheduler removes its containers and status. */
   async delete(ref: AppRef, who: Principal): Promise<{ revision: number; prev: Entry }> {
     assertNames(ref)
@@ -143,13 +157,14 @@ export class Apps {
   }
 
   /**
-   * Gives up the app's name once nothing of it is left: no manifest, and no volume kept
-   * after a delete. While a volume is kept the name stays its owner's — another user
-   * creating the app anew would otherwise be placed on the old volumes, data and all.
+   * Gives up the app's name once nothing of it is left: no manifest, no volume kept after a
+   * delete, no secret or config. While one is kept the name stays its owner's — another
+   * user creating the app anew would otherwise be placed on the old volumes, data and all,
+   * or have their manifest mount the old owner's secrets.
    */
   async releaseIfUnused(app: string): Promise<void> {
     const manifests = (await this.kv.list(this.keys.app(app))).some(e => e.key.endsWith('/manifest'))
-    if (manifests || (await this.kv.count(`${this.keys.volumesRoot}${app}/`)) > 0) return
+    if (manifests || (await this.kv.count(`${this.keys.volumesRoot}${app}/`)) > 0 || await keepsValues(this.kv, this.keys, app)) return
     const owner = await this.kv.delete(this.keys.owner(app))
     // A delete that found nothing makes no watch event, so only a real one is waited for.
     if (owner.prev) await this.ownersMirror.caughtUp(owner.revision)

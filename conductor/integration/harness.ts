@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { PassThrough } from 'node:stream'
 import { promisify } from 'node:util'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { Etcd3 } from 'etcd3'
 import type { Assignment, DesiredRunState, InstanceRecord, InstanceRef, Manifest } from '../../schemas/index.js'
@@ -69,10 +71,12 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
   const docker = testDocker()
   const app = `app${randomBytes(3).toString('hex')}`
   const procs: StartedProcess[] = []
+  const secretsDir = join(tmpdir(), `dokkaa-test-secrets-${hostId}`)
   t.teardown(async () => {
     for (const p of procs) await p.stop()
     await removeContainersByLabel(LABELS.host, hostId)
     await removeVolumesByLabel(docker, LABELS.host, hostId)
+    rmSync(secretsDir, { recursive: true, force: true })
   })
   return {
     etcd, keys, hostId, docker, app,
@@ -80,7 +84,9 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
       const p = startTsProcess('conductor/main.ts', [
         '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--host-id', hostId, '--no-scheduler',
         // A short drain: these tests watch containers, not ambassadors (graceful.int.test.ts drains).
-        '--host-address', '127.0.0.1', '--resync', '2', '--drain-delay', '300ms', ...extra,
+        '--host-address', '127.0.0.1', '--resync', '2', '--drain-delay', '300ms',
+        // Never the installed Dokkaa's /run/dokkaa/secrets (a test passing its own wins: the last one counts).
+        '--secrets-dir', secretsDir, ...extra,
       ], {}, { name: `conductor ${hostId}` })
       procs.push(p)
       return p

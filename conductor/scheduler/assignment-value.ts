@@ -3,7 +3,8 @@
 // the control record. Defaults are left out, so an app nobody stopped or restarted has
 // the same assignment it had before control records existed (no churn for conductors).
 import {
-  canonicalJson, desiredState, type Assignment, type ContainerSpec, type ControlRecord, type DesiredRunState,
+  canonicalJson, desiredState,
+  type AssignedConfig, type AssignedSecret, type Assignment, type ContainerSpec, type ControlRecord, type DesiredRunState,
 } from '../../schemas/index.js'
 
 /** The run state of one instance: its own control entry, else the manifest-wide one, else running (schemas/lifecycle.ts). */
@@ -28,6 +29,10 @@ export interface AssignmentBase {
   specHash: string
   revision: number
   constraints?: Readonly<Record<string, string>>
+  /** The versions (and values) of the secrets and configs the spec names, covered by specHash
+   * (secret-values.ts); absent on a base made from a rollout's `previous`. */
+  secrets?: Readonly<Record<string, AssignedSecret>>
+  configs?: Readonly<Record<string, AssignedConfig>>
 }
 
 /** What a rolling update adds to an assignment (plan-rollout.ts decides them). */
@@ -40,6 +45,8 @@ export interface RolloutFields {
 export function buildAssignment(base: AssignmentBase, control: ControlRecord | undefined, index: number, fields: RolloutFields = {}): Assignment {
   const a: Assignment = { spec: base.spec, specHash: base.specHash, revision: base.revision }
   if (base.constraints && Object.keys(base.constraints).length > 0) a.constraints = { ...base.constraints }
+  if (base.secrets) a.secrets = { ...base.secrets }
+  if (base.configs) a.configs = { ...base.configs }
   const run = desiredRun(control, index)
   if (run !== 'running') a.run = run
   const gen = restartGeneration(control, index)

@@ -124,3 +124,22 @@ t.test('manifests are read in pages that stay under one gRPC message at the size
   t.ok(n * 64 * 1024 < 4 * 1024 * 1024, `${n} manifests of 64 KiB fit in 4 MiB`)
   t.equal(cache.pageSize(keys.instances), undefined, 'other prefixes: the default')
 })
+
+t.test('secrets and configs: readable records by app/name; junk counts as missing, logged once by key, never by value', async t => {
+  const { log, lines } = capture()
+  const cache = new ClusterCache(keys, log)
+  t.ok(cache.prefixes().includes('/c/secrets/') && cache.prefixes().includes('/c/configs/'), 'both prefixes are watched')
+  const sealed = { alg: 'aes-256-gcm', keyId: '0123456789abcdef', iv: 'aXY=', tag: 'dGFn', data: 'ZGF0YQ==' }
+  cache.put('/c/secrets/shop/db-password', kv({ version: 2, createdAt: 'a', updatedAt: 'b', sealed }, 5))
+  cache.put('/c/configs/shop/app-config', kv({ version: 1, createdAt: 'a', updatedAt: 'b', data: 'port = 1' }, 6))
+  cache.put('/c/secrets/shop/junk', kv({ version: 1, value: 'hunter2' }, 7))
+  cache.put('/c/secrets/shop/junk', kv({ version: 1, value: 'hunter2' }, 7))
+  cache.put('/c/secrets/Shop/x', kv({}, 8))
+  const input = cache.toInput(0)
+  t.same([...input.secrets!.keys()], ['shop/db-password'])
+  t.equal(input.secrets!.get('shop/db-password')?.version, 2)
+  t.same(input.configs!.get('shop/app-config'), { version: 1, createdAt: 'a', updatedAt: 'b', data: 'port = 1' })
+  t.equal(lines.filter(l => l.key === '/c/secrets/shop/junk').length, 1, 'junk logged once')
+  t.notOk(JSON.stringify(lines).includes('hunter2'), 'never the value')
+  t.equal(lines.filter(l => l.key === '/c/secrets/Shop/x').length, 1, 'an invalid app name: a key it cannot use')
+})

@@ -6,9 +6,9 @@
 // are validated lazily and the answer kept until the manifest or the policy changes.
 import type { Logger } from 'pino'
 import {
-  DEFAULT_LIMITS, isName, parsePolicy, parsePortValue, serviceKey,
-  type Assignment, type ClusterPolicy, type PortRange, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
-  type StatusRecord, type VolumeHomeRecord,
+  DEFAULT_LIMITS, isName, parsePolicy, parsePortValue, readConfigRecord, readSecretRecord, serviceKey,
+  type Assignment, type ClusterPolicy, type ConfigRecord, type PortRange, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
+  type SecretRecord, type StatusRecord, type VolumeHomeRecord,
 } from '../../schemas/index.js'
 import { readAssignment } from '../assignment-record.js'
 import { readControlRecord, readHostRecord, readInstanceRecord, readOwner, readStatusRecord } from '../etcd-records.js'
@@ -26,6 +26,7 @@ export interface CachedKv {
 }
 
 type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner' | 'port' | 'portOwner' | 'volumeHome'
+  | 'secret' | 'config'
 
 interface Entry extends CachedKv {
   kind: Kind
@@ -46,7 +47,7 @@ export class ClusterCache {
   /** The prefixes (and single keys) whose every key the scheduler needs. */
   prefixes(): string[] {
     const k = this.keys
-    return [k.apps, k.hosts, k.assignRoot, k.instances, k.owners, k.policy, k.portsRoot, k.portOwnersRoot, k.volumesRoot]
+    return [k.apps, k.hosts, k.assignRoot, k.instances, k.owners, k.policy, k.portsRoot, k.portOwnersRoot, k.volumesRoot, k.secretsRoot, k.configsRoot]
   }
 
   /**
@@ -113,7 +114,7 @@ export class ClusterCache {
     if (k.parsePort(key)) return 'port'
     if (k.parsePortOwner(key) !== undefined) return 'portOwner'
     if (k.parseVolumeHome(key)) return 'volumeHome'
-    return undefined
+    return k.parseSecretOrConfig(key)?.kind
   }
 
   /** Everything the planner needs, as of now. */
@@ -130,6 +131,8 @@ export class ClusterCache {
     const ports = new Map<string, number>()
     const takenPorts = new Set<number>()
     const volumeHomes = new Map<string, VolumeHomeRecord>()
+    const secrets = new Map<string, SecretRecord>()
+    const configs = new Map<string, ConfigRecord>()
     for (const [key, e] of this.entries) {
       switch (e.kind) {
         case 'manifest': {
@@ -178,13 +181,20 @@ export class ClusterCache {
         case 'volumeHome':
           if (e.parsed) volumeHomes.set(instanceId(k.parseVolumeHome(key)!), e.parsed as VolumeHomeRecord)
           break
+        case 'secret':
+        case 'config': {
+          const ref = k.parseSecretOrConfig(key)!
+          if (e.kind === 'secret' && e.parsed) secrets.set(`${ref.app}/${ref.name}`, e.parsed as SecretRecord)
+          if (e.kind === 'config' && e.parsed) configs.set(`${ref.app}/${ref.name}`, e.parsed as ConfigRecord)
+          break
+        }
         case 'policy':
           break
       }
     }
     return {
       keys: k, manifests, controls, statuses, hosts, unplaceable, assignments, instances, policy: this.policy, owners,
-      ports, takenPorts, ...(this.portRange ? { portRange: this.portRange } : {}), volumeHomes, now,
+      ports, takenPorts, ...(this.portRange ? { portRange: this.portRange } : {}), volumeHomes, secrets, configs, now,
     }
   }
 
@@ -251,6 +261,17 @@ export class ClusterCache {
       case 'volumeHome': {
         const r = readOwnVolumeHome(kv.value)
         if (!r) skip('a volume home of the wrong shape: counts as none (the instance\'s next placement records its home anew)')
+        return r
+      }
+      case 'secret': {
+        // The record holds only the sealed value; nothing of it is logged, only the key.
+        const r = readSecretRecord(kv.value)
+        if (!r) skip('a secret record of the wrong shape: the secret counts as missing')
+        return r
+      }
+      case 'config': {
+        const r = readConfigRecord(kv.value)
+        if (!r) skip('a config record of the wrong shape: the config counts as missing')
         return r
       }
       case 'policy': {

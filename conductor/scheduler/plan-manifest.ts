@@ -14,6 +14,7 @@ import { judgeRollout, type RolloutDecision } from './plan-rollout.js'
 import { instanceId, manifestId, type ScheduleEvent } from './plan-types.js'
 import { needOf } from './resources.js'
 import { isReady } from './rollout-rules.js'
+import { withCurrentValues, type ValueRecords } from './secret-values.js'
 import {
   allowedHosts, allows, NO_HOMES, pinOf, plannedHomes, waitsFor, whyNotHome, type HomeContext, type HomesInput, type VolumeFailover,
 } from './volume-homes.js'
@@ -58,6 +59,8 @@ export interface ManifestContext {
   rollout?: RolloutStatus
   /** The manifest's volume homes and which hosts are alive (none: NO_HOMES). */
   homes?: HomesInput
+  /** The app's secrets and configs: what an assignment built from a `previous` spec carries. */
+  values?: ValueRecords
   /** Milliseconds since the epoch. */
   now: number
 }
@@ -295,13 +298,13 @@ function moveOffDeadHost(
 }
 
 function keep(ctx: ManifestContext, out: ManifestOutcome, slot: Slot, kept: Assignment): void {
-  const value = withLinkPorts(ctx, kept)
+  const value = withCurrentValues(ctx.ref.app, withLinkPorts(ctx, kept), ctx.values ?? {})
   if (sameValue(value, slot.value)) out.after.set(slot.index, { host: slot.host, value: slot.value })
   else put(ctx, out, slot.host, slot.index, value)
 }
 
 function put(ctx: ManifestContext, out: ManifestOutcome, host: string, index: number, planned: Assignment): void {
-  const value = withLinkPorts(ctx, planned)
+  const value = withCurrentValues(ctx.ref.app, withLinkPorts(ctx, planned), ctx.values ?? {})
   out.puts.push({ key: ctx.keys.assignment(host, { ...ctx.ref, index }), value })
   out.after.set(index, { host, value })
 }

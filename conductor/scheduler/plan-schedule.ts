@@ -3,7 +3,7 @@
 // Manifests are planned one after another in name order, each seeing the load the ones
 // before it left, so the same input always gives the same plan.
 import {
-  allocatePorts, DEFAULT_PORT_RANGE, needsStopFirst, parseLink, resolveUpdate, serviceKey,
+  allocatePorts, assignedSpecHash, DEFAULT_PORT_RANGE, needsStopFirst, parseLink, resolveUpdate, serviceKey,
   type Assignment, type HostRecord, type InstanceRecord, type KeyLayout,
 } from '../../schemas/index.js'
 import { checkManifest } from './check-manifest.js'
@@ -16,6 +16,7 @@ import {
 import { needOf } from './resources.js'
 import { computeStatus, sameStatus } from './status.js'
 import { homesByManifest } from './volume-homes.js'
+import { resolveValues } from './secret-values.js'
 
 export function planSchedule(input: ScheduleInput): SchedulePlan {
   const { keys } = input
@@ -32,13 +33,18 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
   const groups = groupSlots(input.assignments, alive, input.instances, keys, plan.deletes)
   const ids = [...new Set([...manifests.keys(), ...groups.keys(), ...input.statuses.keys()])].sort()
 
+  const records = { ...(input.secrets ? { secrets: input.secrets } : {}), ...(input.configs ? { configs: input.configs } : {}) }
   const targets = new Map<string, Target>()
   const owned: OwnedManifest[] = []
   for (const id of ids) {
     const m = manifests.get(id)
     if (!m) { targets.set(id, { kind: 'deleted' }); continue }
-    const { result, spec, specHash } = m.checked ?? checkManifest(m, input.policy)
+    const { result, spec } = m.checked ?? checkManifest(m, input.policy)
     if (!result.ok) { targets.set(id, { kind: 'invalid', errors: result.errors }); continue }
+    // A secret or config the manifest names but its app lacks: refused like an invalid
+    // manifest (what runs keeps running); the versions it finds are part of the hash.
+    const values = resolveValues(m.app, spec!, records)
+    if (!values.ok) { targets.set(id, { kind: 'invalid', errors: values.errors }); continue }
     const constraints = result.manifest.constraints ?? {}
     // Monitored rollouts (and rollback) are for manifests that ask: with `update` or `health`.
     const asks = result.manifest.update !== undefined || result.manifest.health !== undefined
@@ -46,7 +52,7 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const stopFirst = needsStopFirst(spec!)
     targets.set(id, {
       kind: 'valid', scale: result.manifest.scale, constraints,
-      base: { spec: spec!, specHash: specHash!, revision: m.revision, constraints },
+      base: { spec: spec!, specHash: assignedSpecHash(spec!, values.values), revision: m.revision, constraints, ...values.values },
       ...(asks ? { update: resolveUpdate(result.manifest.update, { stopFirst }) } : {}),
       stopFirst, volumeFailover: result.manifest.volumeFailover ?? 'pin',
     })
@@ -86,7 +92,7 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const outcome = planManifest({
       ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load, ports,
       ...(previous?.rollout ? { rollout: previous.rollout } : {}),
-      homes: { homes: homes.get(id) ?? new Map(), alive }, now: input.now,
+      homes: { homes: homes.get(id) ?? new Map(), alive }, values: records, now: input.now,
     })
     if (outcome.wakeAt !== undefined) plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, outcome.wakeAt)
     for (const svc of servicesOf(ref.app, target, slots)) {

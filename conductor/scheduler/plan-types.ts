@@ -4,6 +4,7 @@ import type {
   Assignment, ClusterPolicy, ContainerSpec, ControlRecord, HostRecord, InstanceRecord, KeyLayout, PortAllocation,
   PortRange, StatusRecord, ValidationResult, VolumeHomeRecord,
 } from '../../schemas/index.js'
+import type { ValueRecords } from './secret-values.js'
 
 /** A manifest's validation, and the spec and hash of a valid one (worth remembering: a pass re-reads every manifest). */
 export interface CheckedManifest {
@@ -59,6 +60,9 @@ export interface ScheduleInput {
   portRange?: PortRange
   /** "app/name/index" -> where the instance's named volumes live (/volumes; readable records only). */
   volumeHomes?: ReadonlyMap<string, VolumeHomeRecord>
+  /** The apps' secrets (sealed) and configs, "app/name" -> readable record (/secrets, /configs). */
+  secrets?: ValueRecords['secrets']
+  configs?: ValueRecords['configs']
   /** Milliseconds since the epoch. */
   now: number
 }
