@@ -102,6 +102,16 @@ t.test('cluster commands against a builder', { skip: nodeEntry('builder') ? fals
   const vls = await run('volume', 'ls', 'shop')
   t.equal(vls.status, 0, 'volume ls', { stderr: vls.stderr })
   t.match(vls.stdout, /INSTANCE\s+HOST\s+HOST UP\s+IN USE\s+DOCKER VOLUMES[\s\S]*shop\/db\/0\s+gone-host\s+no\s+yes\s+shop---db---0---data/)
+  // The scheduler's problem and warning for it (as it would write them) show under `ls`.
+  const waits = 'instance 0 waits for its volumes (data) on host gone-host, which is down; set "volumeFailover": "recreate" to start it elsewhere with empty volumes'
+  const now = new Date().toISOString()
+  await etcd.client.put(keys.status({ app: 'shop', name: 'db' })).value(JSON.stringify({
+    phase: 'Failed', desired: 1, running: 0, revision: 1, errors: [], problems: [waits], warnings: ['instance 1 started on h2 with empty volumes (data); its data stays on h9'], lastEvent: { at: now, message: '' }, updatedAt: now,
+  }))
+  const said = await waitFor(async () => { const r = await run('ls', 'shop'); return r.stdout.includes('warning:') ? r : undefined }, { timeoutMs: 15_000, what: 'ls showing the status' })
+  t.match(said.stdout, /shop\/db\s+dokkaa\/busybox:test\s+1\s+Failed\s+0\/1/, 'the table row')
+  t.ok(said.stdout.includes(`shop/db: ${waits}`), 'the problem below the table')
+  t.ok(said.stdout.includes('shop/db: warning: instance 1 started on h2 with empty volumes (data); its data stays on h9'), 'and the warning')
   const busy = await run('volume', 'rm', 'shop/db/0')
   t.equal(busy.status, 5, 'in use: an API error')
   t.match(busy.stderr, /still uses its volumes: scale shop\/db below 1 or delete it first/)
