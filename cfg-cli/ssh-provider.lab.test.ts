@@ -83,15 +83,12 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
     'dokkaa-ambassador.service dokkaa-builder.service dokkaa-conductor.service dokkaa-etcd.service', 'the units from deploy/ are written')
   t.match((await ssh(b, 'ls /run/dokkaa')).stdout, /conductor\.pid/, 'without systemd: pid files')
   t.equal((await ssh(b, 'test -e /etc/dokkaa/etcd.env && echo yes || echo no')).stdout.trim(), 'no', 'host 2 runs no etcd')
-  // The same cluster key on every host, mode 0600; host 1's builder seals with it.
+  // The same cluster key on every host, mode 0600 (the builder sealing with it: builder/secrets.int.test.ts, local-up-down.lab.test.ts).
   const localKey = readFileSync(join(stateDir, name, 'cluster.key'), 'utf8')
   for (const addr of [a, b]) {
     t.equal((await ssh(addr, 'stat -c %a /etc/dokkaa/cluster.key')).stdout.trim(), '600', `${addr}: the cluster key, mode 0600`)
     t.equal((await ssh(addr, 'cat /etc/dokkaa/cluster.key')).stdout, localKey, `${addr}: the cluster's own key`)
   }
-  const rootPassword = (await ssh(a, 'cat /var/lib/dokkaa/generated_password.txt')).stdout.trim()
-  const sealed = await fetch(`http://${a}:8080/api/v1/apps/sshsec/secrets/s`, { method: 'PUT', headers: { authorization: `Basic ${Buffer.from(`root:${rootPassword}`).toString('base64')}`, 'content-type': 'application/octet-stream' }, body: 'v' })
-  t.equal(sealed.status, 201, 'the builder has the key: a secret is stored', { body: await sealed.text() })
 
   const again = await runCli(['up', ...flags, '--scale=2'])
   t.equal(again.status, 0, 'up again at the same scale is harmless', { stderr: again.stderr })
