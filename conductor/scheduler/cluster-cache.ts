@@ -1,22 +1,19 @@
 // The scheduler's in-memory copy of the etcd keys it plans from, fed by its watches and
 // by its own committed writes, and turned into the planner's input on demand. Values
-// are read once, when they arrive, each by the reader of its kind (etcd-records.ts,
-// assignment-record.ts, scheduler-records.ts, schemas' parsePolicy): a value of the wrong shape is kept as
+// are read once, when they arrive, each by the reader of its kind (cached-records.ts): a value of the wrong shape is kept as
 // undefined and skipped by the planner, and logged once — not on every pass. Manifests
 // are validated lazily and the answer kept until the manifest or the policy changes.
 import type { Logger } from 'pino'
 import {
-  DEFAULT_LIMITS, isName, parsePolicy, parsePortValue, readConfigRecord, readSecretRecord, serviceKey,
+  DEFAULT_LIMITS, isName, parsePolicy, serviceKey,
   type Assignment, type ClusterPolicy, type ConfigRecord, type PortRange, type ControlRecord, type HostRecord, type InstanceRecord, type KeyLayout,
   type SecretRecord, type StatusRecord, type VolumeHomeRecord,
 } from '../../schemas/index.js'
-import { readAssignment } from '../assignment-record.js'
-import { readControlRecord, readHostRecord, readInstanceRecord, readOwner, readStatusRecord } from '../etcd-records.js'
 import { LogOnce, shown } from '../log-once.js'
 import { checkManifest, isStatusSafeSegment } from './check-manifest.js'
 import type { CheckedManifest, CurrentAssignment, ManifestInput, ScheduleInput } from './plan-types.js'
 import { instanceId, manifestId } from './plan-types.js'
-import { readOwnVolumeHome } from './scheduler-records.js'
+import { readCached, type Kind } from './cached-records.js'
 
 export interface CachedKv {
   value: string
@@ -25,8 +22,6 @@ export interface CachedKv {
   createRevision?: number
 }
 
-type Kind = 'manifest' | 'control' | 'status' | 'host' | 'assignment' | 'instance' | 'policy' | 'owner' | 'port' | 'portOwner' | 'volumeHome'
-  | 'secret' | 'config'
 
 interface Entry extends CachedKv {
   kind: Kind
@@ -212,79 +207,19 @@ export class ClusterCache {
     }
   }
 
-  /** The value of a key of `kind`, read by the reader of its kind; junk logged once and kept as undefined. */
+  /** The value of a key of `kind` (cached-records.ts); a new valid policy is taken here. */
   private read(kind: Kind, key: string, kv: CachedKv): unknown {
-    const skip = (what: string) => this.report(key, kv.modRevision, `${what}; skipped until it is rewritten`)
-    switch (kind) {
-      case 'manifest': {
-        const ref = this.keys.parseManifestKey(key)!
-        if (!isName(ref.app) || !isName(ref.name)) this.report(key, kv.modRevision, 'a manifest key with an invalid app or name: never scheduled; its status says why')
-        return undefined // validated by toInput, with errors for the user
-      }
-      case 'control': {
-        const r = readControlRecord(kv.value)
-        if (!r) skip('a control record of the wrong shape')
-        return r
-      }
-      case 'status': {
-        const r = readStatusRecord(kv.value)
-        if (!r) skip('a status of the wrong shape (the scheduler writes it anew)')
-        return r
-      }
-      case 'host': {
-        const read = readHostRecord(this.keys.parseHost(key)!, kv.value)
-        if (!read.wellFormed) this.report(key, kv.modRevision, 'a host record of the wrong shape: the host counts as alive, but takes no instances')
-        return read
-      }
-      case 'assignment': {
-        const r = readAssignment(kv.value)
-        if (!r.ok) { skip(`an unreadable assignment (${r.reason}); it is replaced`); return undefined }
-        return r.assignment
-      }
-      case 'instance': {
-        const r = readInstanceRecord(kv.value)
-        if (!r) skip('an instance record of the wrong shape')
-        return r
-      }
-      case 'owner': {
-        const r = readOwner(kv.value)
-        if (!r) skip('an owner record of the wrong shape: the app counts as root\'s')
-        return r
-      }
-      case 'port': {
-        const port = parsePortValue(kv.value)
-        if (port === undefined) this.report(key, kv.modRevision, 'a service port that is not a port number: links to it get no SERVICE_X_PORT until the key is deleted (a new port is then allocated)')
-        return port
-      }
-      case 'portOwner':
-        return undefined
-      case 'volumeHome': {
-        const r = readOwnVolumeHome(kv.value)
-        if (!r) skip('a volume home of the wrong shape: counts as none (the instance\'s next placement records its home anew)')
-        return r
-      }
-      case 'secret': {
-        // The record holds only the sealed value; nothing of it is logged, only the key.
-        const r = readSecretRecord(kv.value)
-        if (!r) skip('a secret record of the wrong shape: the secret counts as missing')
-        return r
-      }
-      case 'config': {
-        const r = readConfigRecord(kv.value)
-        if (!r) skip('a config record of the wrong shape: the config counts as missing')
-        return r
-      }
-      case 'policy': {
-        const r = parsePolicy(kv.value)
-        if (r.ok) {
-          this.policy = r.policy
-          this.policyVersion++
-        } else if (this.junk.first(key, kv.modRevision)) {
-          this.log?.error({ key, errors: r.errors.slice(0, 20) }, 'the cluster policy is invalid; keeping the last valid one')
-        }
-        return r
+    const parsed = readCached(kind, key, kv.value, this.keys, what => this.report(key, kv.modRevision, what))
+    if (kind === 'policy') {
+      const r = parsed as ReturnType<typeof parsePolicy>
+      if (r.ok) {
+        this.policy = r.policy
+        this.policyVersion++
+      } else if (this.junk.first(key, kv.modRevision)) {
+        this.log?.error({ key, errors: r.errors.slice(0, 20) }, 'the cluster policy is invalid; keeping the last valid one')
       }
     }
+    return parsed
   }
 
   /** A key under a watched prefix the scheduler cannot use: logged once. */
