@@ -9,7 +9,7 @@
 // (withdraw, drain, stop) in the background, so one slow stop holds up nothing else.
 import type { Etcd3 } from 'etcd3'
 import type { Logger } from 'pino'
-import type { KeyLayout } from '../schemas/index.js'
+import type { InstanceRef, KeyLayout } from '../schemas/index.js'
 import { LABELS } from '../schemas/index.js'
 import { singleFlight } from '../kit/single-flight.js'
 import { Announcer } from './announcer.js'
@@ -27,7 +27,10 @@ import { instanceViews, type InstanceView } from './instance-view.js'
 import { LatestOnly } from './latest-only.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import type { ActualContainer, DesiredInstance } from './model.js'
-import { refKey } from './model.js'
+import { manifestKey, refKey } from './model.js'
+import { ImageDigests } from './image-digests.js'
+import { ImagePuller } from './image-puller.js'
+import type { RegistryAuthSource } from './registry-auth.js'
 import { PlanRunner, specsByHash } from './plan-runner.js'
 import { reconcile } from './reconcile.js'
 import type { ValueFiles } from './value-files.js'
@@ -54,6 +57,8 @@ export interface AgentOptions {
   drainMs: number
   /** Secret and config files of instances (absent: a spec naming any fails its create). */
   values?: ValueFiles
+  /** Stored private registry credentials (absent: every pull is anonymous). */
+  registryAuth?: RegistryAuthSource
   /** The health checker; tests pass a stand-in. */
   healthWatcher?: (onChange: OnVerdictChange, clock: () => number) => HealthWatcher
   clock?: () => number
@@ -69,6 +74,7 @@ export class Agent {
   private readonly health: ContainerHealth
   private readonly runner: PlanRunner
   private readonly queue: WorkQueue
+  private readonly digests: ImageDigests
   private readonly clock: () => number
   private resyncTimer?: NodeJS.Timeout
   private stopping = false
@@ -93,8 +99,13 @@ export class Agent {
     this.lease = new LeaseKeeper(o.client, o.leaseTtl, o.log, key => this.announcer.forget(key))
     this.announcer = new Announcer(o.client, o.keys, this.lease, o.hostId, o.hostAddress)
     this.announcing = new LatestOnly((mk, err) => o.log.warn({ manifest: mk, err: (err as Error).message }, 'announcing to etcd failed; the next pass retries'))
+    this.digests = new ImageDigests(o.engine, o.log, this.clock)
+    const images = new ImagePuller({
+      engine: o.engine, hostId: o.hostId, clock: this.clock, onProgress: (ref, text) => this.pullProgress(ref, text),
+      ...(o.registryAuth ? { auth: o.registryAuth } : {}),
+    })
     const driver = new Driver({
-      engine: o.engine,
+      engine: o.engine, images,
       host: { hostId: o.hostId, hostAddress: o.hostAddress, ambassadorAddress: o.ambassadorAddress, domain: o.keys.domain, network: o.network },
       ...(o.values ? { values: o.values } : {}),
     })
@@ -233,9 +244,22 @@ export class Agent {
     await this.announcing.runAndWait(mk, () => this.publish(app, name, desired, rejected, details))
   }
 
-  private publish(app: string, name: string, desired: DesiredInstance[], rejected: RejectedInstance[], details: readonly ContainerDetail[]): Promise<void> {
+  private async publish(app: string, name: string, desired: DesiredInstance[], rejected: RejectedInstance[], details: readonly ContainerDetail[]): Promise<void> {
+    await this.digests.learn(details)
     // The views are taken when the announcement runs: a container withdrawn meanwhile is left out.
-    return this.announcer.publish(app, name, desired, this.views(details, desired), ref => this.memos.of(ref), this.clock(), rejected)
+    return this.announcer.publish(app, name, desired, this.views(details, desired), ref => this.memos.of(ref), this.clock(), rejected, c => this.digests.digestOf(c))
+  }
+
+  /** A pull went further (or ended: undefined): its instance's record says so now, while the
+   * sync that started it still waits for the pull. */
+  private pullProgress(ref: InstanceRef, text: string | undefined): void {
+    this.memos.of(ref).pulling = text
+    if (this.stopping) return
+    const mk = manifestKey(ref)
+    this.announcing.run(mk, async () => {
+      const { desired, rejected } = this.cache.book.of(ref.app, ref.name)
+      await this.publish(ref.app, ref.name, desired, rejected, await this.readActual(ref.app, ref.name))
+    })
   }
 
   private async readActual(app: string, name: string): Promise<ContainerDetail[]> {

@@ -7,6 +7,7 @@ import { kvOf, type EtcdClient, type Kv } from '../kit/kv.js'
 import type { LeaseKeeper } from './lease-keeper.js'
 import { instanceRecord, memoFromRecord, rejectedRecord, sameRecord, skydnsRecords, type InstanceMemo } from './instance-record.js'
 import type { RejectedInstance } from './desired-state.js'
+import type { ContainerDetail } from './docker-engine.js'
 import type { InstanceView } from './instance-view.js'
 import { readInstanceRecord, readSkydnsRecord } from './etcd-records.js'
 import type { DesiredInstance } from './model.js'
@@ -85,6 +86,7 @@ export class Announcer {
   async publish(
     app: string, name: string, desired: DesiredInstance[], views: ReadonlyMap<string, InstanceView>,
     memos: (ref: InstanceRef) => InstanceMemo, now: number, rejected: readonly RejectedInstance[] = [],
+    digestOf: (c: ContainerDetail) => string | undefined = () => undefined,
   ): Promise<void> {
     const seen = new Set<string>()
     for (const d of desired) {
@@ -95,7 +97,11 @@ export class Announcer {
       // An old container while the new spec's could not even be made (a pull failure): the
       // record tells of the failure, for the new spec; the old one may still serve.
       const speaks = view?.record && (view.current || !memo.error) ? view : undefined
-      const record = instanceRecord({ ref: d.ref, desired: d, detail: speaks?.record, health: speaks?.health, memo, hostId: this.hostId, hostAddress: this.hostAddress, now })
+      const detail = speaks?.record
+      const imageDigest = detail && digestOf(detail)
+      const record = instanceRecord({
+        ref: d.ref, desired: d, detail, health: speaks?.health, memo, hostId: this.hostId, hostAddress: this.hostAddress, now, ...(imageDigest ? { imageDigest } : {}),
+      })
       await this.putRecord(d.ref, record)
       await this.putDns(rk, skydnsRecords(this.keys, d.ref, servingSpec(d, view), this.hostAddress, view?.serving))
     }

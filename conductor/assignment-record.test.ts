@@ -105,3 +105,15 @@ t.test('secrets and configs: read as the scheduler writes them, junk refused wit
     }
   }
 })
+
+t.test('imageDigest (and previous.imageDigest): read when a digest, refused otherwise; the conductor gets it', async t => {
+  const v = validateManifest({ image: 'r.example:5000/app:live', pull: 'always' })
+  if (!v.ok) throw new Error('fixture')
+  const spec = containerSpec(v.manifest)
+  const d1 = `sha256:${'e'.repeat(64)}`
+  const base = { spec, specHash: 'abc', revision: 2, imageDigest: d1, previous: { spec, specHash: 'old', revision: 1, imageDigest: d1 } }
+  t.same(readAssignment(text(base)), { ok: true, assignment: base })
+  t.match(desiredFromAssignment(ref, text(base)), { ok: true, desired: { imageDigest: d1, spec: { pull: 'always' } } })
+  t.match(readAssignment(text({ ...base, imageDigest: 'latest' })), { ok: false, reason: /imageDigest is not "sha256:"/ })
+  t.match(readAssignment(text({ ...base, previous: { ...base.previous, imageDigest: 7 } })), { ok: false, reason: /previous\.imageDigest is not/ })
+})

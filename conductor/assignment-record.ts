@@ -7,7 +7,7 @@
 // host networking and volumes' host paths are let through — the scheduler refused them
 // before writing, if the policy says so.
 import {
-  containerSpec, DEFAULT_LIMITS, jsonTextDepth, MAX_CONFIG_BYTES, MAX_CONFIGS, MAX_SECRET_BYTES, MAX_SECRETS, readSealed, validateManifest,
+  containerSpec, DEFAULT_LIMITS, isImageDigest, jsonTextDepth, MAX_CONFIG_BYTES, MAX_CONFIGS, MAX_SECRET_BYTES, MAX_SECRETS, readSealed, validateManifest,
   type AssignedConfig, type AssignedSecret, type Assignment, type ContainerSpec, type DesiredRunState,
 } from '../schemas/index.js'
 
@@ -37,7 +37,7 @@ export function readAssignment(text: string): AssignmentResult {
     return bad(`not JSON (${(err as Error).message.slice(0, 100)})`)
   }
   if (!isObject(doc)) return bad('not a JSON object')
-  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts, previous, order, since, secrets, configs } = doc
+  const { spec, specHash, revision, run, restartGeneration, constraints, linkPorts, previous, order, since, secrets, configs, imageDigest } = doc
   if (typeof specHash !== 'string' || !SPEC_HASH.test(specHash)) return bad('specHash is missing or not a hash')
   if (revision !== undefined && !isCount(revision)) return bad('revision is not a non-negative integer')
   if (run !== undefined && !RUN_STATES.includes(run as string)) return bad(`run must be one of ${RUN_STATES.join(', ')}`)
@@ -46,6 +46,7 @@ export function readAssignment(text: string): AssignmentResult {
   if (linkPorts !== undefined && !isPortMap(linkPorts)) return bad('linkPorts is not an object of port numbers')
   if (order !== undefined && order !== 'stop-first') return bad('order must be "stop-first" or absent')
   if (since !== undefined && (typeof since !== 'string' || since.length > 64 || Number.isNaN(Date.parse(since)))) return bad('since is not a time')
+  if (imageDigest !== undefined && !isImageDigest(imageDigest)) return bad('imageDigest is not "sha256:" and 64 lowercase hex digits')
   const read = readSpec(spec, 'spec')
   if (typeof read === 'string') return bad(read)
   const assignment: ReadAssignment = { spec: read, specHash, revision: (revision as number | undefined) ?? 0 }
@@ -56,6 +57,9 @@ export function readAssignment(text: string): AssignmentResult {
     const before = readSpec(previous['spec'], 'previous.spec')
     if (typeof before === 'string') return bad(before)
     assignment.previous = { spec: before, specHash: previous['specHash'], revision: previous['revision'] }
+    const pin = previous['imageDigest']
+    if (pin !== undefined && !isImageDigest(pin)) return bad('previous.imageDigest is not "sha256:" and 64 lowercase hex digits')
+    if (pin !== undefined) assignment.previous.imageDigest = pin
   }
   if (order !== undefined) assignment.order = 'stop-first'
   if (since !== undefined) assignment.since = since as string
@@ -63,6 +67,7 @@ export function readAssignment(text: string): AssignmentResult {
   if (restartGeneration !== undefined) assignment.restartGeneration = restartGeneration as number
   if (constraints !== undefined) assignment.constraints = constraints as Record<string, string>
   if (linkPorts !== undefined) assignment.linkPorts = linkPorts as Record<string, number>
+  if (imageDigest !== undefined) assignment.imageDigest = imageDigest as string
   const values = readValues(read, secrets, configs)
   if (typeof values === 'string') return bad(values)
   Object.assign(assignment, values)

@@ -26,6 +26,7 @@ export function desiredFromAssignment(ref: InstanceRef, value: string): DesiredR
   if (a.order) desired.order = a.order
   if (a.secrets) desired.secrets = a.secrets
   if (a.configs) desired.configs = a.configs
+  if (a.imageDigest) desired.imageDigest = a.imageDigest
   if (a.previous) desired.previous = { spec: a.previous.spec, specHash: a.previous.specHash }
   return { ok: true, desired }
 }

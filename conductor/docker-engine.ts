@@ -102,6 +102,32 @@ export interface ContainerDetail extends ContainerFacts {
   healthcheck?: boolean
   /** Docker's verdict of that HEALTHCHECK (State.Health), once the container started. */
   dockerHealth?: DockerHealth
+  /** The local image id it runs ("sha256:…"), and the reference it was created from (Config.Image). */
+  imageId?: string
+  imageRef?: string
+}
+
+/** What the engine knows of a local image. */
+export interface ImageFacts {
+  /** "sha256:…" */
+  id: string
+  /** "repo@sha256:…" for each registry it was pulled from (none for an image built or loaded here). */
+  repoDigests: string[]
+}
+
+/** Credentials for one pull, as Docker's X-Registry-Auth takes them. */
+export interface RegistryAuth {
+  username: string
+  password: string
+  serveraddress: string
+}
+
+/** One line of a pull's progress: a layer's status and, while downloading, its bytes. */
+export interface PullProgressEvent {
+  id?: string
+  status: string
+  current?: number
+  total?: number
 }
 
 /** What Docker says of a container's HEALTHCHECK. */
@@ -148,8 +174,10 @@ export interface DockerEngine {
   /** Forced removal of the container alone: its named volumes stay (retain). A container already gone is not an error. */
   remove(id: string): Promise<void>
   imageExists(ref: string): Promise<boolean>
-  /** Pulls, calling onProgress with Docker's status lines; throws IMAGE_PULL_FAILED. */
-  pull(ref: string, onProgress: (status: string) => void): Promise<void>
+  /** The local image `ref` names (a tag, an id or repo@digest); undefined when there is none. */
+  inspectImage(ref: string): Promise<ImageFacts | undefined>
+  /** Pulls (with `auth` when given), calling onProgress with each of Docker's progress lines; throws IMAGE_PULL_FAILED. */
+  pull(ref: string, onProgress: (e: PullProgressEvent) => void, auth?: RegistryAuth): Promise<void>
   /** Container events for containers with the given labels; onEnd when the stream breaks. */
   events(labels: Record<string, string>, onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): Promise<EventSubscription>
   /**

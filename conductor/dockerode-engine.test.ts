@@ -102,7 +102,7 @@ t.test('every broken pull rejects with a reason; nothing is thrown past the engi
   const fake = await fakeEngine(t, pullHandler)
   const engine = new DockerodeEngine(fake.url)
   const progress: string[] = []
-  const pull = (ref: string) => engine.pull(ref, s => progress.push(s))
+  const pull = (ref: string) => engine.pull(ref, e => progress.push(e.status))
 
   await pull('ok/image:1')
   t.ok(progress.some(p => p.includes('Downloaded newer image')), 'a good pull reports progress and resolves')

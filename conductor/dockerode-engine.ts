@@ -8,7 +8,9 @@ import { PassThrough, type Readable } from 'node:stream'
 import Docker from 'dockerode'
 import { parseImageReference } from '../schemas/index.js'
 import type { ContainerState } from './model.js'
-import type { ContainerCreate, ContainerDetail, ContainerMount, DockerEngine, DockerHealth, EngineEvent, EngineInfo, EventSubscription, LogsOptions } from './docker-engine.js'
+import type {
+  ContainerCreate, ContainerDetail, ContainerMount, DockerEngine, DockerHealth, EngineEvent, EngineInfo, EventSubscription, ImageFacts, LogsOptions, PullProgressEvent, RegistryAuth,
+} from './docker-engine.js'
 import { demuxBuffer } from './docker-log-frames.js'
 import { fromDockerError, ImagePullError, InvalidImageError, isCode } from './errors.js'
 import { JsonLineSplitter } from './json-lines.js'
@@ -166,6 +168,8 @@ export class DockerodeEngine implements DockerEngine {
       networkMode: info.HostConfig.NetworkMode ?? 'bridge',
       ...(test && test.length > 0 && test[0] !== 'NONE' ? { healthcheck: true } : {}),
       ...(dockerHealth ? { dockerHealth } : {}),
+      ...(typeof info.Image === 'string' ? { imageId: info.Image } : {}),
+      ...(typeof info.Config.Image === 'string' ? { imageRef: info.Config.Image } : {}),
     }
   }
 
@@ -207,24 +211,37 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async imageExists(ref: string): Promise<boolean> {
-    checkImage(ref)
+    return (await this.inspectImage(ref)) !== undefined
+  }
+
+  async inspectImage(ref: string): Promise<ImageFacts | undefined> {
+    // An image id is no reference, but inspect takes it as well.
+    if (!/^sha256:[0-9a-f]{64}$/.test(ref)) checkImage(ref)
     try {
-      await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect())
-      return true
+      const info = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect()) as { Id: string; RepoDigests?: unknown }
+      const repoDigests = Array.isArray(info.RepoDigests) ? info.RepoDigests.filter((d): d is string => typeof d === 'string') : []
+      return { id: info.Id, repoDigests }
     } catch (err) {
-      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')) return false
+      if (isCode(err, 'DKA_CONDUCTOR_DOCKER_NOT_FOUND')) return undefined
       throw err
     }
   }
 
-  async pull(ref: string, onProgress: (status: string) => void): Promise<void> {
+  async pull(ref: string, onProgress: (e: PullProgressEvent) => void, auth?: RegistryAuth): Promise<void> {
     checkImage(ref)
     try {
-      const stream = await this.docker.pull(ref) as NodeJS.ReadableStream
+      const stream = await this.docker.pull(ref, auth ? { authconfig: auth } : {}) as NodeJS.ReadableStream
       // Our own follower, not modem.followProgress: that one parses lines inside the
       // stream's 'data' handler, where a junk line throws past every catch.
       await followPull(stream, event => {
-        if (event.status && !event.progress) onProgress(`${event.id ? event.id + ': ' : ''}${event.status}`)
+        if (typeof event.status !== 'string') return
+        const d = event.progressDetail
+        onProgress({
+          status: event.status,
+          ...(typeof event.id === 'string' ? { id: event.id } : {}),
+          ...(typeof d?.current === 'number' ? { current: d.current } : {}),
+          ...(typeof d?.total === 'number' ? { total: d.total } : {}),
+        })
       })
     } catch (err) {
       const e = fromDockerError(err, `pull ${ref}`)

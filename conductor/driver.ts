@@ -1,6 +1,6 @@
 // Carries out one step of a plan against the engine. Every step is idempotent: a name
 // already taken by our own container, a container already gone, a container already in
-// the wanted state all count as done. Images are used when present and pulled otherwise.
+// the wanted state all count as done. Images are fetched as the manifest's `pull` says (image-puller.ts).
 // Graceful steps (retire, stop, restart) reach here once graceful-steps.ts has withdrawn
 // and drained the container: Docker stops it with its stop signal and grace period.
 import type { Logger } from 'pino'
@@ -11,6 +11,7 @@ import type { ContainerMount, DockerEngine } from './docker-engine.js'
 import { ConductorError, isCode } from './errors.js'
 import type { DesiredInstance, Step } from './model.js'
 import type { ValueFiles } from './value-files.js'
+import { ImagePuller } from './image-puller.js'
 import { hasValues } from './value-mounts.js'
 import { explainMountError } from './volume-mounts.js'
 
@@ -20,15 +21,19 @@ export interface DriverDeps {
   host: Omit<HostContext, 'linkPorts'>
   /** Secret and config files (absent: a spec naming any fails its create). */
   values?: ValueFiles
+  /** Fetches images (absent: one without credentials or progress reports). */
+  images?: ImagePuller
 }
 
 /** Who holds a container name we tried. */
 type Holder = 'this instance, this spec' | 'this instance, another spec' | 'someone else' | 'nobody'
 
 export class Driver {
-  private readonly pulls = new Map<string, Promise<void>>()
+  private readonly images: ImagePuller
 
-  constructor(private readonly deps: DriverDeps) {}
+  constructor(private readonly deps: DriverDeps) {
+    this.images = deps.images ?? new ImagePuller({ engine: deps.engine, hostId: deps.host.hostId })
+  }
 
   /** `graceMs`: the grace period of a graceful step (absent: the container's own). */
   async apply(step: Step, log: Logger, graceMs?: number): Promise<void> {
@@ -76,23 +81,9 @@ export class Driver {
     }
   }
 
-  /** Uses the local image when present; otherwise one pull per image, shared by concurrent creates. */
-  async ensureImage(image: string, log: Logger): Promise<void> {
-    if (await this.deps.engine.imageExists(image)) return
-    let pull = this.pulls.get(image)
-    if (!pull) {
-      log.info({ image }, 'image not present locally; pulling')
-      pull = this.deps.engine.pull(image, status => log.info({ image, status }, 'pull progress'))
-        .then(() => { log.info({ image }, 'image pulled') })
-        .finally(() => this.pulls.delete(image))
-      this.pulls.set(image, pull)
-    }
-    await pull
-  }
-
   private async create(d: DesiredInstance, log: Logger): Promise<void> {
     const { engine, host } = this.deps
-    await this.ensureImage(d.spec.image, log)
+    const image = await this.images.ensure(d, log)
     const unported = (d.spec.links ?? []).filter(link => d.linkPorts?.[link] === undefined)
     if (unported.length > 0) {
       throw new ConductorError('DKA_CONDUCTOR_BAD_RECORD', `the assignment carries no stable port for link ${unported.join(', ')}; the scheduler writes one with every assignment — is the scheduler older than this conductor?`)
@@ -103,7 +94,7 @@ export class Driver {
     const mounts = values ? await values.prepare(d) : []
     let id: string
     try {
-      id = await this.createNamed(d, ctx, mounts)
+      id = await this.createNamed(d, ctx, mounts, image)
     } finally {
       values?.created(d)
     }
@@ -115,13 +106,13 @@ export class Driver {
   /** The new (or our already existing) container's id. The canonical name, else — when our
    * own container of another spec holds it (start-first) — a name beside it; when another
    * host's container on a shared engine holds it, the fallback name (and beside that). */
-  private async createNamed(d: DesiredInstance, ctx: HostContext, mounts: ContainerMount[]): Promise<string> {
+  private async createNamed(d: DesiredInstance, ctx: HostContext, mounts: ContainerMount[], image: string): Promise<string> {
     const canonical = containerName(d.ref)
     const tried: string[] = []
     for (const base of [canonical, fallbackName(canonical, ctx.hostId)]) {
       for (const name of [base, besideName(base, d.specHash)]) {
         tried.push(name)
-        const made = await this.tryCreate(d, ctx, name, mounts)
+        const made = await this.tryCreate(d, ctx, name, mounts, image)
         if ('id' in made) return made.id
         if (made.heldBy !== 'this instance, another spec') break
       }
@@ -130,14 +121,14 @@ export class Driver {
   }
 
   /** The container made (or ours already there, same spec), else who holds the name. */
-  private async tryCreate(d: DesiredInstance, ctx: HostContext, name: string, mounts: ContainerMount[]): Promise<{ id: string } | { heldBy: Holder }> {
+  private async tryCreate(d: DesiredInstance, ctx: HostContext, name: string, mounts: ContainerMount[], image: string): Promise<{ id: string } | { heldBy: Holder }> {
     const { engine } = this.deps
     try {
-      return { id: await engine.create(createOptions(d.spec, d.specHash, d.ref, ctx, name, mounts)) }
+      return { id: await engine.create({ ...createOptions(d.spec, d.specHash, d.ref, ctx, name, mounts), image }) }
     } catch (err) {
       if (!isCode(err, 'DKA_CONDUCTOR_DOCKER_CONFLICT')) throw withMountHint(err, d, ctx.hostId)
       const holder = await this.holderOf(name, d.ref, d.specHash)
-      if (holder.heldBy === 'nobody') return this.tryCreate(d, ctx, name, mounts) // removed meanwhile: try again
+      if (holder.heldBy === 'nobody') return this.tryCreate(d, ctx, name, mounts, image) // removed meanwhile: try again
       return holder.heldBy === 'this instance, this spec' ? { id: holder.id } : { heldBy: holder.heldBy }
     }
   }

@@ -10,6 +10,8 @@ export type ConductorErrorCode =
   | 'DKA_CONDUCTOR_DOCKER_CONFLICT'
   | 'DKA_CONDUCTOR_DOCKER_ERROR'
   | 'DKA_CONDUCTOR_IMAGE_PULL_FAILED'
+  /** The image is not on the host and the manifest says "pull": "never". */
+  | 'DKA_CONDUCTOR_IMAGE_NOT_PRESENT'
   /** An image reference outside Docker's grammar: never handed to the engine. */
   | 'DKA_CONDUCTOR_INVALID_IMAGE'
   /** An assignment read from etcd that is not one the scheduler could have written. */

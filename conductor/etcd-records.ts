@@ -7,7 +7,7 @@
 // (assignment-record.ts), manifests and the policy theirs in schemas/.
 import { parseBoundedObject } from '../kit/bounded-json.js'
 import {
-  APP_PHASES, DEFAULT_LIMITS, isHostId,
+  APP_PHASES, DEFAULT_LIMITS, isHostId, isImageDigest,
   type AgentTokenRecord, type AppPhase, type ControlRecord, type DesiredRunState, type HealthState, type HostRecord,
   type InstanceRecord, type InstanceState, type ManifestError, type RolloutStatus, type SkydnsRecord, type StatusRecord,
 } from '../schemas/index.js'
@@ -53,6 +53,10 @@ export function readInstanceRecord(text: string): InstanceRecord | undefined {
   if (o['health'] !== undefined) { if (!HEALTH_STATES.includes(o['health'] as string)) return undefined; r.health = o['health'] as HealthState }
   if (o['healthError'] !== undefined) { if (typeof o['healthError'] !== 'string') return undefined; r.healthError = cut(o['healthError']) }
   if (o['healthySince'] !== undefined) { if (!str(o['healthySince'], 64)) return undefined; r.healthySince = o['healthySince'] as string }
+  // What image runs, and pull progress: informational, so a junk value is dropped, not the record.
+  if (isImageDigest(o['imageDigest'])) r.imageDigest = o['imageDigest']
+  if (isImageDigest(o['imageId'])) r.imageId = o['imageId']
+  if (typeof o['pullProgress'] === 'string') r.pullProgress = cut(o['pullProgress'], 200)
   return r
 }
 
@@ -140,6 +144,10 @@ export function readStatusRecord(text: string): StatusRecord | undefined {
   const warnings = o['warnings']
   if (Array.isArray(warnings) && warnings.length > 0 && warnings.length <= 1000 && warnings.every(w => typeof w === 'string')) {
     r.warnings = (warnings as string[]).map(w => cut(w))
+  }
+  const pulling = o['pulling']
+  if (Array.isArray(pulling) && pulling.length > 0 && pulling.length <= 1000 && pulling.every(w => typeof w === 'string')) {
+    r.pulling = (pulling as string[]).map(w => cut(w))
   }
   return r
 }

@@ -51,3 +51,19 @@ t.test('health: the verdict, the reason while not healthy, healthySince while he
   t.equal(healthy.healthError, undefined)
   t.notOk(sameRecord(starting, healthy), 'a change of health is a change of record')
 })
+
+t.test('pulling: the state while no container exists, the progress beside a container that does; the image run', async t => {
+  const pulling = instanceRecord({ ...base, memo: { ...emptyMemo(), pulling: 'r:5000/app:v2: 1 of 3 layers' } })!
+  t.match(pulling, { state: 'pulling', containerId: '', pullProgress: 'r:5000/app:v2: 1 of 3 layers' })
+  t.equal(pulling.error, undefined)
+  const retry = instanceRecord({ ...base, memo: { ...emptyMemo(), error: 'cannot pull image: unauthorized', pulling: 'r:5000/app:v2: starting' } })!
+  t.match(retry, { state: 'pulling' }, 'a pull retried after a failure is news')
+  t.equal(retry.error, undefined, 'the failure it retries shows again only if it fails again')
+  const beside = instanceRecord({ ...base, detail, memo: { ...emptyMemo(), pulling: 'x: 0 of 1 layers' } })!
+  t.match(beside, { state: 'running', pullProgress: 'x: 0 of 1 layers' }, 'an old container keeps its state while the new image comes')
+  const digest = `sha256:${'c'.repeat(64)}`
+  const ran = instanceRecord({ ...base, detail: { ...detail, imageId: `sha256:${'d'.repeat(64)}` }, imageDigest: digest, memo: emptyMemo() })!
+  t.match(ran, { imageId: `sha256:${'d'.repeat(64)}`, imageDigest: digest })
+  t.equal(ran.pullProgress, undefined)
+  t.equal(instanceRecord({ ...base, imageDigest: digest, memo: { ...emptyMemo(), error: 'e' } })!.imageDigest, undefined, 'no container, no image to speak of')
+})

@@ -16,6 +16,8 @@ import { BadFlagError, isCode, type ConductorError } from './errors.js'
 import { readAgentToken, startAgentApi, type RunningAgentApi } from './agent-api/agent-api.js'
 import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
 import { ValueFiles } from './value-files.js'
+import { registryAuthFrom } from './registry-auth.js'
+import { kvOf } from '../kit/kv.js'
 import { DEFAULT_SECRETS_DIR } from './value-mounts.js'
 
 const ETCD_CALL_DEADLINE_MS = 5000
@@ -134,12 +136,13 @@ async function main(): Promise<void> {
     log.info({ keyId: clusterKey.id, file: config.clusterKeyFile }, 'cluster key read')
   } catch (err) {
     clusterKey = err as Error
-    log.warn({ err: clusterKey.message }, 'no cluster key: instances with secrets cannot be created on this host')
+    log.warn({ err: clusterKey.message }, 'no cluster key: instances with secrets, and images from registries with stored credentials, cannot be created on this host')
   }
   const values = new ValueFiles({ baseDir: config.secretsDir, hostId: config.hostId, key: clusterKey })
 
   const agent = new Agent({
     client, keys, engine, log, ambassadorAddress, agentUrl: agentApi?.url, network: config.network, values,
+    registryAuth: registryAuthFrom(kvOf(client), keys, clusterKey),
     hostId: config.hostId, hostAddress: config.hostAddress, labels: config.labels,
     leaseTtl: config.leaseTtl, resyncMs: config.resyncMs, concurrency: config.concurrency, drainMs: config.drainDelayMs,
   })

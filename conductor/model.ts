@@ -22,6 +22,9 @@ export interface DesiredInstance {
    * configs' texts: written to files on a host tmpfs and bind-mounted (value-files.ts). */
   secrets?: Readonly<Record<string, AssignedSecret>>
   configs?: Readonly<Record<string, AssignedConfig>>
+  /** The digest every instance of this spec runs, once one has run it (Assignment.imageDigest):
+   * the image is then `repo@digest`, whatever the tag points at now. */
+  imageDigest?: string
 }
 
 /** Docker's container states (State.Status). */

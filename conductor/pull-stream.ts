@@ -8,6 +8,7 @@ import { JsonLineSplitter, type JsonLine } from './json-lines.js'
 export interface PullEvent {
   status?: string
   progress?: string
+  progressDetail?: { current?: number; total?: number }
   id?: string
   error?: string
   errorDetail?: { message?: string }

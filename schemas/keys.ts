@@ -51,6 +51,10 @@ export class KeyLayout {
     return m && isName(m[1]) && isDnsLabel(m[2]) ? { kind, app: m[1]!, name: m[2]! } : undefined
   }
 
+  // --- private registries' credentials (password sealed), written by the builder (admins)
+  get registriesRoot(): string { return `${this.prefix}/registries/` }
+  registry(host: string): string { return `${this.registriesRoot}${host}` }
+
   // --- where instances' named volumes live, written by the scheduler at placement
   get volumesRoot(): string { return `${this.prefix}/volumes/` }
   volumesOf(r: AppRef): string { return `${this.volumesRoot}${r.app}/${r.name}/` }

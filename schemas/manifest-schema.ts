@@ -151,6 +151,7 @@ export const manifestSchema = {
       },
     },
     volumeFailover: { enum: ['pin', 'recreate'] },
+    pull: { enum: ['missing', 'always', 'never'] },
     secrets: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', pattern: DNS_LABEL } },
     configs: {
       type: 'object', maxProperties: 8,

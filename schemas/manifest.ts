@@ -1,6 +1,8 @@
 // TypeScript types matching manifest-schema.ts, plus the normalized form every
 // consumer works with (services always objects, defaults filled in).
 
+import type { PullPolicy } from './registries.js'
+
 export type RestartPolicy = 'always' | 'on-failure' | 'never'
 
 export interface ServiceSpec {
@@ -90,6 +92,9 @@ export interface Manifest {
   secrets?: string[]
   /** Config files: absolute path in the container → name of one of the app's configs. */
   configs?: Record<string, string>
+  /** When a conductor pulls the image: "missing" (default), "always" (every create, following
+   * a moved tag) or "never". Not part of the spec hash: changing it alone replaces nothing. */
+  pull?: PullPolicy
 }
 
 /** A validated manifest with defaults applied and services in object form. */

@@ -39,7 +39,7 @@ export interface Assignment {
   linkPorts?: Record<string, number>
   /** The spec this instance ran before a rolling update changed it, while it may still be
    * rolled back to: what the scheduler writes back on a failed rollout. */
-  previous?: { spec: ContainerSpec; specHash: string; revision: number }
+  previous?: { spec: ContainerSpec; specHash: string; revision: number; imageDigest?: string }
   /** How the conductor replaces a running instance whose spec changed: start-first (absent)
    * starts the new container beside the old and stops the old once the new is healthy. */
   order?: 'stop-first'
@@ -50,6 +50,11 @@ export interface Assignment {
   secrets?: Record<string, AssignedSecret>
   /** The current version and text of each config spec.configs names; part of specHash too. */
   configs?: Record<string, AssignedConfig>
+  /** The image digest ("sha256:…") every instance of this specHash runs: the first one
+   * reported by an instance (InstanceRecord.imageDigest), so a tag that moves during a
+   * rollout does not split it. Not part of specHash. Absent until known, and for images
+   * that did not come from a registry (no digest to pull by). */
+  imageDigest?: string
 }
 
 export type InstanceState =
@@ -81,6 +86,12 @@ export interface InstanceRecord {
   healthError?: string
   /** Since when the instance has been healthy without a break (ISO); the rollout's monitor counts from it. */
   healthySince?: string
+  /** The registry digest ("sha256:…") of the image the container runs, when it came from a registry. */
+  imageDigest?: string
+  /** The local image id ("sha256:…") the container runs. */
+  imageId?: string
+  /** While state is "pulling": how far ("3 of 5 layers, 12.0 of 40.1 MB"). */
+  pullProgress?: string
   updatedAt: string
 }
 
@@ -130,6 +141,8 @@ export interface StatusRecord {
   /** What a user should know that is no problem, so it does not change the phase: an
    * instance started afresh with empty volumes (volumeFailover "recreate"). Absent when none. */
   warnings?: string[]
+  /** Instances pulling their image, and how far ("instance 0 on h1: pulling x:v2: 3 of 5 layers…"). Absent when none. */
+  pulling?: string[]
   /** The last rolling update (kept after it ends, until the next one starts). */
   rollout?: RolloutStatus
   lastEvent: { at: string; message: string }

@@ -8,6 +8,7 @@ import type { AppRef } from './keys.js'
 import type { InstanceStateReport, Verb } from './lifecycle.js'
 import type { ManifestError, NormalizedManifest } from './manifest.js'
 import { manifestSchema } from './manifest-schema.js'
+import type { RegistryCredentialView } from './registries.js'
 import { APP_PHASES, type ControlRecord, type HostRecord, type InstanceRecord, type RolloutStatus, type StatusRecord } from './records.js'
 
 // --- errors
@@ -94,6 +95,7 @@ export const statusSchema = {
     errors: { type: 'array', items: manifestErrorSchema },
     problems: { type: 'array', items: { type: 'string' } },
     warnings: { type: 'array', items: { type: 'string' }, description: 'what is no problem but worth knowing: an instance started with empty volumes (volumeFailover "recreate") and where its data stays' },
+    pulling: { type: 'array', items: { type: 'string' }, description: 'instances pulling their image, and how far' },
     rollout: rolloutSchema,
     lastEvent: { type: 'object', properties: { at: { type: 'string' }, message: { type: 'string' } } },
     updatedAt: { type: 'string' },
@@ -164,6 +166,9 @@ export const instanceSchema = {
     health: { type: 'string', enum: [...HEALTH_STATES], description: 'absent when neither the manifest nor the image has a health check' },
     healthError: { type: 'string', description: 'the last failed check, e.g. "GET /healthz: 503"' },
     healthySince: { type: 'string', description: 'since when (ISO time) the instance has been healthy without a break' },
+    imageDigest: { type: 'string', description: 'the registry digest (sha256:…) of the image the container runs, when it came from a registry' },
+    imageId: { type: 'string', description: 'the local image id (sha256:…) the container runs' },
+    pullProgress: { type: 'string', description: 'while pulling: layers and bytes done of the image' },
   },
 } as const
 
@@ -247,6 +252,19 @@ export interface ApiConfigValue extends ApiConfig { data: string }
 export const configValueSchema = {
   type: 'object',
   properties: { ...secretSchema.properties, data: { type: 'string' } },
+} as const
+
+// --- private registries (issue 11): admins store credentials; the password is never answered
+
+/** PUT /api/v1/registries/:host: the body (JSON; the password is sealed before it is stored). */
+export interface ApiRegistryLogin { username: string; password: string }
+
+/** GET /api/v1/registries, and the reply of PUT: host, username and dates only. */
+export type ApiRegistry = RegistryCredentialView
+
+export const registrySchema = {
+  type: 'object',
+  properties: { host: { type: 'string' }, username: { type: 'string' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } },
 } as const
 
 // --- sessions, tokens, users

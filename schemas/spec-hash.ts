@@ -9,8 +9,10 @@ export function containerSpec(m: NormalizedManifest): ContainerSpec {
   return spec
 }
 
+/** The pull policy is left out too: it says when to fetch the image, not what runs. */
 export function specHash(spec: ContainerSpec): string {
-  return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16)
+  const { pull: _pull, ...shaping } = spec
+  return createHash('sha256').update(canonicalJson(shaping)).digest('hex').slice(0, 16)
 }
 
 /** The hash of a spec together with the versions of the secrets and configs it mounts: a
@@ -20,7 +22,8 @@ export function assignedSpecHash(spec: ContainerSpec, versions: { secrets?: Reco
   const secrets = only(versions.secrets)
   const configs = only(versions.configs)
   if (Object.keys(secrets).length === 0 && Object.keys(configs).length === 0) return specHash(spec)
-  return createHash('sha256').update(canonicalJson({ spec, secrets, configs })).digest('hex').slice(0, 16)
+  const { pull: _pull, ...shaping } = spec
+  return createHash('sha256').update(canonicalJson({ spec: shaping, secrets, configs })).digest('hex').slice(0, 16)
 }
 
 /** JSON with object keys sorted, so equal specs hash equally whatever order they were written in. */

@@ -20,6 +20,7 @@ import { linkPortsFor } from '../../test/support/port-allocation.js'
 import { listByLabel, removeContainersByLabel, testDocker } from '../../test/support/docker.js'
 import { testEtcd, type TestEtcd } from '../../test/support/etcd.js'
 import { startTsProcess, type StartedProcess } from '../../test/support/processes.js'
+import { tempClusterKeyFile } from '../../test/support/cluster-key.js'
 import type { TeardownHost } from '../../test/support/teardown-host.js'
 import { waitFor } from '../../test/support/wait-for.js'
 
@@ -49,6 +50,8 @@ export interface Bed {
   docker: Docker
   /** A unique app name for this test. */
   app: string
+  /** The cluster key the conductors get (a test's own, never the installed one). */
+  clusterKeyFile: string
   start(extra?: string[]): StartedProcess
   /** Writes the assignment as the scheduler would, and returns its spec hash. `previous`: a
    * manifest whose spec goes into the assignment's `previous` (a rollout's last good one). */
@@ -72,6 +75,7 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
   const app = `app${randomBytes(3).toString('hex')}`
   const procs: StartedProcess[] = []
   const secretsDir = join(tmpdir(), `dokkaa-test-secrets-${hostId}`)
+  const clusterKeyFile = tempClusterKeyFile(t)
   t.teardown(async () => {
     for (const p of procs) await p.stop()
     await removeContainersByLabel(LABELS.host, hostId)
@@ -79,14 +83,15 @@ export function bed(t: TeardownHost & { teardown(fn: () => unknown): void }): Be
     rmSync(secretsDir, { recursive: true, force: true })
   })
   return {
-    etcd, keys, hostId, docker, app,
+    etcd, keys, hostId, docker, app, clusterKeyFile,
     start(extra = []) {
       const p = startTsProcess('conductor/main.ts', [
         '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--host-id', hostId, '--no-scheduler',
         // A short drain: these tests watch containers, not ambassadors (graceful.int.test.ts drains).
         '--host-address', '127.0.0.1', '--resync', '2', '--drain-delay', '300ms',
-        // Never the installed Dokkaa's /run/dokkaa/secrets (a test passing its own wins: the last one counts).
-        '--secrets-dir', secretsDir, ...extra,
+        // Never the installed Dokkaa's /run/dokkaa/secrets or /etc/dokkaa/cluster.key (a test
+        // passing its own wins: the last one counts).
+        '--secrets-dir', secretsDir, '--cluster-key-file', clusterKeyFile, ...extra,
       ], {}, { name: `conductor ${hostId}` })
       procs.push(p)
       return p

@@ -33,6 +33,8 @@ export interface AssignmentBase {
    * (secret-values.ts); absent on a base made from a rollout's `previous`. */
   secrets?: Readonly<Record<string, AssignedSecret>>
   configs?: Readonly<Record<string, AssignedConfig>>
+  /** The digest every instance of this spec runs, once one reported it (image-pin.ts). */
+  imageDigest?: string
 }
 
 /** What a rolling update adds to an assignment (plan-rollout.ts decides them). */
@@ -47,6 +49,7 @@ export function buildAssignment(base: AssignmentBase, control: ControlRecord | u
   if (base.constraints && Object.keys(base.constraints).length > 0) a.constraints = { ...base.constraints }
   if (base.secrets) a.secrets = { ...base.secrets }
   if (base.configs) a.configs = { ...base.configs }
+  if (base.imageDigest) a.imageDigest = base.imageDigest
   const run = desiredRun(control, index)
   if (run !== 'running') a.run = run
   const gen = restartGeneration(control, index)

@@ -84,7 +84,9 @@ function rollingDecision(r: RolloutInput, u: ResolvedUpdate, order: RolloutField
   const alive = r.kept.filter(s => s.alive)
   const continuing = prev !== undefined && prev.to.specHash === hash
   const lastGood = (prev && lastGoodOf(r.kept, prev.from.specHash, r.base)) ?? firstLastGood(r)
-  const lastGoodRef: Assignment['previous'] = { spec: lastGood.spec, specHash: lastGood.specHash, revision: lastGood.revision }
+  const lastGoodRef: Assignment['previous'] = {
+    spec: lastGood.spec, specHash: lastGood.specHash, revision: lastGood.revision, ...(lastGood.imageDigest ? { imageDigest: lastGood.imageDigest } : {}),
+  }
   const onNew = alive.filter(s => s.value.specHash === hash)
   const good = (s: Slot) => isGood(s, r.inst(s), u.monitorMs, now)
   const updated = r.kept.filter(s => s.alive && s.value.specHash === hash && good(s)).length
@@ -193,7 +195,7 @@ function lastGoodOf(kept: readonly Slot[], hash: string, base: AssignmentBase): 
   const asPrevious = kept.find(s => s.value.previous?.specHash === hash)?.value.previous
   if (asPrevious) return { ...asPrevious, constraints: base.constraints ?? {} }
   const asSpec = kept.find(s => s.value.specHash === hash)?.value
-  return asSpec && { spec: asSpec.spec, specHash: asSpec.specHash, revision: asSpec.revision, constraints: base.constraints ?? {} }
+  return asSpec && { spec: asSpec.spec, specHash: asSpec.specHash, revision: asSpec.revision, constraints: base.constraints ?? {}, ...pinOf(asSpec) }
 }
 
 // A new rollout goes back to what was deployed before it: an earlier rollout's `previous`,
@@ -204,7 +206,12 @@ function firstLastGood(r: RolloutInput): AssignmentBase {
   if (previous) return { ...previous, constraints }
   const old = r.kept.find(s => s.alive && s.value.specHash !== r.base.specHash && isReady(s, r.inst(s)))
     ?? r.kept.find(s => s.value.specHash !== r.base.specHash)
-  return old ? { spec: old.value.spec, specHash: old.value.specHash, revision: old.value.revision, constraints } : r.base
+  return old ? { spec: old.value.spec, specHash: old.value.specHash, revision: old.value.revision, constraints, ...pinOf(old.value) } : r.base
+}
+
+// The image digest an assignment pins, to carry into what a rollback goes back to.
+function pinOf(a: Assignment): { imageDigest?: string } {
+  return a.imageDigest ? { imageDigest: a.imageDigest } : {}
 }
 
 function iso(ms: number): string {

@@ -17,6 +17,7 @@ import { needOf } from './resources.js'
 import { computeStatus, sameStatus } from './status.js'
 import { homesByManifest } from './volume-homes.js'
 import { resolveValues } from './secret-values.js'
+import { imagePinOf, withImagePin } from './image-pin.js'
 
 export function planSchedule(input: ScheduleInput): SchedulePlan {
   const { keys } = input
@@ -89,6 +90,7 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const ref = m ? { app: m.app, name: m.name } : refOf(id)
     const slots = groups.get(id) ?? new Map<number, Slot>()
     const previous = input.statuses.get(id)
+    if (target.kind === 'valid') target.base = withImagePin(target.base, imagePinOf(target.base, ref, slots, input.instances))
     const outcome = planManifest({
       ref, target, slots, control: input.controls.get(id), hosts, instances: input.instances, keys, load, ports,
       ...(previous?.rollout ? { rollout: previous.rollout } : {}),

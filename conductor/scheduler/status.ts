@@ -47,6 +47,7 @@ export function computeStatus(input: StatusInput): StatusRecord {
   let running = 0
   let anyRunning = false
   const instanceProblems: string[] = []
+  const pulling: string[] = []
   for (const [index, p] of placed) {
     const inst = input.instances.get(instanceId({ ...ref, index }))
     if (!inst || inst.host !== p.host || !input.alive.has(p.host)) continue
@@ -57,6 +58,7 @@ export function computeStatus(input: StatusInput): StatusRecord {
       if (up && inst.specHash === (deployed ? deployed.specHash : p.value.specHash)) running++
       if (inst.health === 'unhealthy') instanceProblems.push(`instance ${index} on ${p.host} is unhealthy: ${inst.healthError ?? 'its health check fails'}`)
     }
+    if (inst.pullProgress) pulling.push(cut(`instance ${index} on ${p.host}: pulling ${inst.pullProgress}`))
     if (inst.error) instanceProblems.push(`instance ${index} on ${p.host}: ${inst.error}`)
     else if (inst.state === 'failed') {
       instanceProblems.push(`instance ${index} on ${p.host} failed${inst.exitCode === undefined ? '' : ` (exit code ${inst.exitCode})`}`)
@@ -82,6 +84,7 @@ export function computeStatus(input: StatusInput): StatusRecord {
     errors, problems,
     // Only when there is something to say: a status without warnings reads as it always did.
     ...(warnings.length > 0 ? { warnings } : {}),
+    ...(pulling.length > 0 ? { pulling: boundedList(pulling, n => `and ${n} more pulling`) } : {}),
     ...(rollout ? { rollout } : {}),
     lastEvent: previous?.lastEvent ?? { at: iso(input.now), message: `manifest revision ${revision} read` },
     updatedAt: iso(input.now),

@@ -6,7 +6,10 @@
 // Dokkaa installed on this machine. Users' requests go where a user's would: through the
 // link proxy's stable port and the web router's Host header.
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { InstanceRecord, Manifest, StatusRecord } from '../../schemas/index.js'
 import { KeyLayout, LABELS, parsePortValue } from '../../schemas/index.js'
@@ -16,6 +19,7 @@ import { testEtcd, type TestEtcd } from '../support/etcd.js'
 import { startTsProcess, type StartedProcess } from '../support/processes.js'
 import type { TeardownHost } from '../support/teardown-host.js'
 import { waitFor } from '../support/wait-for.js'
+import { tempClusterKeyFile } from '../support/cluster-key.js'
 
 export const DOMAIN = 'dokkaa.local'
 
@@ -24,6 +28,8 @@ export interface ClusterOptions {
   docker?: { url: string; client: Docker }
   /** Where published ports bind and where the ambassador reaches instances (default 127.0.0.1). */
   hostAddress?: string
+  /** The cluster key the conductor opens secrets and registry credentials with (default: a test's own). */
+  clusterKeyFile?: string
 }
 
 export interface Cluster {
@@ -65,6 +71,7 @@ export async function startCluster(t: TeardownHost, opts: ClusterOptions = {}): 
   const webPort = await freeTcpPort()
   // Teardowns run last-registered first: processes stop, then containers go, then keys.
   t.teardown(() => removeContainersByLabel(LABELS.host, hostId, docker))
+  t.teardown(() => rmSync(join(tmpdir(), `dokkaa-test-secrets-${hostId}`), { recursive: true, force: true }))
 
   const ambassador = startTsProcess('ambassador/main.ts', [
     '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--domain', DOMAIN,
@@ -76,6 +83,8 @@ export async function startCluster(t: TeardownHost, opts: ClusterOptions = {}): 
     '--etcd', etcd.hosts.join(','), '--prefix', etcd.prefix, '--host-id', hostId,
     '--host-address', hostAddress, '--port-range', `${range.from}-${range.to}`, '--resync', '2',
     '--ambassador-address', 'none', '--agent-listen', 'none',
+    // Never the installed Dokkaa's key or secrets dir.
+    '--cluster-key-file', opts.clusterKeyFile ?? tempClusterKeyFile(t), '--secrets-dir', join(tmpdir(), `dokkaa-test-secrets-${hostId}`),
     ...(opts.docker ? ['--docker', opts.docker.url] : []),
   ], {}, { t, name: 'conductor' })
 

@@ -14,7 +14,7 @@ export interface TcpProxy {
 }
 
 /** Proxies a free loopback port to `target` ("http://host:port"). */
-export async function startTcpProxy(target: string): Promise<TcpProxy> {
+export async function startTcpProxy(target: string, opts: { bytesPerSecond?: number } = {}): Promise<TcpProxy> {
   const { hostname, port } = new URL(target)
   const open = new Set<Socket>()
   let cut = false
@@ -25,7 +25,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       open.add(a)
       a.on('error', () => b.destroy())
       a.on('close', () => { open.delete(a); b.destroy() })
-      a.pipe(b)
+      if (a === upstream && opts.bytesPerSecond) throttle(a, b, opts.bytesPerSecond)
+      else a.pipe(b)
     }
   })
   await new Promise<void>((resolve, reject) => {
@@ -48,4 +49,22 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       return new Promise(resolve => server.close(() => resolve()))
     },
   }
+}
+
+/** Passes `from`'s data on to `to` at about `rate` bytes a second, in slices of a tenth of it. */
+function throttle(from: Socket, to: Socket, rate: number): void {
+  const slice = Math.max(1, Math.floor(rate / 10))
+  from.on('data', (chunk: Buffer) => {
+    from.pause()
+    let at = 0
+    const next = () => {
+      if (to.destroyed) return
+      to.write(chunk.subarray(at, at + slice))
+      at += slice
+      if (at < chunk.length) setTimeout(next, 100)
+      else setTimeout(() => from.resume(), 100)
+    }
+    next()
+  })
+  from.on('end', () => to.end())
 }
