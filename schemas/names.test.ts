@@ -27,3 +27,11 @@ t.test('the problem names the field, shows the value and says the rule', async t
   t.same(appRefProblems('ok', 'fine'), [])
   t.same(appRefProblems('A', 'B').map(e => e.path), ['/app', '/name'])
 })
+
+t.test('manifest names the API\'s routes take are refused as names, not as apps', async t => {
+  for (const reserved of ['volumes', 'secrets', 'configs']) {
+    t.match(nameProblem('name', reserved), { path: '/name', message: new RegExp(`name "${reserved}" is reserved: /apps/<app>/${reserved} is the app's ${reserved} in the API; pick another name`) })
+    t.equal(nameProblem('app', reserved), undefined, `an app may be called ${reserved}`)
+  }
+  t.equal(nameProblem('name', 'secrets-app'), undefined)
+})

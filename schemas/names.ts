@@ -35,8 +35,16 @@ export function isHostId(s: unknown): s is string {
   return typeof s === 'string' && HOST_ID_RE.test(s)
 }
 
+/** Manifest names the REST API's routes take for themselves: /apps/<app>/secrets is the
+ * app's secrets, so a manifest of that name could never be reached (and PUT
+ * /apps/<app>/secrets/manifest would store a secret named "manifest"). */
+export const RESERVED_MANIFEST_NAMES: readonly string[] = ['volumes', 'secrets', 'configs']
+
 /** Why `value` is not a valid app/name, in words that name the field and the fix; undefined when it is. */
 export function nameProblem(field: 'app' | 'name', value: unknown): ManifestError | undefined {
+  if (field === 'name' && RESERVED_MANIFEST_NAMES.includes(value as string)) {
+    return { path: '/name', message: `name "${value as string}" is reserved: /apps/<app>/${value as string} is the app's ${value as string} in the API; pick another name (for example "${value as string}-app")` }
+  }
   if (isName(value)) return undefined
   const shown = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value)
   return { path: `/${field}`, message: `${field} ${shown} is not allowed: use ${NAME_RULE} (for example "web-2")` }
