@@ -11,7 +11,7 @@ import { containerSpec, LABELS, secretAad, validateManifest } from '../schemas/i
 import type { TeardownHost } from '../test/support/teardown-host.js'
 import type { DesiredInstance } from './model.js'
 import { ValueFiles } from './value-files.js'
-import { fsTypeAt, parseValueDirName, valueDirName, valueMounts } from './value-mounts.js'
+import { fsTypeAt, parseValueDirName, secretOwner, valueDirName, valueMounts } from './value-mounts.js'
 
 const key = clusterKey(randomBytes(32))
 const ref = { app: 'shop', name: 'web', index: 0 }
@@ -123,4 +123,23 @@ t.test('not on a tmpfs: this host\'s directory gets one mounted, once, then the 
   t.equal(readFileSync(join(b.dir('h1'), 'secrets', 'db-password'), 'utf8'), 'hunter2')
   await b.files.prepare(desired(3))
   t.equal(b.mountCalls.length, 1, 'not again')
+})
+
+t.test('a numeric dockerflags.User owns the secret files (so it can read them); a named one or none leaves them root\'s', async t => {
+  t.same(secretOwner({ dockerflags: { User: '1000' } }), { uid: 1000, gid: 0 })
+  t.same(secretOwner({ dockerflags: { User: '1000:2000' } }), { uid: 1000, gid: 2000 })
+  t.equal(secretOwner({ dockerflags: { User: 'nobody' } }), undefined)
+  t.equal(secretOwner({ dockerflags: { User: '0' } }), undefined)
+  t.equal(secretOwner({}), undefined)
+  // chown needs root: CI runs as root, as the conductor does.
+  if (process.getuid?.() !== 0) return t.fail('this test runs as root (the conductor does; CI does)')
+  const { files, dir } = bed(t)
+  const d = { ...desired(), spec: { ...spec, dockerflags: { User: '1000:2000' } } }
+  await files.prepare(d)
+  files.created(d)
+  const secrets = join(dir('h1'), 'secrets')
+  t.match(statSync(join(secrets, 'db-password')), { uid: 1000, gid: 2000 })
+  t.equal(statSync(join(secrets, 'db-password')).mode & 0o777, 0o400, 'still 0400: only that user')
+  t.match(statSync(secrets), { uid: 1000, gid: 2000 })
+  t.equal(statSync(secrets).mode & 0o777, 0o500)
 })

@@ -4,7 +4,7 @@
 // the sealed value straight into a 0400 file, never into a log line, an error, the env, a
 // label or etcd. Where the files live and how they are mounted: value-mounts.ts.
 import { execFile } from 'node:child_process'
-import { chmod, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { dirname, join } from 'node:path'
 import type { ClusterKey } from '../kit/secret-box.js'
@@ -13,7 +13,7 @@ import type { ContainerMount, DockerEngine } from './docker-engine.js'
 import { ConductorError } from './errors.js'
 import type { DesiredInstance } from './model.js'
 import {
-  CONFIG_FILE_MODE, DIR_MODE, fsTypeAt, hasValues, hostDirName, isMemoryFs, parseValueDirName, SECRET_FILE_MODE, SECRETS_SUBDIR_MODE,
+  CONFIG_FILE_MODE, DIR_MODE, fsTypeAt, hasValues, hostDirName, isMemoryFs, parseValueDirName, SECRET_FILE_MODE, SECRETS_SUBDIR_MODE, secretOwner,
   valueDirName, valueMounts,
 } from './value-mounts.js'
 
@@ -61,7 +61,13 @@ export class ValueFiles {
       await mkdir(dir, { mode: DIR_MODE })
       if (secrets.length > 0) {
         await mkdir(join(dir, 'secrets'), { mode: DIR_MODE })
-        for (const s of secrets) await writeFile(join(dir, 'secrets', s.name), s.plain, { mode: SECRET_FILE_MODE })
+        const owner = secretOwner(d.spec)
+        for (const s of secrets) {
+          const file = join(dir, 'secrets', s.name)
+          await writeFile(file, s.plain, { mode: SECRET_FILE_MODE })
+          if (owner) await chown(file, owner.uid, owner.gid)
+        }
+        if (owner) await chown(join(dir, 'secrets'), owner.uid, owner.gid)
         await chmod(join(dir, 'secrets'), SECRETS_SUBDIR_MODE)
       }
       const configs = [...new Set(Object.values(d.spec.configs ?? {}))]

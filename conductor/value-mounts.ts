@@ -24,6 +24,17 @@ const MEMORY_FS = new Set(['tmpfs', 'ramfs'])
 
 type Named = Pick<ContainerSpec, 'secrets' | 'configs'>
 
+/** Who owns the secret files: the container's user when `dockerflags.User` is numeric
+ * ("1000", "1000:1000"), so a process running as it can read them (mode 0400, as Swarm's
+ * uid/gid); otherwise root. A user name means nothing outside the image's /etc/passwd, so
+ * it cannot be resolved here (docs: use a numeric User). */
+export function secretOwner(spec: Pick<ContainerSpec, 'dockerflags'>): { uid: number; gid: number } | undefined {
+  const m = /^(\d{1,9})(?::(\d{1,9}))?$/.exec(spec.dockerflags?.User ?? '')
+  if (!m) return undefined
+  const uid = Number(m[1])
+  return uid === 0 && m[2] === undefined ? undefined : { uid, gid: m[2] === undefined ? 0 : Number(m[2]) }
+}
+
 export function hasValues(spec: Named): boolean {
   return (spec.secrets ?? []).length > 0 || Object.keys(spec.configs ?? {}).length > 0
 }
