@@ -19,6 +19,7 @@ import { lifecycleRoutes } from './routes/lifecycle.js'
 import { logRoutes } from './routes/logs.js'
 import { volumeRoutes } from './routes/volumes.js'
 import { secretRoutes } from './routes/secrets.js'
+import { registryRoutes } from './routes/registries.js'
 import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 import { holdClusterKey } from './cluster-key.js'
 import { refuseBadNames } from './routes/names-hook.js'
@@ -112,7 +113,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(cookie)
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Dokkaa builder API', version: '1', description: 'Apps, manifests, instances, lifecycle, logs, hosts, users and tokens; plus the etcd v2 keys API on /v2/keys/apps.' },
+      info: { title: 'Dokkaa builder API', version: '1', description: 'Apps, manifests, instances, lifecycle, logs, hosts, users and tokens, secrets, configs and registry credentials; plus the etcd v2 keys API on /v2/keys/apps.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' }, cookie: { type: 'apiKey', in: 'cookie', name: 'dokkaa_session' } } },
       security: [{ bearer: [] }, { basic: [] }, { cookie: [] }],
     },
@@ -126,6 +127,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(logRoutes, { ctx })
   await app.register(volumeRoutes, { ctx })
   await app.register(secretRoutes, { ctx, clusterKey, clock })
+  await app.register(registryRoutes, { ctx, clusterKey, clock })
   await app.register(hostRoutes, { ctx })
   await app.register(eventRoutes, { ctx })
   await app.register(v2KeyRoutes, { ctx })

@@ -16,8 +16,8 @@ export function holdClusterKey(file: string): ClusterKeyHold {
   }
 }
 
-/** The key, or the 503 a secret write answers without one. */
-export function sealingKey(hold: ClusterKeyHold): ClusterKey {
+/** The key, or the 503 a secret (or registry password) write answers without one; `what` names what cannot be stored. */
+export function sealingKey(hold: ClusterKeyHold, what = 'secrets'): ClusterKey {
   if (hold.key) return hold.key
-  throw new SecretsUnavailableError(`secrets cannot be stored: this builder has no usable cluster key (--cluster-key-file ${hold.file}): ${hold.problem}; then restart the builder`)
+  throw new SecretsUnavailableError(`${what} cannot be stored: this builder has no usable cluster key (--cluster-key-file ${hold.file}): ${hold.problem}; then restart the builder`)
 }

@@ -22,7 +22,8 @@ export function tooLarge(kind: ValueKind, got?: number): BadRequestError {
   return new BadRequestError(`a ${kind} value may be at most ${MAX_BYTES[kind]} bytes (${LIMIT_NAME[kind]})${got === undefined ? '' : `, got ${got}`}`, undefined, 413)
 }
 
-function isJson(contentType: string | undefined): boolean {
+/** application/json, or a +json type. */
+export function isJson(contentType: string | undefined): boolean {
   return /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '')
 }
 

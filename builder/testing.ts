@@ -1,7 +1,8 @@
-// Test fixture (used by the builder's *.test.ts only): a builder app in-process over the
-// real etcd under a fresh prefix, a root user with a known password, and request helpers;
-// and a real dokkaa-builder process, with an HTTP client that sends paths exactly as
-// written (`curl --path-as-is`), for what only the wire shows.
+// Test fixture (for the builder's *.test.ts, and dokkaacfg's CLI tests that need a real
+// builder process): a builder app in-process over the real etcd under a fresh prefix, a
+// root user with a known password, and request helpers; and a real dokkaa-builder process,
+// with an HTTP client that sends paths exactly as written (`curl --path-as-is`), for what
+// only the wire shows.
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -15,6 +16,7 @@ import { testEtcd, type TestEtcd } from '../test/support/etcd.js'
 import { startTsProcess, type StartedProcess } from '../test/support/processes.js'
 import type { TeardownHost } from '../test/support/teardown-host.js'
 import { waitFor } from '../test/support/wait-for.js'
+import { tempClusterKeyFile } from '../test/support/cluster-key.js'
 import { buildApp, type BuildAppOptions } from './app.js'
 import { Accounts } from './store/accounts.js'
 import { etcdKv, type Kv } from '../kit/kv.js'
@@ -70,11 +72,7 @@ export async function builderFixture(t: TeardownHost, opts: Partial<BuildAppOpti
 
 /** A fresh cluster key file (32 random bytes in base64, mode 0600) in a temp dir removed at teardown. */
 export async function tempClusterKey(t: TeardownHost): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'dokkaa-key-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const file = join(dir, 'cluster.key')
-  await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 })
-  return file
+  return tempClusterKeyFile(t)
 }
 
 export const nginx = { image: 'nginx', scale: 1, services: { nginx: 80 } }

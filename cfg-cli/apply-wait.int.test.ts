@@ -41,6 +41,7 @@ t.test('apply --wait follows the rollout of the revision it put; ps shows health
   const rollout = (from: number, to: number, r: Partial<RolloutStatus>): RolloutStatus => ({
     state: 'rolling', from: { revision: from, specHash: `h${from}` }, to: { revision: to, specHash: `h${to}` }, updated: 0, total: 3, startedAt: new Date().toISOString(), ...r,
   })
+  const pullLine = (layers: number) => `instance 1 on h1: pulling localhost:5000/app:v2: ${layers} of 5 layers, ${(layers * 8).toFixed(1)} of 40.1 MB`
   /** Waits for the put the CLI makes: the manifest's revision past `after`. */
   const nextRevision = (after: number) => waitFor(async () => { const r = await manifestRevision(); return r > after && r }, { ...LONG, what: 'the CLI\'s put' })
 
@@ -56,20 +57,29 @@ t.test('apply --wait follows the rollout of the revision it put; ps shows health
     host: 'h1', hostAddress: '10.0.0.1', containerId: `c${index}`, containerName: index ? `shop---web---${index}` : 'shop---web', state: 'running',
     specHash: `h${r0}`, ports: { web: 20000 + index }, restarts: 0, updatedAt: new Date().toISOString(), ...extra,
   }))
-  await inst(0, { health: 'healthy', healthySince: '2024-05-01T10:00:00.000Z' })
-  await inst(1, { health: 'unhealthy', healthError: 'GET /healthz: 503' })
-  await inst(2, {})
+  // The images as a conductor reports them: a registry digest, a local id only (an image from no registry), nothing yet.
+  const digest = `sha256:${'0123456789abcdef'.repeat(4)}`
+  const imageId = `sha256:${'fedcba9876543210'.repeat(4)}`
+  await inst(0, { health: 'healthy', healthySince: '2024-05-01T10:00:00.000Z', imageDigest: digest, imageId })
+  await inst(1, { health: 'unhealthy', healthError: 'GET /healthz: 503', imageId })
+  await inst(2, { state: 'pulling', pullProgress: '2 of 5 layers, 12.0 of 40.1 MB' })
   const ps = await run('ps', 'shop/web')
   t.equal(ps.status, 0, 'ps', { stderr: ps.stderr })
   const [header, ...rows] = ps.stdout.split('\n')
-  t.match(header, /^INSTANCE\s+HOST\s+STATE\s+HEALTH\s+PORTS\s+RESTARTS$/)
+  t.match(header, /^INSTANCE\s+HOST\s+STATE\s+HEALTH\s+PORTS\s+RESTARTS\s+IMAGE$/)
   t.same(rows.slice(0, 3).map(r => r.split(/\s+/).slice(0, 4)), [
-    ['shop/web/0', 'h1', 'running', 'healthy'], ['shop/web/1', 'h1', 'running', 'unhealthy'], ['shop/web/2', 'h1', 'running', '-'],
+    ['shop/web/0', 'h1', 'running', 'healthy'], ['shop/web/1', 'h1', 'running', 'unhealthy'], ['shop/web/2', 'h1', 'pulling', '-'],
   ], 'healthy, unhealthy, and - for an instance without a check')
+  t.same(rows.slice(0, 3).map(r => r.split(/\s+/).at(-1)), ['sha256:0123456789ab', 'id:fedcba987654', '-'], 'IMAGE: the digest, else the local id, else -')
   t.match(ps.stdout, /\nshop\/web\/1: last failed check: GET \/healthz: 503\n/, 'why it is unhealthy')
+  t.match(ps.stdout, /\nshop\/web\/2: pulling: 2 of 5 layers, 12\.0 of 40\.1 MB\n/, 'how far a pull got')
   const psJson = await run('--json', 'ps', 'shop/web')
-  t.match(JSON.parse(psJson.stdout), [{ index: 0, health: 'healthy', healthySince: '2024-05-01T10:00:00.000Z' }, { index: 1, health: 'unhealthy', healthError: 'GET /healthz: 503' }, { index: 2 }])
+  t.match(JSON.parse(psJson.stdout), [
+    { index: 0, health: 'healthy', healthySince: '2024-05-01T10:00:00.000Z', imageDigest: digest, imageId },
+    { index: 1, health: 'unhealthy', healthError: 'GET /healthz: 503', imageId }, { index: 2, pullProgress: '2 of 5 layers, 12.0 of 40.1 MB' },
+  ], 'the records as the conductor wrote them, image fields included')
   t.notOk('health' in JSON.parse(psJson.stdout)[2], 'no health field without a check')
+  t.notOk('imageDigest' in JSON.parse(psJson.stdout)[1], 'no digest field without a digest')
 
   // --- a rollout that completes: exit 0, plain lines as it goes
   write('2')
@@ -80,13 +90,21 @@ t.test('apply --wait follows the rollout of the revision it put; ps shows health
   for (const updated of [0, 1, 2]) {
     await putStatus({ phase: 'Updating', revision: r1, validRevision: r0, running: 3, rollout: rollout(r0, r1, { updated }) })
     await ok.waitForLine(`shop/web: rolling ${updated}/3`, LONG)
+    if (updated !== 1) continue
+    // A pull under way: its line once, again only when it moves.
+    for (const layers of [2, 2, 4]) {
+      await putStatus({ phase: 'Updating', revision: r1, validRevision: r0, running: 3, rollout: rollout(r0, r1, { updated }), pulling: [pullLine(layers)] })
+      await ok.waitForLine(`shop/web: ${pullLine(layers)}`, LONG)
+      await new Promise(r => setTimeout(r, 1200))
+    }
   }
   await putStatus({ phase: 'Running', revision: r1, validRevision: r1, rollout: rollout(r0, r1, { state: 'completed', updated: 3, endedAt: new Date().toISOString() }) })
   t.equal((await ok.exited).code, 0, 'exit 0 once the rollout completed', { output: ok.output() })
   t.match(ok.stdout.join('\n'), /^shop\/web: applied$/m)
   t.same(ok.stderr, [
-    `shop/web: waiting for the scheduler (revision ${r1})`, 'shop/web: rolling 0/3', 'shop/web: rolling 1/3', 'shop/web: rolling 2/3', `shop/web: rolled out revision ${r1} (3/3)`,
-  ], 'one plain line per change, nothing else: not a terminal')
+    `shop/web: waiting for the scheduler (revision ${r1})`, 'shop/web: rolling 0/3', 'shop/web: rolling 1/3', `shop/web: ${pullLine(2)}`, `shop/web: ${pullLine(4)}`,
+    'shop/web: rolling 2/3', `shop/web: rolled out revision ${r1} (3/3)`,
+  ], 'one plain line per change (a pull\'s line once while it does not move), nothing else: not a terminal')
 
   // --- on a terminal (script(1) gives the CLI a pseudo-terminal): bars redrawn in place
   write('2b')

@@ -106,12 +106,14 @@ t.test('cluster commands against a builder', { skip: nodeEntry('builder') ? fals
   const waits = 'instance 0 waits for its volumes (data) on host gone-host, which is down; set "volumeFailover": "recreate" to start it elsewhere with empty volumes'
   const now = new Date().toISOString()
   await etcd.client.put(keys.status({ app: 'shop', name: 'db' })).value(JSON.stringify({
-    phase: 'Failed', desired: 1, running: 0, revision: 1, errors: [], problems: [waits], warnings: ['instance 1 started on h2 with empty volumes (data); its data stays on h9'], lastEvent: { at: now, message: '' }, updatedAt: now,
+    phase: 'Failed', desired: 1, running: 0, revision: 1, errors: [], problems: [waits], warnings: ['instance 1 started on h2 with empty volumes (data); its data stays on h9'],
+    pulling: ['instance 2 on h3: pulling localhost:5000/app:v2: 2 of 5 layers, 12.0 of 40.1 MB'], lastEvent: { at: now, message: '' }, updatedAt: now,
   }))
   const said = await waitFor(async () => { const r = await run('ls', 'shop'); return r.stdout.includes('warning:') ? r : undefined }, { timeoutMs: 15_000, what: 'ls showing the status' })
   t.match(said.stdout, /shop\/db\s+dokkaa\/busybox:test\s+1\s+Failed\s+0\/1/, 'the table row')
   t.ok(said.stdout.includes(`shop/db: ${waits}`), 'the problem below the table')
   t.ok(said.stdout.includes('shop/db: warning: instance 1 started on h2 with empty volumes (data); its data stays on h9'), 'and the warning')
+  t.ok(said.stdout.includes('shop/db: instance 2 on h3: pulling localhost:5000/app:v2: 2 of 5 layers, 12.0 of 40.1 MB'), 'and the pull under way')
   const busy = await run('volume', 'rm', 'shop/db/0')
   t.equal(busy.status, 5, 'in use: an API error')
   t.match(busy.stderr, /still uses its volumes: scale shop\/db below 1 or delete it first/)

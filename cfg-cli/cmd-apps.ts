@@ -131,10 +131,11 @@ Examples:
         `${m.app}/${m.name}`, String(field(m, 'image') ?? ''), String(field(m, 'scale') ?? 1), m.status?.phase ?? 'Pending', `${m.status?.running ?? 0}/${m.status?.desired ?? field(m, 'scale') ?? 1}`,
       ]))
       // Below the table, what the scheduler says is wrong or worth knowing (a volume's host
-      // down, an instance recreated with empty volumes): too long for a column.
+      // down, an instance recreated with empty volumes, an image being pulled): too long for a column.
       const said = apps.flatMap(a => a.manifests.flatMap(m => [
         ...(m.status?.problems ?? []).map(p => `${m.app}/${m.name}: ${p}`),
         ...(m.status?.warnings ?? []).map(w => `${m.app}/${m.name}: warning: ${w}`),
+        ...(m.status?.pulling ?? []).map(p => `${m.app}/${m.name}: ${p}`),
       ]))
       makeOutput(!!g(cmd).json).result(apps, () => (rows.length ? [...table(['MANIFEST', 'IMAGE', 'SCALE', 'PHASE', 'RUNNING'], rows), ...(said.length ? ['', ...said] : [])] : ['no manifests']))
     })

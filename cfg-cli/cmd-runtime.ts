@@ -6,32 +6,15 @@ import {
 import { assertNames, parseRef } from './api-client.js'
 import { client } from './cmd-apps.js'
 import { makeOutput, table } from './output.js'
+import { psLines, type PsRow } from './ps-table.js'
 import { NotFoundError, UsageError } from './errors.js'
 
 interface Globals { json?: boolean }
 const g = (cmd: Command) => cmd.optsWithGlobals<Globals>()
 
-type PsRow = ApiInstance & { app: string; name: string }
-
-/**
- * ps as a table: HEALTH is the conductor's verdict (starting, healthy, unhealthy; - when the
- * manifest and image have no check). The last failed check of each instance that is not
- * healthy follows the table: too long for a column, and what a user needs to fix it.
- */
-function psLines(rows: PsRow[]): string[] {
-  const id = (r: PsRow) => `${r.app}/${r.name}/${r.index}`
-  const lines = table(['INSTANCE', 'HOST', 'STATE', 'HEALTH', 'PORTS', 'RESTARTS'], rows.map(r => [
-    id(r), r.host ?? '-', r.state ?? '-', r.health ?? '-',
-    Object.entries(r.ports ?? {}).map(([s, p]) => `${s}=${r.hostAddress ?? ''}:${p}`).join(',') || '-', String(r.restarts ?? 0),
-  ]))
-  const failing = rows.filter(r => r.healthError && r.health !== 'healthy')
-  if (failing.length) lines.push('', ...failing.map(r => `${id(r)}: last failed check: ${r.healthError}`))
-  return lines
-}
-
 export function registerRuntime(program: Command): void {
   program.command('ps')
-    .description('instances: where they run, their state, health and published ports')
+    .description('instances: where they run, their state, health, published ports and image (digest, else local id)')
     .argument('[ref]', 'app or app/name')
     .addHelpText('after', '\nExamples:\n  dokkaacfg ps\n  dokkaacfg ps dummy\n  dokkaacfg ps dummy/nginx --json')
     .action(async (ref: string | undefined, _o: unknown, cmd: Command) => {

@@ -8,6 +8,7 @@ import { registerApps } from './cmd-apps.js'
 import { registerRuntime } from './cmd-runtime.js'
 import { registerVolumes } from './cmd-volumes.js'
 import { registerSecrets } from './cmd-secrets.js'
+import { registerRegistries } from './cmd-registries.js'
 import { CfgError, EXIT } from './errors.js'
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ Examples:
   registerRuntime(program)
   registerVolumes(program)
   registerSecrets(program)
+  registerRegistries(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

@@ -47,3 +47,15 @@ t.test('invalid, replaced, deleted, timed out', async t => {
   t.equal(describe(timedOut(rolling)), 'not rolled out yet: rolling 2/3')
   t.equal(timedOut(invalid), invalid, 'an ended target stays as it ended')
 })
+
+t.test('pulls: said while this revision is on its way, and in a timeout\'s lines', async t => {
+  const pull = 'instance 0 on h1: pulling localhost:5000/app:v2: 2 of 5 layers, 12.0 of 40.1 MB'
+  const rolling = follow(target, view({ phase: 'Updating', revision: 15, pulling: [pull], rollout: rollout({ updated: 0 }) }))
+  t.same(rolling.pulling, [pull], 'rolling')
+  t.same(follow(target, view({ phase: 'Pending', revision: 15, validRevision: 15, running: 0, desired: 1, pulling: [pull] })).pulling, [pull], 'a first deploy')
+  t.equal(follow(target, view({ phase: 'Running', revision: 12, pulling: [pull] })).pulling, undefined, 'not an older revision\'s')
+  t.equal(follow(target, view({ phase: 'Running', revision: 15, validRevision: 15, running: 1, desired: 1, pulling: [pull] })).pulling, undefined, 'not once done')
+  t.equal(follow(target, view({ phase: 'Updating', revision: 15, pulling: [], rollout: rollout({}) })).pulling, undefined, 'none: absent')
+  t.same(describeLines(rolling), ['shop/web: rolling 0/3'], 'not in the state\'s own lines')
+  t.same(describeLines(timedOut(rolling)), ['shop/web: not rolled out yet: rolling 0/3', `  ${pull}`], 'a timeout says what it was pulling')
+})

@@ -44,6 +44,8 @@ export interface Followed {
   newer?: number
   /** What it was doing when the wait gave up (timed-out). */
   was?: Followed
+  /** Instances of this revision pulling their image, and how far (the status's "pulling"). */
+  pulling?: string[]
 }
 
 const FINAL: ReadonlySet<FollowState> = new Set(['done', 'rolled-back', 'paused', 'invalid', 'superseded', 'deleted', 'timed-out'])
@@ -65,11 +67,13 @@ export function follow(t: WaitTarget, view: ApiManifestView | undefined): Follow
   if (!s || s.revision === undefined || s.revision < t.revision) return base
   if (s.revision > t.revision) return { ...base, state: 'superseded', newer: s.revision }
   if (s.phase === 'Invalid') return { ...base, state: 'invalid', errors: s.errors ?? [] }
+  // Pulls are said while the revision is on its way, not once it ended.
+  const pulling = s.pulling?.length ? { pulling: s.pulling } : {}
   const r = s.rollout
   if (r && r.to.revision === t.revision) {
     const progress = { ...base, done: r.updated, total: r.total, rollout: true, fromRevision: r.from.revision }
     switch (r.state) {
-      case 'rolling': return { ...progress, state: 'rolling' }
+      case 'rolling': return { ...progress, ...pulling, state: 'rolling' }
       case 'completed': return { ...progress, state: 'done', done: r.total }
       case 'rolled-back': return { ...progress, state: 'rolled-back', reason: r.reason }
       case 'paused': return { ...progress, state: 'paused', reason: r.reason }
@@ -80,7 +84,7 @@ export function follow(t: WaitTarget, view: ApiManifestView | undefined): Follow
   const counts = { ...base, done: s.running ?? 0, total: s.desired ?? 0 }
   const deployed = s.validRevision === t.revision
   if (deployed && (s.phase === 'Running' || s.phase === 'Stopped')) return { ...counts, state: 'done', done: counts.total }
-  return { ...counts, state: 'converging', phase: s.phase }
+  return { ...counts, ...pulling, state: 'converging', phase: s.phase }
 }
 
 /** Gives up on a target that has not ended, keeping what it was doing for the message. */
@@ -105,7 +109,10 @@ export function describe(f: Followed): string {
   }
 }
 
-/** The lines a target's state takes: its description, then an invalid manifest's errors. */
+/** The lines a target's state takes: its description, then an invalid manifest's errors, or the pulls a timed-out wait was waiting for. */
 export function describeLines(f: Followed): string[] {
-  return [`${f.ref}: ${describe(f)}`, ...(f.errors ?? []).map(e => `  ${e.path || '/'}: ${e.message}`)]
+  return [
+    `${f.ref}: ${describe(f)}`, ...(f.errors ?? []).map(e => `  ${e.path || '/'}: ${e.message}`),
+    ...(f.state === 'timed-out' ? f.was?.pulling ?? [] : []).map(p => `  ${p}`),
+  ]
 }

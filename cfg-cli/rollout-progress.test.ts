@@ -50,6 +50,28 @@ t.test('elsewhere: a plain line each time a manifest\'s state changes', async t 
   t.notMatch(chunks.join(''), /\x1b/, 'no escape codes')
 })
 
+t.test('pulls: each new line once elsewhere, under the bar on a terminal', async t => {
+  const pull = (n: number) => `instance 0 on h1: pulling localhost:5000/app:v2: ${n} of 5 layers`
+  const plain = stream(false)
+  const p = rolloutProgress(plain.out)
+  p.update([f({ state: 'rolling', done: 0, pulling: [pull(1)] })])
+  p.update([f({ state: 'rolling', done: 0, pulling: [pull(1)] })])
+  p.update([f({ state: 'rolling', done: 0, pulling: [pull(2)] })])
+  p.update([f({ state: 'rolling', done: 1 })])
+  p.update([f({ state: 'done', done: 3, rollout: true, pulling: [pull(5)] })])
+  t.same(plain.chunks.join('').split('\n'), [
+    'shop/web: rolling 0/3', `shop/web: ${pull(1)}`, `shop/web: ${pull(2)}`, 'shop/web: rolling 1/3', 'shop/web: rolled out revision 15 (3/3)', '',
+  ], 'a pull line when it is new or moved, never the same one twice; none once ended')
+
+  const tty = stream(true)
+  const q = rolloutProgress(tty.out)
+  q.update([f({ state: 'rolling', done: 0, pulling: [pull(1)] })])
+  t.match(tty.chunks[0]!, new RegExp(`rolling 0/3\n\\r\x1b\\[2K    ${pull(1)}\n$`), 'the pull under the bar, indented')
+  q.update([f({ state: 'rolling', done: 1 })])
+  t.match(tty.chunks[1]!, /^\x1b\[2A/, 'back over both lines')
+  t.equal((tty.chunks[1]!.match(/\x1b\[2K/g) ?? []).length, 2, 'and the line the pull took is cleared')
+})
+
 t.test('the poll loop: matched on revision, builder hiccups ridden out, timeout', async t => {
   const statuses: (Partial<StatusRecord> | Error)[] = [
     { phase: 'Running', revision: 12, validRevision: 12, running: 1, desired: 1 },

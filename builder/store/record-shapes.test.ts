@@ -87,3 +87,15 @@ t.test('no input makes a reader throw', async t => {
     return true
   }), { numRuns: 2000 })
 })
+
+t.test('images and pulls: an instance\'s digest and id, a status\'s pulling lines; junk dropped', async t => {
+  const digest = `sha256:${'a'.repeat(64)}`
+  const inst = { host: 'h1', hostAddress: 'a', containerId: 'c', containerName: 'x---y', state: 'pulling', specHash: 's', ports: {}, restarts: 0, imageDigest: digest, imageId: `sha256:${'b'.repeat(64)}`, pullProgress: '2 of 5 layers, 12.0 of 40.1 MB', updatedAt: 'u' }
+  t.same(readInstance(JSON.stringify(inst)), inst, 'read back as written')
+  t.same(readInstance(JSON.stringify({ ...inst, imageDigest: 'sha256:ABC', imageId: 7, pullProgress: 'x'.repeat(2000) })),
+    without(inst, 'imageDigest', 'imageId', 'pullProgress'), 'not a digest, not a string, too long: dropped')
+  const status = { phase: 'Updating', revision: 3, errors: [], problems: [], pulling: ['instance 0 on h1: pulling localhost:5000/app:v2: 2 of 5 layers'], lastEvent: { at: 'a', message: 'm' }, updatedAt: 'u' }
+  t.same(readStatus(JSON.stringify(status)), status)
+  t.same(readStatus(JSON.stringify({ ...status, pulling: ['ok', 5, { x: 1 }] }))?.pulling, ['ok'], 'only the strings')
+  t.same(readStatus(JSON.stringify({ ...status, pulling: 'x' })), without(status, 'pulling'))
+})

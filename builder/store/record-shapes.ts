@@ -6,7 +6,7 @@
 // object of the kind is undefined, exactly like a missing key.
 import { parseBoundedObject } from '../../kit/bounded-json.js'
 import {
-  DEFAULT_LIMITS, HEALTH_STATES, isDnsLabel, isHostId, isName, ROLLOUT_STATES,
+  DEFAULT_LIMITS, HEALTH_STATES, isDnsLabel, isHostId, isImageDigest, isName, ROLLOUT_STATES,
   type ControlRecord, type DesiredRunState, type HealthState, type HostRecord, type InstanceRecord, type ManifestError,
   type RolloutStatus, type StatusRecord,
 } from '../../schemas/index.js'
@@ -45,6 +45,11 @@ function stringMap(v: unknown, maxEntries = 256): Record<string, string> {
     if (s !== undefined && k.length <= 256) out[k] = s
   }
   return out
+}
+
+/** A status's list of sentences (problems, warnings, pulling): the strings of an array, at most 1000. */
+function lines(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.slice(0, 1000).filter((l): l is string => str(l) !== undefined) : undefined
 }
 
 const RUN_STATES: readonly DesiredRunState[] = ['running', 'stopped', 'paused']
@@ -100,7 +105,6 @@ export function readStatus(text: string | undefined): Partial<StatusRecord> | un
     ? o['errors'].slice(0, 1000).map(e => obj(e)).filter((e): e is Obj => !!e && str(e['path']) !== undefined && str(e['message']) !== undefined)
       .map(e => ({ path: e['path'], message: e['message'] }) as ManifestError)
     : undefined
-  const problems = Array.isArray(o['problems']) ? o['problems'].slice(0, 1000).filter((p): p is string => str(p) !== undefined) : undefined
   const last = obj(o['lastEvent'])
   return defined({
     phase: phase as StatusRecord['phase'],
@@ -110,8 +114,9 @@ export function readStatus(text: string | undefined): Partial<StatusRecord> | un
     validRevision: revision(o['validRevision']),
     specHash: str(o['specHash'], 256),
     errors,
-    problems,
-    warnings: Array.isArray(o['warnings']) ? o['warnings'].slice(0, 1000).filter((w): w is string => str(w) !== undefined) : undefined,
+    problems: lines(o['problems']),
+    warnings: lines(o['warnings']),
+    pulling: lines(o['pulling']),
     rollout: readRollout(o['rollout']),
     lastEvent: last && str(last['at'], 64) !== undefined && str(last['message']) !== undefined ? { at: last['at'] as string, message: last['message'] as string } : undefined,
     updatedAt: str(o['updatedAt'], 64),
@@ -164,6 +169,9 @@ export function readInstance(text: string | undefined): InstanceRecord | undefin
     health: health(o['health']),
     healthError: str(o['healthError'], 4096),
     healthySince: str(o['healthySince'], 64),
+    imageDigest: isImageDigest(o['imageDigest']) ? o['imageDigest'] : undefined,
+    imageId: isImageDigest(o['imageId']) ? o['imageId'] : undefined,
+    pullProgress: str(o['pullProgress'], 1024),
     updatedAt: str(o['updatedAt'], 64) ?? '',
   })
 }
