@@ -64,3 +64,32 @@ export function ago(iso) {
   if (s < 86400) return `${Math.round(s / 3600)}h ago`
   return `${Math.round(s / 86400)}d ago`
 }
+
+/**
+ * A button that acts only on a second click: the first turns it into `really` for a few
+ * seconds. Removing data cannot be undone, and a blocking confirm() would stall the page's
+ * live updates (and automated tests) while it is open.
+ * @param {string} label
+ * @param {string} really
+ * @param {() => void | Promise<void>} act
+ * @param {Record<string, any>} [attrs]
+ */
+export function twoStepButton(label, really, act, attrs = {}) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer
+  const btn = h('button', { class: 'danger', type: 'button', ...attrs }, label)
+  btn.addEventListener('click', () => {
+    if (!btn.dataset.armed) {
+      btn.dataset.armed = 'true'
+      btn.textContent = really
+      timer = setTimeout(() => { delete btn.dataset.armed; btn.textContent = label }, 5000)
+      return
+    }
+    clearTimeout(timer)
+    delete btn.dataset.armed
+    btn.textContent = label
+    btn.disabled = true
+    Promise.resolve(act()).finally(() => { btn.disabled = false })
+  })
+  return btn
+}

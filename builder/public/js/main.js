@@ -1,8 +1,9 @@
 // @ts-check
-// The console's router: #/login, #/apps, #/apps/<app>/<name>, #/new, #/hosts, #/tokens.
+// The console's router: #/login, #/apps, #/apps/<app>, #/apps/<app>/<name>, #/new, #/hosts, #/tokens.
 // Each view renders into <main> and returns a cleanup (live subscriptions, log streams).
 import { api, closeEvents } from './api.js'
 import { appView } from './views/app.js'
+import { appHomeView } from './views/app-home.js'
 import { appsView } from './views/apps.js'
 import { hostsView } from './views/hosts.js'
 import { loginView } from './views/login.js'
@@ -40,6 +41,7 @@ async function route() {
   /** @type {void | Promise<void | (() => void)>} */
   let done
   if (parts[0] === 'login') done = loginView(ctx, async () => { await whoami(); location.hash = '#/apps' })
+  else if (parts[0] === 'apps' && parts.length === 2) done = appHomeView(ctx, parts[1])
   else if (parts[0] === 'apps' && parts.length === 3) done = appView(ctx, parts[1], parts[2])
   else if (parts[0] === 'new') done = newAppView(ctx)
   else if (parts[0] === 'hosts') done = hostsView(ctx)

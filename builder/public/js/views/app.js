@@ -1,13 +1,17 @@
 // @ts-check
 // One manifest's page: live state, the last rolling update, lifecycle buttons, scale,
-// instances with their health, logs that follow, and the manifest editor with inline schema errors.
+// instances with their health and image, logs that follow, and the manifest editor with inline schema errors.
 import { api, onChange, path, streamLogs } from '../api.js'
 import { ago, h, notice, stateBadge, table } from '../dom.js'
 import { healthCell } from './health.js'
+import { imageCell } from './image.js'
 import { manifestEditor } from './manifest-editor.js'
 import { rolloutPanel } from './rollout.js'
 
 const VERBS = ['start', 'stop', 'restart', 'pause', 'unpause']
+
+/** The app's own page (its manifests, volumes, secrets and configs), one click up. */
+const appLink = (/** @type {string} */ app) => h('a', { href: `#/apps/${encodeURIComponent(app)}`, 'data-testid': 'app-link' }, app)
 
 /**
  * @param {import('../dom.js').Ctx} ctx
@@ -21,7 +25,7 @@ export async function appView({ view, go }, app, name) {
   try {
     current = await api('GET', base)
   } catch (/** @type {any} */ err) {
-    view.append(h('h1', {}, `${app}/${name}`), notice('bad', err.message))
+    view.append(h('h1', {}, appLink(app), `/${name}`), notice('bad', err.message))
     return
   }
   const phase = h('span')
@@ -29,7 +33,8 @@ export async function appView({ view, go }, app, name) {
   const scaleShown = h('span', { class: 'scale', 'data-testid': 'scale' })
   const msg = h('div')
   // What the scheduler says is wrong (problems) or worth knowing (warnings: an instance
-  // recreated with empty volumes), each as the scheduler wrote it.
+  // recreated with empty volumes; pulling: an image still coming down, which explains a
+  // slow start), each as the scheduler wrote it.
   const said = h('div', { 'data-testid': 'status-notes' })
   const rollout = h('div', { class: 'card rollout', 'data-testid': 'rollout', hidden: true })
   const instances = h('div')
@@ -51,7 +56,12 @@ export async function appView({ view, go }, app, name) {
     scaleShown.textContent = String(m.scale ?? 1)
     said.replaceChildren(
       ...(current.status?.problems ?? []).map((/** @type {string} */ p) => notice('bad', p)),
-      ...(current.status?.warnings ?? []).map((/** @type {string} */ w) => notice('warn', w)))
+      ...(current.status?.warnings ?? []).map((/** @type {string} */ w) => notice('warn', w)),
+      ...(current.status?.pulling ?? []).map((/** @type {string} */ p) => {
+        const n = notice('warn', p)
+        n.dataset.note = 'pulling'
+        return n
+      }))
     const r = rolloutPanel(current.status?.rollout)
     rollout.replaceChildren(...r)
     rollout.hidden = r.length === 0
@@ -72,8 +82,8 @@ export async function appView({ view, go }, app, name) {
   async function renderInstances() {
     const list = await api('GET', `${base}/instances`)
     instances.replaceChildren(list.length
-      ? table(['#', 'State', 'Health', 'Host', 'Address', 'Ports', 'Restarts', 'Started', ''], list.map((/** @type {any} */ i) => h('tr', { 'data-instance': i.index },
-        h('td', {}, i.index), h('td', { class: 'istate' }, stateBadge(i.state)), healthCell(i), h('td', {}, i.host), h('td', {}, i.address ?? ''),
+      ? table(['#', 'State', 'Health', 'Image', 'Host', 'Address', 'Ports', 'Restarts', 'Started', ''], list.map((/** @type {any} */ i) => h('tr', { 'data-instance': i.index },
+        h('td', {}, i.index), h('td', { class: 'istate' }, stateBadge(i.state)), healthCell(i), imageCell(i), h('td', {}, i.host), h('td', {}, i.address ?? ''),
         h('td', {}, Object.entries(i.ports ?? {}).map(([s, p]) => `${s}→${i.hostAddress}:${p}`).join(' ')),
         h('td', {}, i.restarts), h('td', { class: 'muted' }, ago(i.startedAt)),
         h('td', {}, h('div', { class: 'row' },
@@ -93,7 +103,7 @@ export async function appView({ view, go }, app, name) {
   }))
 
   view.append(
-    h('h1', {}, `${app}/${name} `, phase),
+    h('h1', {}, appLink(app), `/${name} `, phase),
     h('div', { class: 'card' },
       counts,
       h('div', { class: 'row' }, VERBS.map(v => h('button', { type: 'button', 'data-verb': v, onclick: act(async () => {
