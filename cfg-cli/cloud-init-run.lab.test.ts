@@ -6,7 +6,7 @@
 // Not run: apt (package_update/packages), the Node download, `npm install -g dokkaa`
 // and `systemctl` (no internet, no systemd here).
 import t from 'tap'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parse } from 'yaml'
@@ -29,6 +29,8 @@ allowLabTeardown(t, FILES_MS, NETNS_MS)
 
 interface UserData { write_files: { path: string; content: string; permissions?: string }[]; runcmd: (string | string[])[] }
 
+const KEY = 'c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0zMmJ5dGVzIQ=='
+
 function writeFiles(ud: UserData, root: string): void {
   for (const f of ud.write_files) {
     const p = join(root, f.path)
@@ -41,7 +43,7 @@ function writeFiles(ud: UserData, root: string): void {
 t.test('write_files of the etcd droplet land where the units read them, and the units verify', { timeout: FILES_MS }, async t => {
   const root = mkdtempSync(join(tmpdir(), 'dokkaa-ci-root-'))
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
-  const ud = parse(renderCloudInit(dropletCloudInit(settings, 'demo-h1', undefined))) as UserData
+  const ud = parse(renderCloudInit(dropletCloudInit(settings, 'demo-h1', undefined, KEY))) as UserData
   writeFiles(ud, root)
   for (const u of ['etcd', 'conductor', 'ambassador', 'builder']) {
     const unit = join(root, 'etc/systemd/system', `dokkaa-${u}.service`)
@@ -49,6 +51,9 @@ t.test('write_files of the etcd droplet land where the units read them, and the 
     const envFile = readFileSync(unit, 'utf8').match(/^EnvironmentFile=(.+)$/m)?.[1]
     t.ok(envFile && existsSync(join(root, envFile)), `its EnvironmentFile ${envFile} is written too`)
   }
+  const keyFile = join(root, 'etc/dokkaa/cluster.key')
+  t.equal(readFileSync(keyFile, 'utf8').trim(), KEY, 'the cluster key lands where the builder and conductor read it')
+  t.equal(statSync(keyFile).mode & 0o777, 0o600, 'mode 0600')
   const analyze = await run('sh', ['-c', 'command -v systemd-analyze'], { allowFail: true })
   if (analyze.status !== 0) { t.comment('systemd-analyze is not installed: units not verified'); return }
   const units = ['etcd', 'conductor', 'ambassador', 'builder'].map(u => join(root, 'etc/systemd/system', `dokkaa-${u}.service`))
@@ -84,7 +89,7 @@ t.test('in a namespace host: __PRIVATE_IP__ from eth1, etcd starts from the writ
   await run('ip', ['-n', h.netns, 'addr', 'add', `${vpc}/32`, 'dev', 'eth1'])
   await run('ip', ['-n', h.netns, 'link', 'set', 'eth1', 'up'])
 
-  const ud = parse(renderCloudInit(dropletCloudInit(settings, 'demo-h1', undefined))) as UserData
+  const ud = parse(renderCloudInit(dropletCloudInit(settings, 'demo-h1', undefined, KEY))) as UserData
   writeFiles(ud, root)
   const fill = ud.runcmd.map(c => (Array.isArray(c) ? c[2] ?? '' : c)).find(c => c.includes('__PRIVATE_IP__'))
   t.ok(fill, 'user-data has the step that fills in the private address')

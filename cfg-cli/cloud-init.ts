@@ -19,6 +19,8 @@ export interface CloudInitVars {
   /** Shell run to start etcd on this host (or `true`). */
   etcd_enable: string
   builder_enable: string
+  /** The cluster key file's text (base64 of 32 bytes): the same on every droplet. */
+  cluster_key: string
 }
 
 export const DEFAULT_NODE_URL = 'https://nodejs.org/dist/v20.19.4/node-v20.19.4-linux-x64.tar.xz'

@@ -67,9 +67,10 @@ export function scalePlan(existing: Droplet[], scale: number, s: Pick<DoSettings
 }
 
 /** cloud-init values of one droplet. __PRIVATE_IP__ is filled in at boot from eth1 (the VPC interface). */
-export function dropletCloudInit(s: DoSettings, name: string, etcdAddress: string | undefined): CloudInitVars {
+export function dropletCloudInit(s: DoSettings, name: string, etcdAddress: string | undefined, clusterKey: string): CloudInitVars {
   const isEtcd = etcdAddress === undefined
   return {
+    cluster_key: clusterKey.trim(),
     etcd: `http://${etcdAddress ?? '__PRIVATE_IP__'}:2379`,
     prefix: s.prefix,
     host_id: name,

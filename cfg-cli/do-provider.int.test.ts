@@ -3,15 +3,21 @@
 // API: the exact requests of up 2 -> up 3 -> up 1 -> down, droplets of others left
 // alone, and what a user sees for a missing or refused token, a refused region and
 // a rate limit. Nothing here leaves 127.0.0.1.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import { FakeDigitalOcean, type RecordedRequest } from './do-fake-api.js'
 import { runCli } from './cli-test-support.js'
 
 const TOKEN = 'dop_v1_test0123'
-const flags = ['--provider=digitalocean', '--name', 'demo', '--region', 'ams3', '--size', 's-2vcpu-4gb',
+// The cluster key is kept under the state dir: this test's own, never /var/lib/dokkaa-cfg.
+const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-do-state-'))
+t.teardown(() => rmSync(stateDir, { recursive: true, force: true }))
+const flags = ['--provider=digitalocean', '--name', 'demo', '--state-dir', stateDir, '--region', 'ams3', '--size', 's-2vcpu-4gb',
   '--ssh-key', '12345', '--ssh-key', '3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa']
-const common = ['--provider=digitalocean', '--name', 'demo']
+const common = ['--provider=digitalocean', '--name', 'demo', '--state-dir', stateDir]
 const LIST = 'GET /v2/droplets?tag_name=dokkaa-demo&page=1&per_page=200'
 
 const line = (r: RecordedRequest) => `${r.method} ${r.path}`
@@ -49,6 +55,11 @@ t.test('up 2 -> up 3 -> up 1 -> down makes exactly the documented requests', asy
   t.match(env2, /^DOKKAA_HOST_ID=demo-h2$/m)
   t.ok(JSON.stringify(ud1.runcmd).includes('systemctl enable --now dokkaa-etcd'), 'the first droplet starts etcd')
   t.notOk(JSON.stringify(ud2.runcmd).includes('dokkaa-etcd'), 'the second does not')
+  const keyFile = join(stateDir, 'demo', 'cluster.key')
+  const keyOf = (ud: typeof ud1) => ud.write_files.find(f => f.path === '/etc/dokkaa/cluster.key')?.content
+  t.equal(keyOf(ud1), readFileSync(keyFile, 'utf8'), 'the cluster key kept in the state dir goes to the first droplet')
+  t.equal(keyOf(ud2), keyOf(ud1), 'and the same to the second')
+  t.equal(statSync(keyFile).mode & 0o777, 0o600, 'kept mode 0600')
   const r2 = JSON.parse(up2.stdout) as { added: string[]; hosts: { id: string; address: string }[]; consoleUrl: string; etcdEndpoints: string[] }
   t.same(r2.added, ['demo-h1', 'demo-h2'])
   const h1Public = h1.networks.v4.find(n => n.type === 'public')!.ip_address
@@ -59,6 +70,7 @@ t.test('up 2 -> up 3 -> up 1 -> down makes exactly the documented requests', asy
   t.equal(up3.status, 0, 'up --scale=3 succeeds', { stderr: up3.stderr })
   t.same(up3.requests.map(line), [LIST, 'POST /v2/droplets', LIST, LIST, LIST], 'one droplet created')
   t.equal(up3.requests[1]!.body!.name, 'demo-h3')
+  t.equal(keyOf(parse(up3.requests[1]!.body!.user_data as string) as typeof ud1), keyOf(ud1), 'a droplet added by a later up gets the same key')
   t.match(up3.stdout, /^added: demo-h3$/m)
   t.match(up3.stdout, /^console: http:\/\/203\.0\.113\.\d+:8080\/$/m)
 

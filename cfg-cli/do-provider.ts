@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { DoClient, privateIpv4, publicIpv4, type Droplet } from './do-api.js'
 import { byAge, clusterTag, createRequest, dropletCloudInit, etcdTag, scalePlan, validateDoSettings, type DoSettings } from './do-plan.js'
 import { renderCloudInit, DEFAULT_NODE_URL } from './cloud-init.js'
+import { ensureClusterKey } from './cluster-key.js'
+import { DEFAULT_STATE_DIR } from './state-file.js'
 import { packageRoot } from './local-agents.js'
 import { AuthError, ProvisionError, UsageError } from './errors.js'
 import type { ClusterStatus, Provider, UpResult } from './provider.js'
@@ -25,6 +27,8 @@ export interface DoOptions {
   leaseTtl?: number
   dokkaaPackage?: string
   dnsUpstream?: string
+  /** Where the cluster's own files live (its cluster key): <stateDir>/<cluster>/. */
+  stateDir?: string
   /** Only for tests: a local stand-in of the API. */
   apiUrl?: string
   token?: string
@@ -73,7 +77,9 @@ export class DigitalOceanProvider implements Provider {
   }
 
   private userData(name: string, etcdAddress: string | undefined): string {
-    const text = renderCloudInit(dropletCloudInit(this.s, name, etcdAddress))
+    // One key for the cluster, made at its first `up` and kept: droplets added later get the same.
+    const key = readFileSync(ensureClusterKey(join(this.opts.stateDir ?? DEFAULT_STATE_DIR, this.s.cluster, 'cluster.key')), 'utf8')
+    const text = renderCloudInit(dropletCloudInit(this.s, name, etcdAddress, key))
     if (Buffer.byteLength(text) > USER_DATA_MAX) throw new UsageError(`cloud-init user-data for ${name} is ${Buffer.byteLength(text)} bytes; DigitalOcean takes at most 64 KiB`)
     return text
   }

@@ -60,6 +60,7 @@ export function makeProvider(f: ProviderFlags): Provider {
         sshKeys: f.sshKey,
         prefix: f.prefix,
         leaseTtl: intFlag(f.leaseTtl, '--lease-ttl'),
+        stateDir: f.stateDir,
         apiUrl: f.apiUrl,
       })
     case 'ssh':
