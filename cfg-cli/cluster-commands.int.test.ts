@@ -1,6 +1,7 @@
 // The cluster commands as a user runs them, against a real builder on real etcd
 // (its own key prefix): login, apply, ls, scale, state, ps, hosts, import --apply,
-// delete, secrets and configs, and what the user sees when they get something wrong.
+// delete, and what the user sees when they get something wrong (secrets and configs:
+// secret-commands.int.test.ts).
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -124,37 +125,6 @@ t.test('cluster commands against a builder', { skip: nodeEntry('builder') ? fals
   t.equal(forgot.status, 0, 'forget', { stderr: forgot.stderr })
   t.match(forgot.stdout, /shop\/db\/0: record dropped; the data stays on gone-host/)
   t.equal((await run('volume', 'rm', 'shop/db')).status, 2, 'no index: usage')
-
-  // Secrets go in from a file or stdin and come out nowhere; configs come back as stored.
-  const secret = `s3cret-${randomBytes(6).toString('hex')}`
-  writeFileSync(join(dir, 'db-password.txt'), secret)
-  const created = await run('secret', 'create', 'shop/db-password', '--from-file', join(dir, 'db-password.txt'))
-  t.equal(created.status, 0, 'secret create', { stderr: created.stderr })
-  t.match(created.stdout, 'shop/db-password: secret version 1 stored (new)')
-  const rotated = await cli(['secret', 'create', 'shop/db-password', '--from-stdin'], env, `${secret}-2`)
-  t.match(rotated.stdout, 'shop/db-password: secret version 2 stored')
-  const sls = await run('secret', 'ls', 'shop')
-  t.match(sls.stdout, /NAME\s+VERSION\s+CREATED\s+UPDATED\ndb-password\s+2\s+20/)
-  const sjson = await run('--json', 'secret', 'ls', 'shop')
-  t.same(Object.keys(JSON.parse(sjson.stdout)[0]).sort(), ['createdAt', 'name', 'updatedAt', 'version'])
-  const noValue = await run('secret', 'create', 'shop/x')
-  t.equal(noValue.status, 2, 'no --from-file or --from-stdin: usage')
-  t.match(noValue.stderr, /exactly one of --from-file <file> or --from-stdin/)
-  const seen = [created, rotated, sls, sjson, await run('get', 'shop'), await run('--json', 'get', 'shop')]
-  for (const r of seen) t.notMatch(r.stdout + r.stderr, secret, 'no output holds the value')
-  const srm = await run('secret', 'rm', 'shop/db-password')
-  t.equal(srm.status, 0, 'secret rm', { stderr: srm.stderr })
-  t.equal((await run('secret', 'rm', 'shop/db-password')).status, 6, 'gone: not found')
-  const toml = 'listen = ":8080"\n'
-  writeFileSync(join(dir, 'app.toml'), toml)
-  t.equal((await run('config', 'create', 'shop/app-config', '--from-file', join(dir, 'app.toml'))).status, 0, 'config create')
-  const cget = await run('config', 'get', 'shop/app-config')
-  t.equal(cget.stdout, toml, 'config get prints the text as stored')
-  t.match((await run('config', 'ls', 'shop')).stdout, /app-config\s+1\s+/)
-  t.equal((await run('config', 'rm', 'shop/app-config')).status, 0, 'config rm')
-  await new Promise(r => setTimeout(r, 200))
-  t.match(builder.output(), /secret written/, 'the builder logged the writes')
-  t.notMatch(builder.output(), secret, '... without the value')
 
   const del = await run('delete', 'dummy/crawler', 'shop/web')
   t.equal(del.status, 0, 'delete', { stderr: del.stderr })
