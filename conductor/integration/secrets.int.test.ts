@@ -47,8 +47,8 @@ t.teardown(() => {
 const dirs = () => (existsSync(hostDir) ? readdirSync(hostDir) : [])
 
 /** Writes the assignment as the scheduler does: the current versions, the sealed value, the hash over them. */
-async function assign(ref: InstanceRef, value: string, version: number, sealer: ClusterKey = key): Promise<string> {
-  const v = validateManifest(manifest)
+async function assign(ref: InstanceRef, value: string, version: number, sealer: ClusterKey = key, doc: Manifest = manifest): Promise<string> {
+  const v = validateManifest(doc)
   if (!v.ok) throw new Error('fixture')
   const spec = containerSpec(v.manifest)
   const values = {
@@ -122,4 +122,15 @@ t.test('a secret sealed under another key fails only its instance, the record sa
   t.notOk(JSON.stringify(record).includes(value))
   t.same((await b.containers()).filter(c => c.Labels[LABELS.instance] === '1'), [], 'no container')
   await b.unassign(web(1))
+})
+
+t.test('an image running as a numeric user reads its secret; the file is that user\'s, 0400', async t => {
+  const value = SECRET(1)
+  const hash = await assign(web(2), value, 1, key, { ...manifest, dockerflags: { User: '1000:1000' } })
+  const c = await running(2, hash)
+  t.equal((await dockerExec(c.Id, 'id', '-u')).trim(), '1000', 'the process runs as uid 1000')
+  t.equal(await dockerExec(c.Id, 'cat', '/run/secrets/db-password'), value, 'and reads the secret')
+  t.equal((await dockerExec(c.Id, 'stat', '-c', '%u:%g %a', '/run/secrets/db-password')).trim(), '1000:1000 400')
+  await b.unassign(web(2))
+  await waitFor(async () => (await b.containers()).filter(x => x.Labels[LABELS.instance] === '2').length === 0, { ...LONG, what: 'container removed' })
 })
