@@ -9,6 +9,7 @@ import { registerRuntime } from './cmd-runtime.js'
 import { registerVolumes } from './cmd-volumes.js'
 import { registerSecrets } from './cmd-secrets.js'
 import { registerRegistries } from './cmd-registries.js'
+import { registerCerts } from './cmd-certs.js'
 import { CfgError, EXIT } from './errors.js'
 
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ Examples:
   registerVolumes(program)
   registerSecrets(program)
   registerRegistries(program)
+  registerCerts(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }
