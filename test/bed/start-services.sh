@@ -26,7 +26,7 @@ REGISTRY_ADDR=${DOKKAA_TEST_REGISTRY:-127.0.0.1:5000}
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 
 PACKAGES=(docker.io etcd-server etcd-client busybox-static dnsutils docker-registry gcc libc6-dev
-  iproute2 iptables curl ca-certificates util-linux tar chromium openssh-server apache2-utils)
+  iproute2 iptables curl ca-certificates util-linux tar chromium openssh-server apache2-utils openssl)
 
 mode=${1:-all}
 case $mode in
