@@ -3,6 +3,7 @@
 // was opened and throws the catalogued error.
 import type { Etcd3 } from 'etcd3'
 import { createEtcdClient } from '../kit/etcd-client.js'
+import { etcdConnection } from '../kit/etcd-tls.js'
 import { etcdKv } from '../kit/kv.js'
 import type { Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
@@ -30,7 +31,8 @@ const REBIND_INTERVAL_MS = 5000
 
 export async function startAmbassador(config: AmbassadorConfig, log: Logger, client?: Etcd3): Promise<RunningAmbassador> {
   const ownClient = !client
-  const etcd = client ?? createEtcdClient({ hosts: config.etcd, dialTimeout: 5000 })
+  // The TLS files are read here; a missing or loose one is kit's FlagError (exit 2).
+  const etcd = client ?? createEtcdClient({ ...etcdConnection(config.etcd, config.etcdTls), dialTimeout: 5000 })
   const keys = new KeyLayout(config.prefix, config.domain)
   const balancer = new Balancer()
   const closers: (() => Promise<void>)[] = []

@@ -8,12 +8,13 @@ import { startAmbassador } from './ambassador.js'
 import { DEFAULTS, LOG_LEVELS, parseConfig, type RawFlags } from './config.js'
 import { AmbassadorError, BadFlagError, BindError, NoBridgeAddressError } from './errors.js'
 import { realHostFacts, type HostFacts } from './host-facts.js'
-import { withEnvVars } from '../kit/flags.js'
+import { FlagError, withEnvVars } from '../kit/flags.js'
+import { addEtcdTlsOptions } from '../kit/etcd-tls.js'
 
 export function buildProgram(): Command {
-  return withEnvVars(new Command('dokkaa-ambassador')
+  return withEnvVars(addEtcdTlsOptions(new Command('dokkaa-ambassador')
     .description('DNS server, TCP proxy and web router for linked Dokkaa services (one per host)')
-    .option('--etcd <urls>', 'etcd client URLs, comma-separated', DEFAULTS.etcd)
+    .option('--etcd <urls>', 'etcd client URLs, comma-separated', DEFAULTS.etcd))
     .option('--prefix <prefix>', 'etcd key prefix shared with the conductors ("" = none)')
     .option('--domain <domain>', 'DNS domain of the services', DEFAULT_DOMAIN)
     .option('--dns-listen <addr[:port],...>', 'where DNS answers, UDP and TCP (default: docker bridge address and 127.0.0.1, port 53)')
@@ -52,8 +53,9 @@ export async function runCli(argv: string[], host: HostFacts = realHostFacts): P
     await ambassador.close()
     return 0
   } catch (err) {
-    const userMustFix = err instanceof BadFlagError || err instanceof BindError || err instanceof NoBridgeAddressError
-    const message = err instanceof AmbassadorError ? err.message : `unexpected failure: ${(err as Error)?.stack ?? String(err)}`
+    // FlagError: a TLS file (--etcd-ca, --etcd-cert, --etcd-key) missing or readable by others.
+    const userMustFix = err instanceof BadFlagError || err instanceof FlagError || err instanceof BindError || err instanceof NoBridgeAddressError
+    const message = err instanceof AmbassadorError || err instanceof FlagError ? err.message : `unexpected failure: ${(err as Error)?.stack ?? String(err)}`
     process.stderr.write(`dokkaa-ambassador: ${message}\n`)
     log.flush?.()
     return userMustFix ? 2 : 1

@@ -36,6 +36,12 @@ t.test('explicit flags', async (t) => {
   t.equal(parseConfig({ upstream: 'none', dnsListen: '127.0.0.1', proxyListen: '127.0.0.1' }, host).upstream, undefined)
 })
 
+t.test('--etcd-ca, --etcd-cert, --etcd-key: none by default; the files to read at start', async (t) => {
+  t.equal(parseConfig({}, host).etcdTls, undefined)
+  t.same(parseConfig({ etcd: 'https://a:2379', etcdCa: '/ca.pem', etcdCert: '/c.pem', etcdKey: '/c.key' }, host).etcdTls,
+    { ca: '/ca.pem', client: { cert: '/c.pem', key: '/c.key' } })
+})
+
 t.test('bad flags name the flag', async (t) => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ dnsListen: 'localhost:53' }, /^--dns-listen: "localhost:53" is not an IP address/],
@@ -50,6 +56,8 @@ t.test('bad flags name the flag', async (t) => {
     [{ logLevel: 'loud' }, /^--log-level: /],
     [{ webListen: '127.0.0.1:20005' }, /^--web-listen: port 20005 lies inside --port-range/],
     [{ dnsListen: '127.0.0.1:53', upstream: '127.0.0.1' }, /^--upstream: 127.0.0.1:53 is one of this ambassador's own DNS addresses/],
+    [{ etcd: 'https://a:2379', etcdCert: '/c.pem', etcdKey: '/c.key' }, /^--etcd-ca: missing: a client certificate/],
+    [{ etcdCa: '/ca.pem' }, /^--etcd: "http:\/\/127.0.0.1:2379" is plain http/],
   ]
   for (const [flags, message] of bad) t.throws(() => parseConfig(flags, host), { code: 'DKA_AMBASSADOR_BAD_FLAG', message }, JSON.stringify(flags))
 })

@@ -2,6 +2,7 @@
 // host facts; every problem is a BadFlagError naming the flag.
 import { DEFAULT_DOMAIN, DEFAULT_PORT_RANGE, type PortRange } from '../schemas/index.js'
 import { FlagError, LOG_LEVELS, parseEtcdUrls, parseLogLevel, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
+import { parseEtcdTls, type EtcdTlsFiles, type EtcdTlsFlags } from '../kit/etcd-tls.js'
 import { BadFlagError, NoBridgeAddressError } from './errors.js'
 import { parseResolvConf, type HostFacts } from './host-facts.js'
 import { formatEndpoint, parseAddressList, parseEndpoint, parseEndpointList, type Endpoint } from './listen-address.js'
@@ -9,7 +10,7 @@ import { formatEndpoint, parseAddressList, parseEndpoint, parseEndpointList, typ
 export { LOG_LEVELS, type LogLevel }
 
 /** The flags as commander hands them over: strings, absent when not given. */
-export interface RawFlags {
+export interface RawFlags extends EtcdTlsFlags {
   etcd?: string
   prefix?: string
   domain?: string
@@ -26,6 +27,8 @@ export interface RawFlags {
 
 export interface AmbassadorConfig {
   etcd: string[]
+  /** --etcd-ca/--etcd-cert/--etcd-key, checked; read when the client is made. Undefined: plain http. */
+  etcdTls?: EtcdTlsFiles
   prefix: string
   domain: string
   dnsListen: Endpoint[]
@@ -68,6 +71,7 @@ function parseFlags(raw: RawFlags, host: HostFacts): AmbassadorConfig {
     return a
   }
   const etcd = parseEtcdUrls(raw.etcd, DEFAULTS.etcd)
+  const etcdTls = parseEtcdTls(raw, etcd)
   const prefix = parsePrefix(raw.prefix)
 
   const domain = (raw.domain ?? DEFAULT_DOMAIN).toLowerCase().replace(/\.$/, '')
@@ -114,7 +118,7 @@ function parseFlags(raw: RawFlags, host: HostFacts): AmbassadorConfig {
 
   const logLevel = parseLogLevel(raw.logLevel, DEFAULTS.logLevel)
 
-  return { etcd, prefix, domain, dnsListen, proxyListen, portRange, upstream, upstreamTimeoutMs, ttl, webListen, logLevel }
+  return { etcd, etcdTls, prefix, domain, dnsListen, proxyListen, portRange, upstream, upstreamTimeoutMs, ttl, webListen, logLevel }
 }
 
 export function parsePortRange(text: string | undefined): PortRange {

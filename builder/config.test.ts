@@ -15,9 +15,9 @@ t.test('defaults', async t => {
 
 t.test('explicit flags', async t => {
   const c = parseConfig({
-    etcd: 'http://a:1,https://b:2', prefix: '/t-x', listen: '0.0.0.0:0', passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn',
+    etcd: 'http://a:1,http://b:2', prefix: '/t-x', listen: '0.0.0.0:0', passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn',
   })
-  t.same(c, { etcd: ['http://a:1', 'https://b:2'], prefix: '/t-x', listen: { host: '0.0.0.0', port: 0 }, passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn', clusterKeyFile: DEFAULTS.clusterKeyFile })
+  t.same(c, { etcd: ['http://a:1', 'http://b:2'], prefix: '/t-x', listen: { host: '0.0.0.0', port: 0 }, passwordFile: '/tmp/pw', secureCookies: true, logLevel: 'warn', clusterKeyFile: DEFAULTS.clusterKeyFile })
   t.same(parseConfig({ listen: '9090' }).listen, { host: '127.0.0.1', port: 9090 }, 'a bare port is on loopback')
   t.same(parseConfig({ listen: '[::1]:8080' }).listen, { host: '::1', port: 8080 })
   t.equal(parseConfig({ prefix: '' }).prefix, '', 'the unit file\'s empty --prefix')
@@ -31,6 +31,14 @@ t.test('--data-dir is shorthand for the password file in it; empty means not giv
 t.test('--cluster-key-file: a path, the default when empty (a unit file\'s unset variable)', async t => {
   t.equal(parseConfig({ clusterKeyFile: '/tmp/k' }).clusterKeyFile, '/tmp/k')
   t.equal(parseConfig({ clusterKeyFile: '' }).clusterKeyFile, '/etc/dokkaa/cluster.key')
+})
+
+t.test('--etcd-ca, --etcd-cert, --etcd-key: checked against the --etcd URLs, read at start', async t => {
+  t.equal(parseConfig({}).etcdTls, undefined)
+  t.same(parseConfig({ etcd: 'https://a:2379', etcdCa: '/t/ca.pem', etcdCert: '/t/c.pem', etcdKey: '/t/c.key' }).etcdTls,
+    { ca: '/t/ca.pem', client: { cert: '/t/c.pem', key: '/t/c.key' } })
+  t.throws(() => parseConfig({ etcd: 'https://a:2379' }), { name: 'FlagError', message: /^--etcd-ca: missing: "https:\/\/a:2379" is https/ })
+  t.throws(() => parseConfig({ etcdCa: '/t/ca.pem' }), { name: 'FlagError', message: /^--etcd: "http:\/\/127.0.0.1:2379" is plain http.*use https:\/\/ endpoints with --etcd-ca/ })
 })
 
 t.test('bad flags name the flag', async t => {

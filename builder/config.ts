@@ -3,9 +3,10 @@
 import { join } from 'node:path'
 import { FlagError, parseEtcdUrls, parseListen, parseLogLevel, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
+import { parseEtcdTls, type EtcdTlsFiles, type EtcdTlsFlags } from '../kit/etcd-tls.js'
 
 /** The flags as commander hands them over: strings, absent when not given. */
-export interface RawFlags {
+export interface RawFlags extends EtcdTlsFlags {
   etcd?: string
   prefix?: string
   listen?: string
@@ -18,6 +19,8 @@ export interface RawFlags {
 
 export interface BuilderConfig {
   etcd: string[]
+  /** --etcd-ca/--etcd-cert/--etcd-key, checked; read when the client is made. Undefined: plain http. */
+  etcdTls?: EtcdTlsFiles
   prefix: string
   /** Port 0: any free port (the printed URL says which). */
   listen: { host: string; port: number }
@@ -44,8 +47,10 @@ export function parseConfig(raw: RawFlags): BuilderConfig {
   if (passwordFile.trim() === '') throw new FlagError('--password-file', 'must not be empty: give the file root\'s generated password is written to')
   // An empty value (a unit file's unset variable) means the default, as --data-dir does.
   const clusterKeyFile = raw.clusterKeyFile?.trim() || DEFAULTS.clusterKeyFile
+  const etcd = parseEtcdUrls(raw.etcd, DEFAULTS.etcd)
   return {
-    etcd: parseEtcdUrls(raw.etcd, DEFAULTS.etcd),
+    etcd,
+    etcdTls: parseEtcdTls(raw, etcd),
     prefix: parsePrefix(raw.prefix),
     listen: parseListen(raw.listen ?? DEFAULTS.listen),
     passwordFile,

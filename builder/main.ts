@@ -6,13 +6,14 @@
 import { Command, CommanderError } from 'commander'
 import { isEtcdError } from '../kit/etcd-errors.js'
 import { FlagError, LOG_LEVELS, withEnvVars } from '../kit/flags.js'
+import { addEtcdTlsOptions } from '../kit/etcd-tls.js'
 import { ROOT_USER } from './bootstrap.js'
 import { DEFAULTS, parseConfig, type BuilderConfig, type RawFlags } from './config.js'
 import { startBuilder } from './start.js'
 
-const program = withEnvVars(new Command('dokkaa-builder')
+const program = withEnvVars(addEtcdTlsOptions(new Command('dokkaa-builder')
   .description('Web console and REST API (plus the etcd v2 keys API on /v2/keys/apps) for a Dokkaa cluster')
-  .option('--etcd <urls>', 'etcd endpoints, comma separated', DEFAULTS.etcd)
+  .option('--etcd <urls>', 'etcd endpoints, comma separated', DEFAULTS.etcd))
   .option('--prefix <prefix>', 'etcd key prefix of the cluster ("" = none)')
   .option('--listen <host:port>', 'address to serve on (port 0: any free port)', DEFAULTS.listen)
   .option('--data-dir <dir>', 'directory for generated_password.txt (instead of --password-file)')

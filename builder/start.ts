@@ -2,6 +2,7 @@
 // agent token) and the listener. All or nothing: a failure half-way closes what was opened
 // and throws — a FlagError when the --listen address cannot be listened on.
 import { createEtcdClient } from '../kit/etcd-client.js'
+import { etcdConnection } from '../kit/etcd-tls.js'
 import { FlagError } from '../kit/flags.js'
 import { etcdKv } from '../kit/kv.js'
 import { KeyLayout } from '../schemas/index.js'
@@ -20,7 +21,8 @@ export interface RunningBuilder {
 
 export async function startBuilder(config: BuilderConfig): Promise<RunningBuilder> {
   // kit's client: a too-large response is an answer (reads are paged), never a reason to open the circuit breaker.
-  const client = createEtcdClient({ hosts: config.etcd })
+  // The TLS files are read here: one that is missing or loose is a FlagError (exit 2).
+  const client = createEtcdClient(etcdConnection(config.etcd, config.etcdTls))
   const keys = new KeyLayout(config.prefix)
   const kv = etcdKv(client)
   const app = await buildApp({ client, keys, logger: { level: config.logLevel }, secureCookies: config.secureCookies, clusterKeyFile: config.clusterKeyFile })

@@ -3,12 +3,14 @@
 // elsewhere. We wait for that so `up --scale` down never drops running instances on the
 // floor while other hosts could take them.
 import { createEtcdClient } from '../kit/etcd-client.js'
+import { etcdConnection, type EtcdTlsFiles } from '../kit/etcd-tls.js'
 import { kvOf } from '../kit/kv.js'
 import { KeyLayout } from '../schemas/index.js'
 import { waitUntil } from './processes.js'
 
-export async function waitForHostDrained(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
-  const client = createEtcdClient({ hosts: etcd, dialTimeout: 2000 })
+/** `tls`: the cluster's etcd needs client certificates (kit/etcd-tls.ts); absent: plain http. */
+export async function waitForHostDrained(etcd: string[], prefix: string, hostId: string, timeoutMs: number, tls?: EtcdTlsFiles): Promise<boolean> {
+  const client = createEtcdClient({ ...etcdConnection(etcd, tls), dialTimeout: 2000 })
   const keys = new KeyLayout(prefix)
   const kv = kvOf(client)
   try {
@@ -27,8 +29,8 @@ export async function waitForHostDrained(etcd: string[], prefix: string, hostId:
 }
 
 /** Waits until the conductor of `hostId` has registered under /hosts/. */
-export async function waitForHostRegistered(etcd: string[], prefix: string, hostId: string, timeoutMs: number): Promise<boolean> {
-  const client = createEtcdClient({ hosts: etcd, dialTimeout: 2000 })
+export async function waitForHostRegistered(etcd: string[], prefix: string, hostId: string, timeoutMs: number, tls?: EtcdTlsFiles): Promise<boolean> {
+  const client = createEtcdClient({ ...etcdConnection(etcd, tls), dialTimeout: 2000 })
   try {
     const kv = kvOf(client)
     return await waitUntil(async () => (await kv.get(new KeyLayout(prefix).host(hostId))) !== undefined, timeoutMs, 300)

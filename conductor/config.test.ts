@@ -50,6 +50,9 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ['drain-delay', { drainDelay: '-1' }, /^--drain-delay: expected a duration/],
   ['cluster-key-file', { clusterKeyFile: 'cluster.key' }, /^--cluster-key-file: expected an absolute path/],
   ['secrets-dir', { secretsDir: 'run/secrets' }, /^--secrets-dir: expected an absolute path/],
+  ['etcd-key', { etcd: 'https://a:2379', etcdCa: '/ca.pem', etcdCert: '/c.pem' }, /^--etcd-key: missing: --etcd-cert needs the private key/],
+  ['etcd-ca', { etcd: 'https://a:2379' }, /^--etcd-ca: missing: "https:\/\/a:2379" is https; pass --etcd-ca <file>/],
+  ['etcd', { etcdCa: '/ca.pem' }, /^--etcd: "http:\/\/127.0.0.1:2379" is plain http/],
 ]
 for (const [flag, raw, message] of bad) {
   t.test(`bad --${flag}`, async t => {
@@ -70,6 +73,12 @@ t.test('--drain-delay: 2s by default; a duration, or seconds', async t => {
   t.equal(buildConfig({ drainDelay: '1m30s' }, machine).drainDelayMs, 90_000)
   t.equal(buildConfig({ drainDelay: '0.25' }, machine).drainDelayMs, 250)
   t.equal(buildConfig({ drainDelay: '0s' }, machine).drainDelayMs, 0)
+})
+
+t.test('--etcd-ca, --etcd-cert, --etcd-key: none by default; the files to read at start', async t => {
+  t.equal(buildConfig({}, machine).etcdTls, undefined)
+  t.same(buildConfig({ etcd: 'https://a:2379', etcdCa: '/ca.pem', etcdCert: '/c.pem', etcdKey: '/c.key' }, machine).etcdTls,
+    { ca: '/ca.pem', client: { cert: '/c.pem', key: '/c.key' } })
 })
 
 t.test('--cluster-key-file and --secrets-dir: the defaults, or absolute paths', async t => {

@@ -7,10 +7,11 @@ import type { PortRange } from '../schemas/index.js'
 import { DEFAULT_PORT_RANGE, parseDuration } from '../schemas/index.js'
 import { FlagError, LOG_LEVELS, parseEtcdUrls, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
+import { parseEtcdTls, type EtcdTlsFiles, type EtcdTlsFlags } from '../kit/etcd-tls.js'
 import { BadFlagError } from './errors.js'
 import { DEFAULT_SECRETS_DIR } from './value-mounts.js'
 
-export interface RawFlags {
+export interface RawFlags extends EtcdTlsFlags {
   etcd?: string
   prefix?: string
   docker?: string
@@ -39,6 +40,8 @@ export interface MachineFacts {
 
 export interface ConductorConfig {
   etcd: string[]
+  /** --etcd-ca/--etcd-cert/--etcd-key, checked; read when the client is made. Undefined: plain http. */
+  etcdTls?: EtcdTlsFiles
   prefix: string
   docker: string
   hostId: string
@@ -157,7 +160,7 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
   const logLevel = (raw.logLevel || 'info') as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('log-level', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   return {
-    etcd, prefix, docker, hostId, hostAddress, ambassadorAddress, logLevel,
+    etcd, etcdTls: parseEtcdTls(raw, etcd), prefix, docker, hostId, hostAddress, ambassadorAddress, logLevel,
     labels: parseLabels(raw.labels),
     leaseTtl: number('lease-ttl', raw.leaseTtl, 3, 1, 3600),
     resyncMs: number('resync', raw.resync, 10, 0.1, 86400, false) * 1000,

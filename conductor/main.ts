@@ -7,7 +7,8 @@ import { pino, type Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
 import { backoffDelay, RESYNC_BACKOFF } from '../kit/backoff.js'
 import { createEtcdClient } from '../kit/etcd-client.js'
-import { LOG_LEVELS, withEnvVars } from '../kit/flags.js'
+import { FlagError, LOG_LEVELS, withEnvVars } from '../kit/flags.js'
+import { addEtcdTlsOptions, etcdConnection } from '../kit/etcd-tls.js'
 import { DEFAULT_CLUSTER_KEY_FILE, readClusterKey, type ClusterKey } from '../kit/secret-box.js'
 import { Agent } from './agent.js'
 import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
@@ -31,9 +32,9 @@ function machineIpv4(): string[] {
 /** The command line. Every flag also reads its DOKKAA_* env var (kit/flags.ts: --lease-ttl ↔
  * DOKKAA_LEASE_TTL, what the systemd unit and cloud-init set); --docker reads DOCKER_HOST. */
 function buildProgram(): Command {
-  return withEnvVars(new Command('dokkaa-conductor')
+  return withEnvVars(addEtcdTlsOptions(new Command('dokkaa-conductor')
     .description('Makes this host\'s Docker engine match its assignments in etcd.')
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated'))
     .option('--prefix <prefix>', 'etcd key prefix ("" = none)')
     .addOption(new Option('--docker <url>', 'Docker engine: unix:///path or tcp://host:port').env('DOCKER_HOST'))
     .option('--host-id <id>', 'this host\'s id (default: hostname)')
@@ -71,14 +72,17 @@ function commanderProblem(err: CommanderError): string {
 
 async function main(): Promise<void> {
   let config: ConductorConfig
+  let etcd: ReturnType<typeof etcdConnection>
   try {
     config = parseArgs(process.argv)
+    // The TLS files are read once, here: a missing or loose one is a flag to fix (exit 2).
+    etcd = etcdConnection(config.etcd, config.etcdTls)
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode !== 0) process.stderr.write(`dokkaa-conductor: ${commanderProblem(err)}\n`)
       process.exit(err.exitCode === 0 ? 0 : 2)
     }
-    if (err instanceof BadFlagError) {
+    if (err instanceof BadFlagError || err instanceof FlagError) {
       process.stderr.write(`dokkaa-conductor: ${err.message}\n`)
       process.exit(2)
     }
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
   // must turn into errors the agent handles, not calls that hang until etcd returns.
   // createEtcdClient: a response too large for one gRPC message (a read over a prefix users
   // grew) must not open etcd3's circuit breaker and fail every other call with it.
-  const client = createEtcdClient({ hosts: config.etcd, defaultCallOptions: ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }) })
+  const client = createEtcdClient({ ...etcd, defaultCallOptions: ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }) })
   const keys = new KeyLayout(config.prefix)
 
   let ambassadorAddress: string | undefined
