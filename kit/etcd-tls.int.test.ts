@@ -3,55 +3,22 @@
 // certificates of another CA are refused within a bounded time; kit's client with the
 // right files works, and so do a real dokkaa-builder given --etcd-ca/--etcd-cert/--etcd-key
 // and a real dokkaa-ambassador given DOKKAA_ETCD_CA/_CERT/_KEY.
+import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import type { Etcd3, IOptions } from 'etcd3'
-import { freeDnsPort, freePortBlock, freeTcpPort } from '../ambassador/testing/fixtures.js'
-import { randomBytes } from 'node:crypto'
+import type { IOptions } from 'etcd3'
+import { freeDnsPort, freePortBlock } from '../ambassador/testing/fixtures.js'
 import { KeyLayout, LABELS } from '../schemas/index.js'
 import { tempClusterKeyFile } from '../test/support/cluster-key.js'
 import { removeContainersByLabel } from '../test/support/docker.js'
 import { TEST_IMAGE } from '../test/support/images.js'
-import { startProcess, startTsProcess } from '../test/support/processes.js'
-import { issueTestCert, tempTestCa, type CertFiles, type TestCa } from '../test/support/test-pki.js'
-import type { TeardownHost } from '../test/support/teardown-host.js'
+import { startTsProcess } from '../test/support/processes.js'
+import { issueTestCert, tempTestCa } from '../test/support/test-pki.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { createEtcdClient } from './etcd-client.js'
-import { etcdConnection, parseEtcdTls } from './etcd-tls.js'
-
-interface TlsEtcd { url: string; ca: TestCa; client: CertFiles }
-
-/** etcd with client-certificate authentication on free loopback ports; killed at teardown. */
-async function startTlsEtcd(t: TeardownHost): Promise<TlsEtcd> {
-  const ca = await tempTestCa(t, 'etcd-ca')
-  const server = await issueTestCert(ca, 'etcd-server', { use: 'server', sans: ['IP:127.0.0.1', 'DNS:localhost'] })
-  const client = await issueTestCert(ca, 'dokkaa-client', { use: 'client' })
-  const dir = await mkdtemp(join(tmpdir(), 'dokkaa-tls-etcd-'))
-  const url = `https://127.0.0.1:${await freeTcpPort()}`
-  const peer = `http://127.0.0.1:${await freeTcpPort()}`
-  const proc = startProcess('/usr/bin/etcd', [
-    '--name', 'default', '--data-dir', join(dir, 'data'),
-    '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `default=${peer}`,
-    '--cert-file', server.cert, '--key-file', server.key, '--client-cert-auth', '--trusted-ca-file', ca.cert,
-    '--log-level', 'warn',
-  ], {}, { t, name: `tls etcd ${url}` })
-  // Registered after startProcess's own stop, so it runs first (teardowns run in reverse).
-  t.teardown(async () => { await proc.stop('SIGKILL'); await rm(dir, { recursive: true, force: true }) })
-  const probe = await clientWith(t, [url], client, ca)
-  await waitFor(async () => (await probe.get('probe').string(), true), { timeoutMs: 30_000, what: `etcd on ${url}` })
-  return { url, ca, client }
-}
-
-/** kit's client, as a Dokkaa process makes it from its flags. */
-async function clientWith(t: TeardownHost, urls: string[], client: CertFiles | undefined, ca: TestCa | undefined): Promise<Etcd3> {
-  const tls = parseEtcdTls({ etcdCa: ca?.cert, etcdCert: client?.cert, etcdKey: client?.key }, urls)
-  const c = createEtcdClient({ ...etcdConnection(urls, tls), dialTimeout: 1000 })
-  t.teardown(() => c.close())
-  return c
-}
+import { clientWith, startTlsEtcd } from '../test/support/tls-etcd.js'
 
 const DEADLINE_MS = 3000
 
