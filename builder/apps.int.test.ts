@@ -198,3 +198,12 @@ t.test('etcd unreachable: 503 DKA_BUILDER_STORE_UNAVAILABLE', async t => {
   t.equal(res.statusCode, 503)
   t.equal(res.json().error.code, 'DKA_BUILDER_STORE_UNAVAILABLE')
 })
+
+t.test('a manifest written straight into etcd: root\'s very first request for it finds it (the copy loads on demand)', async t => {
+  const f = await builderFixture(t)
+  await f.kv.put(f.keys.manifest({ app: 'ops', name: 'seed' }), JSON.stringify(nginx))
+  // Nothing has listed apps yet: an admin's get must not read a copy that never loaded.
+  const res = await f.req({ method: 'GET', url: '/api/v1/apps/ops/seed', auth: f.root })
+  t.equal(res.statusCode, 200, res.body)
+  t.match(res.json(), { app: 'ops', name: 'seed', manifest: { image: 'nginx' } })
+})

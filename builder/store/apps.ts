@@ -84,6 +84,8 @@ export class Apps {
 
   async get(ref: AppRef, who: Principal): Promise<ManifestView> {
     await this.assertVisible(ref.app, who)
+    // An admin's visibility check reads nothing: the copy may not be loaded yet.
+    await this.ready()
     const view = this.index.get(ref)
     if (!view) throw new NotFoundError(`no manifest ${ref.app}/${ref.name}`)
     return view
