@@ -1,7 +1,11 @@
-// Keeps the service table current with ONE etcd watch: a kit/mirror.ts over the key range
-// that covers the /ports and /skydns records (a consistent paged read, then a watch from
-// the revision after it; a full re-read if etcd cancels the watch). Each watch batch (one
-// etcd transaction) produces one new table. Queries never touch etcd.
+// Keeps the service table current with two etcd watches: a kit/mirror.ts over /ports/ and
+// one over /skydns/ (each a consistent paged read, then a watch from the revision after it;
+// a full re-read if etcd cancels the watch). Two, not one range from /ports/ to the end of
+// /skydns/: that range also holds /registries/ and /secrets/, which an ambassador's etcd
+// role may not read (schemas/etcd-roles.ts). No transaction writes both roots (the
+// scheduler writes ports, conductors DNS records), so each batch still makes one new
+// table; its revision (the DNS SOA serial) is the newest either watch has seen. Queries
+// never touch etcd.
 import type { Logger } from 'pino'
 import type { KeyLayout } from '../schemas/index.js'
 import { prefixEnd, type KeyRange, type Kv, type WatchEvent } from '../kit/kv.js'
@@ -17,15 +21,12 @@ export interface TableWatch {
   close(): Promise<void>
 }
 
-/**
- * The single key range covering both roots. "/ports/" sorts before "/skydns/", and no
- * key of the layout falls between them except ones ServiceTable ignores by parsing.
- */
-export function watchedRange(keys: KeyLayout): KeyRange {
-  const start = keys.portsRoot
-  const skydns = keys.skydnsRoot
-  if (start >= skydns) throw new Error('key layout changed: /ports/ must sort before /skydns/')
-  return { start, end: prefixEnd(skydns) }
+/** The two key ranges the table is built from: every key under /ports/, and under /skydns/. */
+export function watchedRanges(keys: KeyLayout): { ports: KeyRange; skydns: KeyRange } {
+  return {
+    ports: { start: keys.portsRoot, end: prefixEnd(keys.portsRoot) },
+    skydns: { start: keys.skydnsRoot, end: prefixEnd(keys.skydnsRoot) },
+  }
 }
 
 export async function startTableWatch(kv: Kv, keys: KeyLayout, log: Logger): Promise<TableWatch> {
@@ -55,27 +56,38 @@ export async function startTableWatch(kv: Kv, keys: KeyLayout, log: Logger): Pro
     }
   }
 
-  const mirror = new Mirror(kv, watchedRange(keys), {
+  let newest = 0
+  const callbacks = {
+    onCanceled: (err: Error) => log.warn({ err: err.message }, 'etcd watch canceled; reading all service records again'),
+    onResyncError: (err: Error) => log.warn({ err: err.message }, 'service record resync failed; retrying'),
+    onDisconnected: (err: Error) => log.warn({ err: err.message }, 'etcd watch disconnected; resuming when etcd answers'),
+  }
+  const mirrorOf = (range: KeyRange, records: Map<string, string>) => new Mirror(kv, range, {
     reset(entries, revision) {
-      skydns.clear()
-      ports.clear()
+      records.clear()
       for (const e of entries) set(e.key, e.value)
-      rebuild(revision)
+      newest = Math.max(newest, revision)
+      rebuild(newest)
     },
     apply(events: WatchEvent[], revision) {
       for (const e of events) set(e.key, e.type === 'put' ? e.value : undefined)
-      rebuild(revision)
+      newest = Math.max(newest, revision)
+      rebuild(newest)
     },
-  }, {
-    onCanceled: err => log.warn({ err: err.message }, 'etcd watch canceled; reading all service records again'),
-    onResyncError: err => log.warn({ err: err.message }, 'service record resync failed; retrying'),
-    onDisconnected: err => log.warn({ err: err.message }, 'etcd watch disconnected; resuming when etcd answers'),
-  })
+  }, callbacks)
+  const ranges = watchedRanges(keys)
+  const mirrors = [mirrorOf(ranges.ports, ports), mirrorOf(ranges.skydns, skydns)]
 
-  await mirror.ready()
+  try {
+    await Promise.all(mirrors.map(m => m.ready()))
+  } catch (err) {
+    // Neither watch is left running behind a failed start.
+    await Promise.all(mirrors.map(m => m.stop().catch(() => {})))
+    throw err
+  }
   return {
     current: () => snapshot,
     onChange: (l) => { listeners.push(l) },
-    close: () => mirror.stop(),
+    close: async () => { await Promise.all(mirrors.map(m => m.stop())) },
   }
 }

@@ -85,3 +85,12 @@ t.test('--cluster-key-file and --secrets-dir: the defaults, or absolute paths', 
   t.match(buildConfig({}, machine), { clusterKeyFile: '/etc/dokkaa/cluster.key', secretsDir: '/run/dokkaa/secrets' })
   t.match(buildConfig({ clusterKeyFile: '/tmp/k', secretsDir: '/mnt/s/' }, machine), { clusterKeyFile: '/tmp/k', secretsDir: '/mnt/s' })
 })
+
+t.test('--scheduler-etcd-cert and -key: both or neither, only with TLS to etcd', async t => {
+  const tls = { etcd: 'https://10.0.0.2:2379', etcdCa: '/pki/ca.crt', etcdCert: '/pki/conductor-h1.crt', etcdKey: '/pki/conductor-h1.key' }
+  t.match(buildConfig({ ...tls, schedulerEtcdCert: '/pki/scheduler.crt', schedulerEtcdKey: '/pki/scheduler.key' }, machine).schedulerEtcdTls,
+    { ca: '/pki/ca.crt', client: { cert: '/pki/scheduler.crt', key: '/pki/scheduler.key' } })
+  t.equal(buildConfig(tls, machine).schedulerEtcdTls, undefined, 'neither: the scheduler uses the conductor\'s client')
+  t.throws(() => buildConfig({ ...tls, schedulerEtcdCert: '/pki/scheduler.crt' }, machine), /--scheduler-etcd-key: missing/)
+  t.throws(() => buildConfig({ schedulerEtcdCert: '/a', schedulerEtcdKey: '/b' }, machine), /--scheduler-etcd-cert: .*pass --etcd-ca and https:\/\/ --etcd endpoints/)
+})

@@ -30,6 +30,8 @@ export interface RawFlags extends EtcdTlsFlags {
   drainDelay?: string
   clusterKeyFile?: string
   secretsDir?: string
+  schedulerEtcdCert?: string
+  schedulerEtcdKey?: string
 }
 
 export interface MachineFacts {
@@ -42,6 +44,9 @@ export interface ConductorConfig {
   etcd: string[]
   /** --etcd-ca/--etcd-cert/--etcd-key, checked; read when the client is made. Undefined: plain http. */
   etcdTls?: EtcdTlsFiles
+  /** The scheduler's own etcd identity (--scheduler-etcd-cert/-key, same CA): under etcd RBAC
+   * only it may write assignments, so a conductor's own certificate cannot. Undefined: the conductor's. */
+  schedulerEtcdTls?: EtcdTlsFiles
   prefix: string
   docker: string
   hostId: string
@@ -159,8 +164,10 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
   }
   const logLevel = (raw.logLevel || 'info') as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('log-level', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  const etcdTls = parseEtcdTls(raw, etcd)
   return {
-    etcd, etcdTls: parseEtcdTls(raw, etcd), prefix, docker, hostId, hostAddress, ambassadorAddress, logLevel,
+    etcd, etcdTls, prefix,
+    ...(schedulerTls(raw, etcdTls) ? { schedulerEtcdTls: schedulerTls(raw, etcdTls) } : {}), docker, hostId, hostAddress, ambassadorAddress, logLevel,
     labels: parseLabels(raw.labels),
     leaseTtl: number('lease-ttl', raw.leaseTtl, 3, 1, 3600),
     resyncMs: number('resync', raw.resync, 10, 0.1, 86400, false) * 1000,
@@ -173,4 +180,16 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
     clusterKeyFile: absolutePath('cluster-key-file', raw.clusterKeyFile, DEFAULT_CLUSTER_KEY_FILE),
     secretsDir: absolutePath('secrets-dir', raw.secretsDir, DEFAULT_SECRETS_DIR),
   }
+}
+
+/** The scheduler's client certificate: both files or neither, and only with TLS to etcd. */
+function schedulerTls(raw: RawFlags, etcdTls: EtcdTlsFiles | undefined): EtcdTlsFiles | undefined {
+  const cert = raw.schedulerEtcdCert?.trim() || undefined
+  const key = raw.schedulerEtcdKey?.trim() || undefined
+  if (!cert && !key) return undefined
+  if (!cert || !key) {
+    throw new BadFlagError(cert ? 'scheduler-etcd-key' : 'scheduler-etcd-cert', 'missing: the scheduler\'s client certificate and its key come together')
+  }
+  if (!etcdTls) throw new BadFlagError('scheduler-etcd-cert', 'the scheduler\'s own certificate is for an etcd with TLS: pass --etcd-ca and https:// --etcd endpoints')
+  return { ca: etcdTls.ca, client: { cert, key } }
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { pino, type Logger } from 'pino'
 import { KeyLayout } from '../schemas/index.js'
 import { backoffDelay, RESYNC_BACKOFF } from '../kit/backoff.js'
+import type { IOptions } from 'etcd3'
 import { createEtcdClient } from '../kit/etcd-client.js'
 import { FlagError, LOG_LEVELS, withEnvVars } from '../kit/flags.js'
 import { addEtcdTlsOptions, etcdConnection } from '../kit/etcd-tls.js'
@@ -44,6 +45,8 @@ function buildProgram(): Command {
     .option('--resync <seconds>', 'full resync period (default 10)')
     .option('--concurrency <n>', 'Docker operations in flight at once (default 16)')
     .option('--no-scheduler', 'do not campaign for the cluster scheduler')
+    .option('--scheduler-etcd-cert <file>', 'the scheduler\'s own etcd client certificate (same CA as --etcd-ca): under etcd RBAC only it may write assignments')
+    .option('--scheduler-etcd-key <file>', 'private key (PEM, mode 0600) of --scheduler-etcd-cert')
     .option('--ambassador-address <ip|auto|none>', 'ambassador address given to containers (default auto: docker bridge gateway; none: no DNS injection)')
     .option('--port-range <from-to>', 'where the scheduler (when this conductor is elected) allocates stable proxy ports (default 20000-20999)')
     .option('--network <name>', 'Docker network containers join (default: bridge)')
@@ -73,10 +76,12 @@ function commanderProblem(err: CommanderError): string {
 async function main(): Promise<void> {
   let config: ConductorConfig
   let etcd: ReturnType<typeof etcdConnection>
+  let schedulerEtcd: ReturnType<typeof etcdConnection> | undefined
   try {
     config = parseArgs(process.argv)
     // The TLS files are read once, here: a missing or loose one is a flag to fix (exit 2).
     etcd = etcdConnection(config.etcd, config.etcdTls)
+    if (config.schedulerEtcdTls) schedulerEtcd = etcdConnection(config.etcd, config.schedulerEtcdTls, undefined, { cert: '--scheduler-etcd-cert', key: '--scheduler-etcd-key' })
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode !== 0) process.stderr.write(`dokkaa-conductor: ${commanderProblem(err)}\n`)
@@ -106,7 +111,10 @@ async function main(): Promise<void> {
   // must turn into errors the agent handles, not calls that hang until etcd returns.
   // createEtcdClient: a response too large for one gRPC message (a read over a prefix users
   // grew) must not open etcd3's circuit breaker and fail every other call with it.
-  const client = createEtcdClient({ ...etcd, defaultCallOptions: ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }) })
+  const callOptions: IOptions['defaultCallOptions'] = ctx => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS })
+  const client = createEtcdClient({ ...etcd, defaultCallOptions: callOptions })
+  // Under etcd RBAC the scheduler acts as itself (its own certificate), not as this host's conductor.
+  const schedulerClient = schedulerEtcd ? createEtcdClient({ ...schedulerEtcd, defaultCallOptions: callOptions }) : client
   const keys = new KeyLayout(config.prefix)
 
   let ambassadorAddress: string | undefined
@@ -160,6 +168,7 @@ async function main(): Promise<void> {
     await scheduler?.stop().catch(err => log.warn({ err: (err as Error).message }, 'scheduler stop failed'))
     await agent.stop()
     await agentApi?.close()
+    if (schedulerClient !== client) schedulerClient.close()
     client.close()
     log.info('stopped')
     process.exit(0)
@@ -172,7 +181,7 @@ async function main(): Promise<void> {
 
   if (config.scheduler) {
     try {
-      scheduler = startScheduler({ client, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId, leaseTtl: config.leaseTtl, portRange: config.portRange })
+      scheduler = startScheduler({ client: schedulerClient, keys, log: log.child({ part: 'scheduler' }), hostId: config.hostId, leaseTtl: config.leaseTtl, portRange: config.portRange })
     } catch (err) {
       log.error({ err: (err as Error).message }, 'the scheduler could not start; this host only runs its assignments')
     }

@@ -5,9 +5,19 @@
 // assignment, and reads only its own host's assignments; the scheduler writes assignments
 // but no user; the builder users but no assignment. Every denial is etcd's own
 // (EtcdPermissionDeniedError); an unknown certificate name gets nothing.
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { EtcdPermissionDeniedError, type Etcd3 } from 'etcd3'
-import { ADMIN_USER, ambassadorUser, BUILDER_USER, clusterIdentities, conductorUser, KeyLayout, SCHEDULER_USER } from '../schemas/index.js'
+import { freeDnsPort, freePortBlock } from '../ambassador/testing/fixtures.js'
+import { ADMIN_USER, ambassadorUser, BUILDER_USER, clusterIdentities, conductorUser, KeyLayout, LABELS, SCHEDULER_USER } from '../schemas/index.js'
+import { tempClusterKeyFile } from '../test/support/cluster-key.js'
+import { removeContainersByLabel } from '../test/support/docker.js'
+import { TEST_IMAGE } from '../test/support/images.js'
+import { startTsProcess } from '../test/support/processes.js'
+import { waitFor } from '../test/support/wait-for.js'
 import { issueTestCert } from '../test/support/test-pki.js'
 import { clientWith, startTlsEtcd } from '../test/support/tls-etcd.js'
 import { applyEtcdRoles } from './etcd-rbac.js'
@@ -68,4 +78,66 @@ t.test('each identity may do what its job needs, and etcd refuses the rest', asy
   await applyEtcdRoles(admin, fewer, ADMIN_USER)
   await denied('after re-applying without it, conductor writes an instance record', () => conductor.put(keys.instance({ app: 'shop', name: 'web', index: 1 })).value('{}').exec())
   await allowed('and keeps the rest', () => conductor.put(keys.host('h1')).value('{}').exec())
+})
+
+t.test('the parts run under their roles: a conductor with its own and the scheduler\'s certificate, an ambassador, a builder', async t => {
+  const etcd = await startTlsEtcd(t)
+  const hostId = `rbac-${randomBytes(3).toString('hex')}`
+  const prefix = `/rbac-${hostId}`
+  const k = new KeyLayout(prefix)
+  const cert = (cn: string) => issueTestCert(etcd.ca, cn, { use: 'client' })
+  const admin = await clientWith(t, [etcd.url], await cert(ADMIN_USER), etcd.ca)
+  await applyEtcdRoles(admin, clusterIdentities(k, [hostId]), ADMIN_USER)
+  const flags = (c: { cert: string; key: string }) => ['--etcd', etcd.url, '--etcd-ca', etcd.ca.cert, '--etcd-cert', c.cert, '--etcd-key', c.key, '--prefix', prefix]
+
+  t.teardown(() => removeContainersByLabel(LABELS.host, hostId))
+  const secretsDir = await mkdtemp(join(tmpdir(), 'dokkaa-rbac-secrets-'))
+  t.teardown(() => rm(secretsDir, { recursive: true, force: true }))
+  const scheduler = await cert(SCHEDULER_USER)
+  const conductor = startTsProcess('conductor/main.ts', [
+    ...flags(await cert(conductorUser(hostId))), '--scheduler-etcd-cert', scheduler.cert, '--scheduler-etcd-key', scheduler.key,
+    '--host-id', hostId, '--host-address', '127.0.0.1', '--ambassador-address', 'none', '--agent-listen', 'none',
+    '--cluster-key-file', tempClusterKeyFile(t), '--secrets-dir', secretsDir, '--resync', '2',
+  ], {}, { t, name: 'conductor' })
+  await admin.put(k.manifest({ app: 'shop', name: 'web' })).value(JSON.stringify({ image: TEST_IMAGE, command: 'exec sleep 600' })).exec()
+  const record = await waitFor(async () => {
+    const v = await admin.get(k.instance({ app: 'shop', name: 'web', index: 0 })).string()
+    const r = v ? JSON.parse(v) as { state: string; host: string } : undefined
+    return r?.state === 'running' && r
+  }, { timeoutMs: 60_000, what: 'the instance running' }).catch(err => { t.comment(conductor.output()); throw err })
+  t.equal(record.host, hostId, 'the scheduler (as itself) placed it, the conductor (as itself) ran and recorded it')
+  const status = await waitFor(async () => {
+    const v = await admin.get(k.status({ app: 'shop', name: 'web' })).string()
+    const s = v ? JSON.parse(v) as { phase: string } : undefined
+    return s?.phase === 'Running' && s
+  }, { timeoutMs: 30_000, what: 'the status Running' })
+  t.equal(status.phase, 'Running', 'the scheduler wrote the status')
+  t.notMatch(conductor.output(), /permission denied/i, 'no call of either was refused')
+
+  const range = await freePortBlock()
+  const ambassador = startTsProcess('ambassador/main.ts', [
+    ...flags(await cert(ambassadorUser(hostId))), '--dns-listen', `127.0.0.1:${await freeDnsPort()}`, '--proxy-listen', '127.0.0.1',
+    '--port-range', `${range.from}-${range.to}`, '--upstream', 'none', '--web-listen', 'none',
+  ], {}, { t, name: 'ambassador' })
+  await ambassador.waitForLine('ambassador ready', { timeoutMs: 30_000 })
+  t.notMatch(ambassador.output(), /permission denied/i, 'the ambassador reads all it needs')
+
+  const dir = await mkdtemp(join(tmpdir(), 'dokkaa-rbac-builder-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const builder = startTsProcess('builder/main.ts', [
+    ...flags(await cert(BUILDER_USER)), '--listen', '127.0.0.1:0', '--data-dir', dir, '--cluster-key-file', tempClusterKeyFile(t), '--log-level', 'warn',
+  ], {}, { t, name: 'builder' })
+  const line = await builder.waitForLine(/console at http/, { timeoutMs: 60_000 })
+  const url = /console at (http:\/\/[^/]+)\/console\//.exec(line)![1]!
+  const password = (await readFile(join(dir, 'generated_password.txt'), 'utf8')).trim()
+  const auth = { authorization: `Basic ${Buffer.from(`root:${password}`).toString('base64')}` }
+  // Its copy of the apps fills in just after it starts listening.
+  let last = ''
+  const hosts = await waitFor(async () => {
+    const res = await fetch(`${url}/api/v1/hosts`, { headers: auth })
+    last = `${res.status} ${await res.clone().text()}`
+    return res.status === 200 && await res.json() as unknown[]
+  }, { timeoutMs: 30_000, what: 'the builder answering /api/v1/hosts' }).catch(err => { t.comment(last, builder.output()); throw err })
+  t.match(hosts, [{ id: hostId, load: 1 }], 'the builder reads the hosts and their assignments')
+  t.notMatch(builder.output(), /permission denied/i)
 })

@@ -70,23 +70,27 @@ function readPem(files: TlsFileAccess, flag: string, path: string, what: string)
   return pem
 }
 
+/** The flags a refusal names: --etcd-cert/--etcd-key, or another pair for a second identity (the conductor's scheduler). */
+export interface ClientCertFlags { cert: string; key: string }
+const ETCD_CLIENT_FLAGS: ClientCertFlags = { cert: '--etcd-cert', key: '--etcd-key' }
+
 /** Reads the files into etcd3's credentials; refuses a private key others may read. */
-export function etcdCredentials(tls: EtcdTlsFiles | undefined, files: TlsFileAccess = nodeFiles): EtcdCredentials | undefined {
+export function etcdCredentials(tls: EtcdTlsFiles | undefined, files: TlsFileAccess = nodeFiles, flags = ETCD_CLIENT_FLAGS): EtcdCredentials | undefined {
   if (!tls) return undefined
   const rootCertificate = readPem(files, '--etcd-ca', tls.ca, 'the etcd CA certificate')
   if (!tls.client) return { rootCertificate }
   const { cert, key } = tls.client
-  const certChain = readPem(files, '--etcd-cert', cert, 'the etcd client certificate')
-  const privateKey = readPem(files, '--etcd-key', key, 'the etcd client key')
+  const certChain = readPem(files, flags.cert, cert, 'the etcd client certificate')
+  const privateKey = readPem(files, flags.key, key, 'the etcd client key')
   // Read first (so a missing file says so), then the mode: as readClusterKey refuses a loose key.
   const mode = files.mode(key)
-  if ((mode & 0o077) !== 0) throw new FlagError('--etcd-key', `${key} is readable by group or others (mode ${mode.toString(8).padStart(3, '0')}): chmod 600 ${key}`)
+  if ((mode & 0o077) !== 0) throw new FlagError(flags.key, `${key} is readable by group or others (mode ${mode.toString(8).padStart(3, '0')}): chmod 600 ${key}`)
   return { rootCertificate, certChain, privateKey }
 }
 
 /** hosts + credentials for createEtcdClient, from checked config (reads the files). */
-export function etcdConnection(urls: string[], tls: EtcdTlsFiles | undefined, files: TlsFileAccess = nodeFiles): Pick<IOptions, 'hosts' | 'credentials'> {
-  const credentials = etcdCredentials(tls, files)
+export function etcdConnection(urls: string[], tls: EtcdTlsFiles | undefined, files: TlsFileAccess = nodeFiles, flags = ETCD_CLIENT_FLAGS): Pick<IOptions, 'hosts' | 'credentials'> {
+  const credentials = etcdCredentials(tls, files, flags)
   return credentials ? { hosts: urls, credentials } : { hosts: urls }
 }
 

@@ -27,7 +27,6 @@ export const ambassadorUser = (host: string): string => `ambassador-${host}`
 
 const read = (prefix: string): EtcdGrant => ({ permission: 'Read', prefix })
 const readwrite = (prefix: string): EtcdGrant => ({ permission: 'Readwrite', prefix })
-const readKey = (key: string): EtcdGrant => ({ permission: 'Read', key })
 const readwriteKey = (key: string): EtcdGrant => ({ permission: 'Readwrite', key })
 
 /** The conductor of `host`: its own host record and assignments; instance and DNS records (not split by host in the layout). */
@@ -58,7 +57,8 @@ export function schedulerGrants(k: KeyLayout): EtcdGrant[] {
     read(k.owners),
     read(k.secretsRoot),
     read(k.configsRoot),
-    readKey(k.policy),
+    // Watched as a prefix (a range read): a grant of the one key would not cover it.
+    read(k.policy),
   ]
 }
 
@@ -79,12 +79,11 @@ export function builderGrants(k: KeyLayout): EtcdGrant[] {
     readwrite(k.registriesRoot),
     // `volume rm --forget` drops a home record.
     readwrite(k.volumesRoot),
-    readwriteKey(k.policy),
-    read(k.hosts),
-    read(k.instances),
-    read(k.assignRoot),
-    read(k.portsRoot),
-    readKey(k.agentToken),
+    readwrite(k.policy),
+    // Made at start when missing (as a conductor does): the agent API's shared token.
+    readwriteKey(k.agentToken),
+    // Its event stream (the console's live view) watches the whole cluster prefix.
+    read(`${k.prefix}/`),
   ]
 }
 
