@@ -31,7 +31,7 @@ const partRules = (part, paths = []) =>
 // conductor/docker-engine.ts over dockerode) and the modem patch it applies. The rest of
 // the conductor sees only the interface. (dokkaacfg's lab commands, bench/ and tests use
 // dockerode directly.)
-const DOCKER_DRIVER = ['conductor/dockerode-engine.ts', 'conductor/modem-no-redirects.ts']
+const DOCKER_DRIVER = ['conductor/dockerode-engine.ts', 'conductor/dockerode-create.ts', 'conductor/modem-no-redirects.ts']
 const dockerOnlyInDriver = ['dockerode', 'docker-modem'].map(name => ({
   name, message: 'only the engine driver (conductor/dockerode-engine.ts) talks to Docker; use DockerEngine (conductor/docker-engine.ts)',
 }))

@@ -5,7 +5,7 @@ import t from 'tap'
 import type { ContainerSpec } from '../schemas/index.js'
 import { createOptions, type HostContext } from './container-options.js'
 import type { ContainerCreate } from './docker-engine.js'
-import { dockerCreateOptions } from './dockerode-engine.js'
+import { dockerCreateOptions } from './dockerode-create.js'
 
 const minimal: ContainerCreate = { name: 'n', image: 'i', env: [], labels: {}, exposedPorts: [], portBindings: {}, networkMode: 'bridge' }
 

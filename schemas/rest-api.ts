@@ -2,13 +2,13 @@
 // reply (TypeScript types, and the JSON Schemas fastify serializes with and the OpenAPI
 // document publishes), the bodies dokkaacfg sends, the error body and the codes clients
 // branch on. builder/routes/* answer with these; cfg-cli reads them. The logs route's query
-// and reply are the agent API's (agent-api.ts). Pure: no I/O.
+// and reply are the agent API's (agent-api.ts); what apps keep (volumes, secrets, configs,
+// registries) is rest-api-data.ts. Pure: no I/O.
 import type { HealthState } from './health.js'
 import type { AppRef } from './keys.js'
 import type { InstanceStateReport, Verb } from './lifecycle.js'
 import type { ManifestError, NormalizedManifest } from './manifest.js'
 import { manifestSchema } from './manifest-schema.js'
-import type { RegistryCredentialView } from './registries.js'
 import { APP_PHASES, type ControlRecord, type HostRecord, type InstanceRecord, type RolloutStatus, type StatusRecord } from './records.js'
 
 // --- errors
@@ -201,70 +201,6 @@ export const hostSchema = {
     cpus: { type: 'number' }, memory: { type: 'number' }, engineVersion: { type: 'string' },
     ambassadorAddress: { type: 'string' }, startedAt: { type: 'string' }, load: { type: 'integer' },
   },
-} as const
-
-// --- volumes (issue 11): where instances' named volumes live, kept after scale-down and delete
-
-/** GET /api/v1/apps/:app/volumes: one entry per instance with a volume home. */
-export interface ApiVolume {
-  app: string
-  name: string
-  index: number
-  host: string
-  /** The home host has a live record (its conductor runs). */
-  hostUp: boolean
-  /** The instance is assigned (its manifest exists and the index is below its scale): its volumes are in use. */
-  inUse: boolean
-  /** The Docker volumes on the host, by volume name: `<app>---<name>---<index>---<volume>`. */
-  volumes: { volume: string; dockerName: string }[]
-  since: string
-  recreatedFrom?: string
-}
-
-export const volumeSchema = {
-  type: 'object',
-  properties: {
-    app: { type: 'string' }, name: { type: 'string' }, index: { type: 'integer' }, host: { type: 'string' },
-    hostUp: { type: 'boolean' }, inUse: { type: 'boolean' },
-    volumes: { type: 'array', items: { type: 'object', properties: { volume: { type: 'string' }, dockerName: { type: 'string' } } } },
-    since: { type: 'string' }, recreatedFrom: { type: 'string' },
-  },
-} as const
-
-// --- secrets and configs (issue 11): an app's owner stores them; the API never answers a secret's value
-
-/** GET /api/v1/apps/:app/secrets (and the reply of PUT …/secrets/:name): names, versions and dates only. */
-export interface ApiSecret { name: string; version: number; createdAt: string; updatedAt: string }
-
-export const secretSchema = {
-  type: 'object',
-  properties: { name: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } },
-} as const
-
-/** GET /api/v1/apps/:app/configs, PUT …/configs/:name: the same as a secret's. */
-export type ApiConfig = ApiSecret
-
-export const configSchema = secretSchema
-
-/** GET /api/v1/apps/:app/configs/:name: configs are not secret, so their text is answered. */
-export interface ApiConfigValue extends ApiConfig { data: string }
-
-export const configValueSchema = {
-  type: 'object',
-  properties: { ...secretSchema.properties, data: { type: 'string' } },
-} as const
-
-// --- private registries (issue 11): admins store credentials; the password is never answered
-
-/** PUT /api/v1/registries/:host: the body (JSON; the password is sealed before it is stored). */
-export interface ApiRegistryLogin { username: string; password: string }
-
-/** GET /api/v1/registries, and the reply of PUT: host, username and dates only. */
-export type ApiRegistry = RegistryCredentialView
-
-export const registrySchema = {
-  type: 'object',
-  properties: { host: { type: 'string' }, username: { type: 'string' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } },
 } as const
 
 // --- sessions, tokens, users
