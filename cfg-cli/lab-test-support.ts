@@ -3,8 +3,15 @@
 // failed lab time to tear down; and the check that a Dokkaa installed on this machine
 // (deploy/install.sh) is left alone by every lab test.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Etcd3 } from 'etcd3'
 import type { Test } from 'tap'
+import { KeyLayout } from '../schemas/index.js'
+import { runCli, type CliResult } from './cli-test-support.js'
+import type { LocalState } from './local-provider.js'
+import { NetnsLab } from './netns-lab.js'
 import { run } from './run-command.js'
 import { overlaps } from './lab-plan.js'
 import { cmdline } from './processes.js'
@@ -85,4 +92,51 @@ export function installedDokkaaUntouched(t: Pick<Test, 'test'>, before: Record<s
     }
     t.same(installedDokkaa(), before, `${Object.keys(before).join(', ')}: same pids as before this file's labs`)
   })
+}
+
+/** A lab cluster made by the real `dokkaacfg up --scale=N` (local provider), and what a test
+ * reaches it with. Its state, etcd data, logs and credentials sit in a temp dir of the
+ * test's, its sockets in the tests' run dir; `t`'s teardown runs `dokkaacfg down` (set up
+ * before `up`, so whatever `up` recorded goes even when it fails) and removes the dir. */
+export interface LabCluster {
+  name: string
+  subnet: string
+  stateDir: string
+  runDir: string
+  prefix: string
+  /** --name, --state-dir, --run-dir: what every later `dokkaacfg` call on it needs. */
+  flags: string[]
+  cli(args: string[]): Promise<CliResult>
+  up: { hosts: { id: string; address: string }[]; etcdEndpoints: string[]; consoleUrl: string; rootPasswordFile: string }
+  lab: NetnsLab
+  hostIndex(id: string): number
+  keys: KeyLayout
+  etcd: Etcd3
+}
+
+export async function upLabCluster(t: Test, opts: { namePrefix: string; scale: number; image: string }): Promise<LabCluster> {
+  const name = randomLabName(opts.namePrefix)
+  const subnet = await freeSubnet()
+  const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
+  const runDir = testRunDir(name)
+  const prefix = `/t-${name}`
+  const env = { ...process.env, DOKKAA_CONFIG: join(stateDir, 'credentials.json') }
+  const cli = (args: string[]) => runCli(args, env)
+  const flags = ['--name', name, '--state-dir', stateDir, '--run-dir', runDir]
+  t.teardown(async () => {
+    const d = await cli(['down', ...flags])
+    if (d.status !== 0) t.comment(`down at teardown failed: ${d.stderr}`)
+    rmSync(stateDir, { recursive: true, force: true })
+  })
+  const up = await cli(['--json', 'up', `--scale=${opts.scale}`, '--subnet', subnet, '--prefix', prefix, '--image', opts.image, ...flags])
+  if (!t.equal(up.status, 0, `up --scale=${opts.scale} succeeds`, { stderr: up.stderr })) throw new Error(`dokkaacfg up failed: ${up.stderr}`)
+  const state = JSON.parse(readFileSync(join(stateDir, name, 'state.json'), 'utf8')) as LocalState
+  const lab = NetnsLab.fromState(state.lab)
+  const etcd = new Etcd3({ hosts: (JSON.parse(up.stdout) as LabCluster['up']).etcdEndpoints })
+  t.teardown(() => etcd.close())
+  return {
+    name, subnet, stateDir, runDir, prefix, flags, cli, up: JSON.parse(up.stdout) as LabCluster['up'], lab,
+    hostIndex: id => lab.hosts().find(h => h.id === id)!.index,
+    keys: new KeyLayout(prefix), etcd,
+  }
 }

@@ -4,18 +4,12 @@
 // the crawler's host and see everything come back on the others, the crawler working
 // again; `down` leaves nothing behind.
 import t from 'tap'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Etcd3 } from 'etcd3'
-import { KeyLayout, type InstanceRecord } from '../schemas/index.js'
+import type { InstanceRecord } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, installedDokkaa, installedDokkaaUntouched, upLabCluster } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
-import { runCli } from './cli-test-support.js'
-import { NetnsLab } from './netns-lab.js'
 import { crashNetnsHost } from './host-crash.js'
-import type { LocalState } from './local-provider.js'
 import { containerLogs } from '../test/support/docker.js'
 import { waitFor } from '../test/support/wait-for.js'
 
@@ -28,34 +22,11 @@ allowLabTeardown(t, TEST_MS)
 interface PsRow { app: string; name: string; index: number; host?: string; state?: string }
 
 t.test('three hosts: nginx spread, crawler across hosts, a host dies and everything heals', { skip, timeout: TEST_MS }, async t => {
-  const name = randomLabName('dkm')
-  const subnet = await freeSubnet()
-  // State, etcd data, logs and credentials in a temp dir of this test's.
-  const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
-  // Where `dokkaacfg up` puts the hosts' sockets and exec roots: the tests' own run dir.
-  const runDir = testRunDir(name)
-  const prefix = `/t-${name}`
-  const env = { ...process.env, DOKKAA_CONFIG: join(stateDir, 'credentials.json') }
-  const cli = (args: string[]) => runCli(args, env)
-  const flags = ['--name', name, '--state-dir', stateDir, '--run-dir', runDir]
-  // Before the first `up`: `down` removes whatever the state file records by then.
-  t.teardown(async () => {
-    const d = await cli(['down', ...flags])
-    if (d.status !== 0) t.comment(`down at teardown failed: ${d.stderr}`)
-    rmSync(stateDir, { recursive: true, force: true })
-  })
-
-  const up = await cli(['--json', 'up', '--scale=3', '--subnet', subnet, '--prefix', prefix, '--image', IMAGE, ...flags])
-  t.equal(up.status, 0, 'up --scale=3 succeeds', { stderr: up.stderr })
-  const cluster = JSON.parse(up.stdout) as { hosts: { id: string; address: string }[]; etcdEndpoints: string[]; consoleUrl: string; rootPasswordFile: string }
+  const c = await upLabCluster(t, { namePrefix: 'dkm', scale: 3, image: IMAGE })
+  const { name, subnet, stateDir, runDir, flags, cli, lab, hostIndex, keys, etcd } = c
+  const cluster = c.up
   t.equal(cluster.hosts.length, 3)
-  const state = JSON.parse(readFileSync(join(stateDir, name, 'state.json'), 'utf8')) as LocalState
-  const lab = NetnsLab.fromState(state.lab)
-  const hostIndex = (id: string) => lab.hosts().find(h => h.id === id)!.index
 
-  const keys = new KeyLayout(prefix)
-  const etcd = new Etcd3({ hosts: cluster.etcdEndpoints })
-  t.teardown(() => etcd.close())
   // Each nginx instance serves its container's hostname, so the crawler's log tells which instance answered.
   const nginx = { image: IMAGE, scale: 3, services: { nginx: 80 }, command: 'echo "hello from $(hostname)" > /www/index.html; exec httpd -f -p 80 -h /www' }
   const crawler = { image: IMAGE, links: ['nginx'], command: 'while true; do wget -qO- http://$SERVICE_NGINX_ADDR:$SERVICE_NGINX_PORT; sleep 2; done' }

@@ -4,17 +4,10 @@
 // says which volume on which host; with "volumeFailover": "recreate" it comes back on
 // another host with an empty volume, and the status says the data was not carried.
 import t from 'tap'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Etcd3 } from 'etcd3'
-import { KeyLayout, type InstanceRecord, type StatusRecord } from '../schemas/index.js'
-import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
+import type { InstanceRecord, StatusRecord } from '../schemas/index.js'
+import { allowLabTeardown, canRunLabs, installedDokkaa, installedDokkaaUntouched, upLabCluster } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
-import { runCli } from './cli-test-support.js'
-import { NetnsLab } from './netns-lab.js'
 import { crashNetnsHost } from './host-crash.js'
-import type { LocalState } from './local-provider.js'
 import { waitFor } from '../test/support/wait-for.js'
 
 const skip = canRunLabs() || (!nodeEntry('conductor') || !nodeEntry('ambassador') || !nodeEntry('builder') ? 'needs conductor, ambassador and builder' : false)
@@ -24,29 +17,7 @@ const TEST_MS = 240_000
 allowLabTeardown(t, TEST_MS)
 
 t.test('a volume\'s host crashes: pinned, the instance waits and says so; recreate starts it elsewhere, empty', { skip, timeout: TEST_MS }, async t => {
-  const name = randomLabName('dkv')
-  const subnet = await freeSubnet()
-  const stateDir = mkdtempSync(join(tmpdir(), 'dokkaa-cfg-'))
-  const runDir = testRunDir(name)
-  const prefix = `/t-${name}`
-  const env = { ...process.env, DOKKAA_CONFIG: join(stateDir, 'credentials.json') }
-  const cli = (args: string[]) => runCli(args, env)
-  const flags = ['--name', name, '--state-dir', stateDir, '--run-dir', runDir]
-  t.teardown(async () => {
-    const d = await cli(['down', ...flags])
-    if (d.status !== 0) t.comment(`down at teardown failed: ${d.stderr}`)
-    rmSync(stateDir, { recursive: true, force: true })
-  })
-
-  const up = await cli(['--json', 'up', '--scale=3', '--subnet', subnet, '--prefix', prefix, '--image', IMAGE, ...flags])
-  if (!t.equal(up.status, 0, 'up --scale=3 succeeds', { stderr: up.stderr })) return
-  const cluster = JSON.parse(up.stdout) as { etcdEndpoints: string[] }
-  const state = JSON.parse(readFileSync(join(stateDir, name, 'state.json'), 'utf8')) as LocalState
-  const lab = NetnsLab.fromState(state.lab)
-  const hostIndex = (id: string) => lab.hosts().find(h => h.id === id)!.index
-  const keys = new KeyLayout(prefix)
-  const etcd = new Etcd3({ hosts: cluster.etcdEndpoints })
-  t.teardown(() => etcd.close())
+  const { lab, hostIndex, keys, etcd } = await upLabCluster(t, { namePrefix: 'dkv', scale: 3, image: IMAGE })
 
   const ref = { app: 'shop', name: 'db', index: 0 }
   // Counts its starts in its volume: the count tells whether the data came along.
