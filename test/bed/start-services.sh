@@ -141,7 +141,24 @@ etcd_ok() {
   curl -fsS --max-time 3 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'
 }
 
+# An etcd that has used up its space quota (alarm NOSPACE: every write refused with
+# "database space exceeded") is given its space back: history compacted to the current
+# revision, the database defragmented, the alarm disarmed. The keys themselves stay.
+reclaim_etcd_space() {
+  local ctl=(env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" --dial-timeout=1s) alarms rev
+  alarms=$("${ctl[@]}" --command-timeout=2s alarm list 2>/dev/null) || return 0
+  [[ $alarms == *NOSPACE* ]] || return 0
+  rev=$("${ctl[@]}" endpoint status -w json 2>/dev/null | grep -o '"revision":[0-9]*' | head -1 | cut -d: -f2) || return 0
+  log "etcd: out of space (alarm NOSPACE); compacting to revision $rev, defragmenting, disarming"
+  # --physical: wait until the space is really free, or the defrag below finds nothing to give back.
+  "${ctl[@]}" --command-timeout=300s compact --physical "$rev" >/dev/null 2>&1 || true
+  "${ctl[@]}" --command-timeout=300s defrag >/dev/null || { log "etcd: defrag failed"; return 0; }
+  "${ctl[@]}" alarm disarm >/dev/null || true
+}
+
 start_etcd() {
+  # Before the health check: etcd reports itself unhealthy while an alarm is raised.
+  reclaim_etcd_space
   if etcd_ok; then log "etcd: already running"; return; fi
   command -v etcd >/dev/null || die "etcd is not installed"
   [[ $ETCD_URL =~ ^http://([^:/]+):([0-9]+)/?$ ]] || die "DOKKAA_TEST_ETCD must look like http://HOST:PORT, got $ETCD_URL"
@@ -153,9 +170,16 @@ start_etcd() {
   spawn "$logfile" etcd --name dokkaa-bed --data-dir "$STATE_DIR/etcd-$port/data" \
     --listen-client-urls "$client" --advertise-client-urls "$client" \
     --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-    --initial-cluster "dokkaa-bed=$peer" --initial-cluster-state new
+    --initial-cluster "dokkaa-bed=$peer" --initial-cluster-state new \
+    --auto-compaction-mode revision --auto-compaction-retention 10000 --quota-backend-bytes 8589934592
   record_started etcd "$spawned_pid"
-  wait_ready etcd "$spawned_pid" "$logfile" 30 etcd_ok
+  # A data dir that ran out of space before comes back with its alarm raised: reclaimed here.
+  wait_ready etcd "$spawned_pid" "$logfile" 60 etcd_reclaimed_ok
+}
+
+etcd_reclaimed_ok() {
+  reclaim_etcd_space
+  etcd_ok
 }
 
 # --- registry ------------------------------------------------------------------
