@@ -3,7 +3,7 @@
 //   DNS:   dnsperf → (ambassador | dnsmasq) for the same 250 names (1,000 instance records)
 //   RSS of the ambassador holding those 1,000 records (and their 251 proxy listeners).
 // Run: node --import tsx bench/ambassador-bench.ts  (needs haproxy, dnsperf, dnsmasq-base;
-// etcd at DOKKAA_TEST_ETCD or 127.0.0.1:2379). It builds the project (tsc → dist/) and
+// etcd at DOKKAA_TEST_ETCD or 127.0.0.1:23790). It builds the project (tsc → dist/) and
 // runs the compiled bin. Numbers go into docs/ambassador.md.
 import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'

@@ -25,7 +25,7 @@ const churn = Number(values.churn)
 
 interface Result { requests: { average: number }; latency: { p50: number; p99: number; max: number }; errors: number; non2xx: number }
 
-const client = new Etcd3({ hosts: (process.env['DOKKAA_TEST_ETCD'] ?? 'http://127.0.0.1:2379').split(',') })
+const client = new Etcd3({ hosts: (process.env['DOKKAA_TEST_ETCD'] ?? 'http://127.0.0.1:23790').split(',') })
 const keys = new KeyLayout(`/bench-${randomBytes(4).toString('hex')}`)
 const kv = etcdKv(client)
 try {

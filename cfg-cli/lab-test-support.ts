@@ -94,6 +94,25 @@ export function installedDokkaaUntouched(t: Pick<Test, 'test'>, before: Record<s
   })
 }
 
+/** What `dokkaacfg --json up` prints (provider.ts UpResult), as far as the tests read it. */
+export interface LabUpResult {
+  hosts: { id: string; address: string }[]
+  added: string[]
+  etcdEndpoints: string[]
+  etcdTls?: { ca: string; cert: string; key: string }
+  consoleUrl: string
+  rootPasswordFile: string
+}
+
+/** An etcd client on the cluster `up` made, as its admin (the certificate `up` reported). */
+export function labEtcdClient(up: Pick<LabUpResult, 'etcdEndpoints' | 'etcdTls'>): Etcd3 {
+  const tls = up.etcdTls
+  return new Etcd3({
+    hosts: up.etcdEndpoints,
+    ...(tls ? { credentials: { rootCertificate: readFileSync(tls.ca), certChain: readFileSync(tls.cert), privateKey: readFileSync(tls.key) } } : {}),
+  })
+}
+
 /** A lab cluster made by the real `dokkaacfg up --scale=N` (local provider), and what a test
  * reaches it with. Its state, etcd data, logs and credentials sit in a temp dir of the
  * test's, its sockets in the tests' run dir; `t`'s teardown runs `dokkaacfg down` (set up
@@ -107,7 +126,7 @@ export interface LabCluster {
   /** --name, --state-dir, --run-dir: what every later `dokkaacfg` call on it needs. */
   flags: string[]
   cli(args: string[]): Promise<CliResult>
-  up: { hosts: { id: string; address: string }[]; etcdEndpoints: string[]; consoleUrl: string; rootPasswordFile: string }
+  up: LabUpResult
   lab: NetnsLab
   hostIndex(id: string): number
   keys: KeyLayout
@@ -132,10 +151,11 @@ export async function upLabCluster(t: Test, opts: { namePrefix: string; scale: n
   if (!t.equal(up.status, 0, `up --scale=${opts.scale} succeeds`, { stderr: up.stderr })) throw new Error(`dokkaacfg up failed: ${up.stderr}`)
   const state = JSON.parse(readFileSync(join(stateDir, name, 'state.json'), 'utf8')) as LocalState
   const lab = NetnsLab.fromState(state.lab)
-  const etcd = new Etcd3({ hosts: (JSON.parse(up.stdout) as LabCluster['up']).etcdEndpoints })
+  const result = JSON.parse(up.stdout) as LabUpResult
+  const etcd = labEtcdClient(result)
   t.teardown(() => etcd.close())
   return {
-    name, subnet, stateDir, runDir, prefix, flags, cli, up: JSON.parse(up.stdout) as LabCluster['up'], lab,
+    name, subnet, stateDir, runDir, prefix, flags, cli, up: result, lab,
     hostIndex: id => lab.hosts().find(h => h.id === id)!.index,
     keys: new KeyLayout(prefix), etcd,
   }

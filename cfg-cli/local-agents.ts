@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { etcdTlsFlags, schedulerTlsFlags } from './local-tls.js'
 
 export type Part = 'conductor' | 'ambassador' | 'builder'
 
@@ -27,6 +28,8 @@ export function nodeEntry(part: Part, root = packageRoot()): string[] | undefine
 export interface ClusterFacts {
   etcd: string[]
   prefix: string
+  /** The cluster PKI (local-tls.ts): each part connects to etcd with its own certificate. */
+  pkiDir: string
 }
 
 export interface AgentHostFacts {
@@ -47,6 +50,10 @@ export function conductorArgs(c: ClusterFacts, h: AgentHostFacts, leaseTtl = 5):
     '--labels', `host=${h.id}`,
     '--lease-ttl', String(leaseTtl),
     '--ambassador-address', h.dockerGateway,
+    ...etcdTlsFlags(c.pkiDir, `conductor-${h.id.toLowerCase()}`),
+    // Every lab host may schedule: the lab's etcd is on the bridge, not on a host, so there
+    // is no "etcd host" to prefer, and failover tests crash whichever host schedules.
+    ...schedulerTlsFlags(c.pkiDir),
   ]
 }
 
@@ -59,6 +66,7 @@ export function ambassadorArgs(c: ClusterFacts, h: AgentHostFacts): string[] {
     '--web-listen', `${h.address}:80`,
     // No resolver outside the lab is reachable or wanted: names outside the domain are refused.
     '--upstream', 'none',
+    ...etcdTlsFlags(c.pkiDir, `ambassador-${h.id.toLowerCase()}`),
   ]
 }
 
@@ -70,6 +78,7 @@ export function builderArgs(c: ClusterFacts, listen: string, dataDir: string, cl
     '--data-dir', dataDir,
     '--password-file', builderPasswordFile(dataDir),
     ...(clusterKeyFile ? ['--cluster-key-file', clusterKeyFile] : []),
+    ...etcdTlsFlags(c.pkiDir, 'builder'),
   ]
 }
 

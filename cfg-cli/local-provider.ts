@@ -6,12 +6,15 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { readdirSync, rmdirSync, rmSync } from 'node:fs'
 import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET, type LabState } from './netns-lab.js'
-import { bridgePlan, maxHosts, overlaps, validateLabSpec, type LabSpec } from './lab-plan.js'
+import { bridgePlan, hostPlan, maxHosts, overlaps, validateLabSpec, type LabSpec } from './lab-plan.js'
 import { StateFile, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from './state-file.js'
 import { planEtcd, startEtcd, startRegistry, type EtcdMember, type RegistryRecord } from './local-services.js'
 import { ambassadorArgs, bipGateway, builderArgs, builderPasswordFile, conductorArgs, nodeEntry, packageRoot, type ClusterFacts, type Part } from './local-agents.js'
 import { isRunning, logTail, spawnDaemon, stopProcess, waitUntil, type ProcessRecord } from './processes.js'
 import { CLUSTER_KEY_ENV, ensureClusterKey } from './cluster-key.js'
+import { ensureClusterPki } from './cluster-pki.js'
+import { applyClusterRoles, etcdAnswers } from './cluster-roles.js'
+import { etcdClientTls, labPkiDir, labPlan, memberTls } from './local-tls.js'
 import { waitForHostDrained, waitForHostRegistered } from './drain.js'
 import { requireCommands, requireRoot } from './preconditions.js'
 import { run } from './run-command.js'
@@ -96,7 +99,19 @@ export class LocalProvider implements Provider {
   }
 
   private facts(s: LocalState): ClusterFacts {
-    return { etcd: s.etcd.map(m => m.clientUrl), prefix: s.prefix }
+    return { etcd: s.etcd.map(m => m.clientUrl), prefix: s.prefix, pkiDir: this.pkiDir }
+  }
+
+  private get pkiDir(): string { return labPkiDir(this.dataDir) }
+  /** The admin's identity (etcd root): what `up` itself, `dokkaacfg` and the tests connect as. */
+  private get adminTls() { return etcdClientTls(this.pkiDir, 'dokkaacfg') }
+
+  /** The CA and every certificate hosts 1..scale (and those still there) need; kept when still good. */
+  private async ensurePki(state: LocalState, scale: number, existing: string[], progress: Progress): Promise<void> {
+    const ids = new Set(existing)
+    const hosts = Array.from({ length: scale }, (_, i) => hostPlan(state.lab.spec, i + 1)).filter(h => !ids.has(h.id))
+    const all = [...hosts.map(h => ({ id: h.id, address: h.address })), ...existing.map(id => ({ id, address: state.lab.hosts[id]!.address }))]
+    await ensureClusterPki(this.pkiDir, labPlan(this.clusterName, all, bridgePlan(state.lab.spec).address, state.etcd), line => progress.info(`pki: ${line}`))
   }
 
   async up(scale: number, progress: Progress): Promise<UpResult> {
@@ -114,8 +129,13 @@ export class LocalProvider implements Provider {
     const before = new Set(lab.hosts().map(h => h.id))
 
     await progress.step(`bridge ${bridgePlan(state.lab.spec).name} ${bridgePlan(state.lab.spec).address}/${bridgePlan(state.lab.spec).prefixLength}`, async () => { await lab.ensureBridge(); save() })
-    await progress.step(`etcd (${state.etcd.length} member${state.etcd.length > 1 ? 's' : ''}) on ${facts.etcd.join(',')}`, async () => {
-      try { await startEtcd(state.etcd, state.etcdToken, this.logDir) } finally { save() }
+    await progress.step(`certificates in ${this.pkiDir}`, () => this.ensurePki(state, scale, lab.hosts().filter(h => h.index <= scale).map(h => h.id), progress))
+    await progress.step(`etcd (${state.etcd.length} member${state.etcd.length > 1 ? 's' : ''}, TLS, client certificates) on ${facts.etcd.join(',')}`, async () => {
+      try { await startEtcd(state.etcd, state.etcdToken, this.logDir, () => etcdAnswers(facts.etcd, this.adminTls), memberTls(this.pkiDir)) } finally { save() }
+    })
+    await progress.step('etcd roles (one per identity) and authentication', async () => {
+      const ids = Array.from({ length: scale }, (_, i) => hostPlan(state.lab.spec, i + 1).id)
+      await applyClusterRoles({ etcd: facts.etcd, tls: this.adminTls, prefix: state.prefix, hosts: ids })
     })
     await progress.step(`registry on ${state.registry.address}`, async () => {
       try { await startRegistry(state.registry, this.logDir) } finally { save() }
@@ -127,7 +147,7 @@ export class LocalProvider implements Provider {
         const agents = state.agents[h.id] ?? {}
         if (agents.conductor && isRunning(agents.conductor)) {
           await stopProcess(agents.conductor)
-          const drained = await waitForHostDrained(facts.etcd, state.prefix, h.id, this.opts.drainTimeoutMs ?? 30_000)
+          const drained = await waitForHostDrained(facts.etcd, state.prefix, h.id, this.opts.drainTimeoutMs ?? 30_000, this.adminTls)
           if (!drained) progress.info(`${h.id}: instances not moved within the drain timeout; removing anyway`)
         }
         if (agents.ambassador) await stopProcess(agents.ambassador)
@@ -164,7 +184,7 @@ export class LocalProvider implements Provider {
     for (const p of ['conductor', 'ambassador'] as const) if (agentsOn && !entries[p]) progress.info(`${p}: no ${p}/main.ts or dist/${p}/main.js in ${packageRoot()}; not started`)
     if (started.length) {
       await progress.step(`conductors registered (${started.join(', ')})`, async () => {
-        const oks = await Promise.all(started.map(id => waitForHostRegistered(facts.etcd, state.prefix, id, 60_000)))
+        const oks = await Promise.all(started.map(id => waitForHostRegistered(facts.etcd, state.prefix, id, 60_000, this.adminTls)))
         const late = started.filter((_, k) => !oks[k])
         if (late.length) progress.info(`not registered within 60 s: ${late.join(', ')} (see ${this.logDir})`)
       })
@@ -196,6 +216,7 @@ export class LocalProvider implements Provider {
       added: hosts.map(h => h.id).filter(id => !before.has(id)),
       removed,
       etcdEndpoints: facts.etcd,
+      etcdTls: { ca: this.adminTls.ca, cert: this.adminTls.client.cert, key: this.adminTls.client.key },
       prefix: state.prefix,
       consoleUrl: state.builder ? `http://${state.builder.listen}/` : undefined,
       rootPasswordFile: state.builder ? builderPasswordFile(state.builder.dataDir) : undefined,

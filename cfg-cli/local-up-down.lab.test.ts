@@ -4,10 +4,9 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Etcd3 } from 'etcd3'
 import { KeyLayout } from '../schemas/index.js'
 import { findLeftovers } from './lab-leftovers.js'
-import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, labEtcdClient, randomLabName, testRunDir, type LabUpResult } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
 import { runCli } from './cli-test-support.js'
 
@@ -35,7 +34,7 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
 
   const up2 = await cli(['--json', 'up', '--scale=2', '--subnet', subnet, '--image', 'dokkaa/busybox:test', ...flags])
   t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
-  const r2 = JSON.parse(up2.stdout) as { hosts: { id: string }[]; added: string[]; etcdEndpoints: string[]; consoleUrl?: string; rootPasswordFile?: string }
+  const r2 = JSON.parse(up2.stdout) as LabUpResult
   t.same(r2.added, [`${name}-h1`, `${name}-h2`])
   // One cluster key, mode 0600, in the cluster's state dir; the builder seals secrets with it.
   const keyFile = join(stateDir, name, 'cluster.key')
@@ -47,7 +46,7 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
   }
   t.match(up2.stderr, /✓ host/, 'progress lines on stderr')
 
-  const etcd = new Etcd3({ hosts: r2.etcdEndpoints })
+  const etcd = labEtcdClient(r2)
   t.teardown(() => etcd.close())
   const registered = async () => (await etcd.getAll().prefix(new KeyLayout('').hosts).keys()).sort()
   if (nodeEntry('conductor')) {
@@ -57,7 +56,8 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
   const up3 = await cli(['up', '--scale=3', ...flags])
   t.equal(up3.status, 0, 'up --scale=3 succeeds', { stderr: up3.stderr })
   t.match(up3.stdout, new RegExp(`added: ${name}-h3\\n`), 'only the third host is added')
-  t.match(up3.stdout, /export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=http:\/\//, 'tells how to point etcdctl at it')
+  t.match(up3.stdout, /export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=https:\/\//, 'tells how to point etcdctl at it')
+  t.match(up3.stdout, /export ETCDCTL_CACERT=\S+\/pki\/ca\.crt ETCDCTL_CERT=\S+\/pki\/dokkaacfg\.crt ETCDCTL_KEY=\S+\/pki\/dokkaacfg\.key/, 'and with which certificate')
 
   const status = await cli(['--json', 'status', ...flags])
   const s = JSON.parse(status.stdout) as { hosts: { id: string; components: Record<string, string> }[] }

@@ -10,6 +10,7 @@ import { registerVolumes } from './cmd-volumes.js'
 import { registerSecrets } from './cmd-secrets.js'
 import { registerRegistries } from './cmd-registries.js'
 import { registerCerts } from './cmd-certs.js'
+import { registerRoles } from './cmd-certs-init.js'
 import { CfgError, EXIT } from './errors.js'
 
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ Examples:
   registerSecrets(program)
   registerRegistries(program)
   registerCerts(program)
+  registerRoles(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

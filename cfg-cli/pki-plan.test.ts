@@ -15,13 +15,14 @@ t.test('a three-host cluster: etcd on h1, the builder on h2; one identity per pr
     ['conductor-h3', 'conductor-h3', 'server+client'],
     ['ambassador-h3', 'ambassador-h3', 'client'],
     ['builder', 'builder', 'server+client'],
+    ['scheduler', 'scheduler', 'client'],
     ['dokkaacfg', 'dokkaacfg', 'client'],
   ])
   const byName = new Map(plan.map(r => [r.name, r]))
   t.same(byName.get('etcd-h1')!.ipAddresses, ['10.0.0.2', '127.0.0.1'], 'etcd: its address and loopback')
   t.same(byName.get('etcd-h1')!.dnsNames, ['localhost'])
   t.same([byName.get('conductor-h3')!.dnsNames, byName.get('conductor-h3')!.ipAddresses], [['h3.example.com'], []], 'a DNS address is a DNS SAN')
-  t.same(byName.get('builder')!.ipAddresses, ['10.0.0.3'], 'the builder at its host\'s address')
+  t.same(byName.get('builder')!.ipAddresses, ['10.0.0.3', '127.0.0.1'], 'the builder at its host\'s address and loopback')
   t.same([byName.get('ambassador-h1')!.dnsNames, byName.get('ambassador-h1')!.ipAddresses], [[], []], 'a client-only certificate has no SANs')
   t.ok(plan.every(r => r.days === DEFAULT_CERT_DAYS))
   t.ok(componentPlan({ hosts: [host('h1', '10.0.0.2')], days: 30 }).every(r => r.days === 30))
@@ -29,7 +30,7 @@ t.test('a three-host cluster: etcd on h1, the builder on h2; one identity per pr
 
 t.test('no builder host: no builder certificate; an etcd on a DNS address keeps loopback SANs once', async t => {
   const plan = componentPlan({ hosts: [host('Node-1', 'localhost', true)] })
-  t.same(plan.map(r => r.name), ['etcd-node-1', 'conductor-node-1', 'ambassador-node-1', 'dokkaacfg'], 'file names lowercase')
+  t.same(plan.map(r => r.name), ['etcd-node-1', 'conductor-node-1', 'ambassador-node-1', 'scheduler', 'dokkaacfg'], 'file names lowercase')
   t.equal(plan[0]!.commonName, 'etcd-Node-1', 'the CN keeps the host id as etcd will see it')
   t.same(plan[0]!.dnsNames, ['localhost'])
 })

@@ -20,6 +20,10 @@ export interface PlanHost {
 
 export interface ClusterPlanInput {
   hosts: PlanHost[]
+  /** Where the builder runs when on no host of `hosts` (the local provider's lab bridge). */
+  builderAddress?: string
+  /** etcd members that run on no Dokkaa host (the local provider's, on its lab bridge). */
+  etcdMembers?: { id: string; address: string }[]
   /** Validity of each certificate; DEFAULT_CERT_DAYS when absent. */
   days?: number
 }
@@ -27,6 +31,8 @@ export interface ClusterPlanInput {
 /** The CN of the admin's client certificate: dokkaacfg acting on etcd directly. */
 export const ADMIN_COMMON_NAME = 'dokkaacfg'
 export const BUILDER_COMMON_NAME = 'builder'
+/** The scheduler's own etcd identity: given to the conductors that may win the scheduler election. */
+export const SCHEDULER_COMMON_NAME = 'scheduler'
 
 function hostProblems(hosts: PlanHost[]): string[] {
   const problems: string[] = []
@@ -51,7 +57,9 @@ function hostProblems(hosts: PlanHost[]): string[] {
  * per etcd member `etcd-<host>` (server and peer: serverAuth+clientAuth; SANs its address,
  * 127.0.0.1, localhost), per host `conductor-<host>` (an etcd client, and a server: its agent
  * API will serve HTTPS at its address) and `ambassador-<host>` (an etcd client), `builder`
- * (server+client at its host's address) and `dokkaacfg` (the admin's client certificate).
+ * (server+client at its host's address and loopback, where a one-host install serves it),
+ * `scheduler` (an etcd client: the scheduler inside whichever conductor wins the election)
+ * and `dokkaacfg` (the admin's client certificate).
  */
 export function componentPlan(cluster: ClusterPlanInput): CertRequest[] {
   const problems = hostProblems(cluster.hosts)
@@ -61,7 +69,7 @@ export function componentPlan(cluster: ClusterPlanInput): CertRequest[] {
   const add = (name: string, commonName: string, usage: CertRequest['usage'], san = { dnsNames: [] as string[], ipAddresses: [] as string[] }) =>
     plan.push({ name, commonName, usage, days, dnsNames: san.dnsNames, ipAddresses: san.ipAddresses })
 
-  for (const h of cluster.hosts.filter(x => x.etcd)) {
+  for (const h of [...cluster.hosts.filter(x => x.etcd), ...cluster.etcdMembers ?? []]) {
     const own = sanOf(h.address)
     // etcd is also dialled on the host itself (etcdctl, the local parts), by name and by loopback.
     add(`etcd-${h.id.toLowerCase()}`, `etcd-${h.id}`, 'server+client', {
@@ -73,8 +81,12 @@ export function componentPlan(cluster: ClusterPlanInput): CertRequest[] {
     add(`conductor-${h.id.toLowerCase()}`, `conductor-${h.id}`, 'server+client', sanOf(h.address))
     add(`ambassador-${h.id.toLowerCase()}`, `ambassador-${h.id}`, 'client')
   }
-  const builder = cluster.hosts.find(h => h.builder)
-  if (builder) add('builder', BUILDER_COMMON_NAME, 'server+client', sanOf(builder.address))
+  const builder = cluster.hosts.find(h => h.builder)?.address ?? cluster.builderAddress
+  if (builder) {
+    const own = sanOf(builder)
+    add('builder', BUILDER_COMMON_NAME, 'server+client', { dnsNames: unique([...own.dnsNames, 'localhost']), ipAddresses: unique([...own.ipAddresses, '127.0.0.1']) })
+  }
+  add('scheduler', SCHEDULER_COMMON_NAME, 'client')
   add('dokkaacfg', ADMIN_COMMON_NAME, 'client')
 
   // A host id near the 63-character limit makes a CN past X.520's 64: refused here, by name.

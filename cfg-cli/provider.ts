@@ -24,6 +24,8 @@ export interface UpResult {
   added: string[]
   removed: string[]
   etcdEndpoints: string[]
+  /** The admin's TLS files for etcd (CN dokkaacfg, etcd's root role), when etcd demands client certificates. */
+  etcdTls?: { ca: string; cert: string; key: string }
   prefix: string
   consoleUrl?: string
   rootPasswordFile?: string
@@ -49,6 +51,8 @@ export function connectionLines(r: UpResult): string[] {
   lines.push('point dokkaacfg and etcdctl at it:')
   lines.push(`  export DOKKAA_ETCD=${endpoints}${r.prefix ? ` DOKKAA_PREFIX=${r.prefix}` : ''}`)
   if (r.consoleUrl) lines.push(`  export DOKKAA_URL=${r.consoleUrl}`)
+  if (r.etcdTls) lines.push(`  export DOKKAA_ETCD_CA=${r.etcdTls.ca} DOKKAA_ETCD_CERT=${r.etcdTls.cert} DOKKAA_ETCD_KEY=${r.etcdTls.key}`)
   lines.push(`  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${endpoints}`)
+  if (r.etcdTls) lines.push(`  export ETCDCTL_CACERT=${r.etcdTls.ca} ETCDCTL_CERT=${r.etcdTls.cert} ETCDCTL_KEY=${r.etcdTls.key}`)
   return lines
 }

@@ -11,7 +11,8 @@
 #   DOCKER_HOST           engine to check/start, unix:// only for starting
 #                                                          (unix:///var/run/docker.sock)
 #   DOKKAA_DOCKERD_ARGS   extra dockerd flags, e.g. "--bip=10.99.0.1/24"
-#   DOKKAA_TEST_ETCD      etcd client URL to check/start   (http://127.0.0.1:2379)
+#   DOKKAA_TEST_ETCD      etcd client URL to check/start   (http://127.0.0.1:23790: the
+#                         installed Dokkaa's own etcd, TLS-only, holds 127.0.0.1:2379)
 #   DOKKAA_TEST_REGISTRY  registry host:port to check/start (127.0.0.1:5000)
 #   DOKKAA_STARTED_FILE   if set, the name of every service started now is appended
 #                         to it (.ci/run uses it to stop only what it started)
@@ -19,14 +20,14 @@ set -euo pipefail
 
 STATE_DIR=${DOKKAA_STATE_DIR:-/var/lib/dokkaa-bed}
 DOCKER_URL=${DOCKER_HOST:-unix:///var/run/docker.sock}
-ETCD_URL=${DOKKAA_TEST_ETCD:-http://127.0.0.1:2379}
+ETCD_URL=${DOKKAA_TEST_ETCD:-http://127.0.0.1:23790}
 REGISTRY_ADDR=${DOKKAA_TEST_REGISTRY:-127.0.0.1:5000}
 # The docker CLI may be newer than the 20.10 daemon (API 1.41); pin the API so any
 # CLI version talks to it.
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 
 PACKAGES=(docker.io etcd-server etcd-client busybox-static dnsutils docker-registry gcc libc6-dev
-  iproute2 iptables curl ca-certificates util-linux tar chromium openssh-server apache2-utils openssl)
+  iproute2 iptables curl ca-certificates util-linux tar chromium openssh-server apache2-utils openssl pebble)
 
 mode=${1:-all}
 case $mode in

@@ -6,7 +6,7 @@ import { Etcd3, type Namespace } from 'etcd3'
 import type { TeardownHost } from './teardown-host.js'
 
 /** The etcd the tests use: DOKKAA_TEST_ETCD (comma-separated URLs) or the bed's default. */
-export const TEST_ETCD_URL = process.env.DOKKAA_TEST_ETCD ?? 'http://127.0.0.1:2379'
+export const TEST_ETCD_URL = process.env.DOKKAA_TEST_ETCD ?? 'http://127.0.0.1:23790'
 
 export interface TestEtcd {
   /** A client on the whole keyspace; the keys of this test start with `prefix`. */

@@ -6,7 +6,7 @@ import { Etcd3 } from 'etcd3'
 import { KeyLayout } from '../../schemas/index.js'
 import { allocateServicePort, listServicePorts } from './port-allocation.js'
 
-const client = new Etcd3({ hosts: process.env.DOKKAA_TEST_ETCD ?? 'http://127.0.0.1:2379' })
+const client = new Etcd3({ hosts: process.env.DOKKAA_TEST_ETCD ?? 'http://127.0.0.1:23790' })
 const keys = new KeyLayout(`/t-${randomBytes(4).toString('hex')}`)
 t.teardown(async () => { await client.delete().prefix(keys.prefix + '/'); client.close() })
 
