@@ -11,6 +11,9 @@ import { allowLabTeardown, canRunLabs, installedDokkaa, installedDokkaaUntouched
 import { nodeEntry } from './local-agents.js'
 import { crashNetnsHost } from './host-crash.js'
 import { containerLogs } from '../test/support/docker.js'
+import { classifyListener, dialAddress, parseSs, speaksClusterTls } from '../test/support/listeners.js'
+import { bipGateway } from './local-agents.js'
+import { runInNetns } from './run-command.js'
 import { waitFor } from '../test/support/wait-for.js'
 
 const skip = canRunLabs() || (!nodeEntry('conductor') || !nodeEntry('ambassador') || !nodeEntry('builder') ? 'needs conductor, ambassador and builder' : false)
@@ -65,6 +68,26 @@ t.test('three hosts: nginx spread, crawler across hosts, a host dies and everyth
     return remoteNginx.find(h => log.includes(`hello from ${h}`))
   }, { timeoutMs: 30_000, intervalMs: 500, what: `the crawler on ${crawlerHost} to log a page of an nginx on another host (${remoteNginx.join(', ')})` })
   t.ok(reached, `the crawler on ${crawlerHost} got the page of nginx ${reached} on another host, through the ambassador`)
+
+  // TLS everywhere (issue 12): inside each host, every listener on an address others reach
+  // speaks TLS with a certificate of the cluster's CA — but the web router's HTTP port,
+  // published app ports, and the DNS and link proxies on the docker bridge for the host's
+  // own containers (the app's own bytes).
+  const plain: string[] = []
+  const tlsSeen: string[] = []
+  for (const h of lab.hosts()) {
+    const ss = await runInNetns(h.netns, 'ss', ['-Hltunp'])
+    for (const l of parseSs(ss.stdout)) {
+      const verdict = classifyListener(l, { webHttp: `${h.address}:80`, dockerGateway: bipGateway(h.bip) })
+      if (verdict !== 'must-be-tls' && verdict !== 'plain-udp') continue
+      const where = `${h.id} ${l.proto} ${l.address}:${l.port} (${l.process || 'no process shown'})`
+      const probe = verdict === 'must-be-tls' ? await speaksClusterTls(dialAddress(l, h.address), l.port, cluster.etcdTls!) : { ok: false, why: 'UDP on an address other hosts reach' }
+      if (probe.ok) tlsSeen.push(where)
+      else plain.push(`${where}: ${probe.why}`)
+    }
+  }
+  t.same(plain, [], 'no plain-text listener on a non-loopback address inside any host')
+  t.ok(tlsSeen.length >= 3, `TLS listeners with the cluster's certificates, one agent API per host at least: ${tlsSeen.join('; ')}`)
 
   // The crawler's host dies with one nginx on it.
   await crashNetnsHost(lab.host(hostIndex(crawlerHost)))

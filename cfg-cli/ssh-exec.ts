@@ -104,3 +104,16 @@ export async function copyClusterKey(target: string, o: SshOptions, keyText: str
   if (r.status === 3) throw new PreconditionError(`${target}: another cluster key is at ${f}`, `it seals another cluster's secrets: move it away on ${target} if that cluster is gone, then run up again`)
   if (r.status !== 0) throw sshFailure(target, r, 'copy of the cluster key')
 }
+
+/**
+ * Puts the host's own certificates and keys (`names`, each a .crt and a .key of `pkiDir`) and
+ * the CA certificate into `remoteDir`, over ssh's stdin as a base64 tar (modes kept: keys
+ * 0600). Never the CA's key: it stays on the machine that runs `up`.
+ */
+export async function copyPki(target: string, o: SshOptions, pkiDir: string, names: string[], remoteDir: string): Promise<void> {
+  const files = ['ca.crt', ...names.flatMap(n => [`${n}.crt`, `${n}.key`])]
+  const tar = await run('sh', ['-c', 'tar -c -C "$0" -- "$@" | base64', pkiDir, ...files])
+  const remote = `set -e; umask 077; mkdir -p '${remoteDir}'; chmod 755 '${remoteDir}'; base64 -d | tar -x --no-same-owner -C '${remoteDir}'`
+  const r = await pipe('ssh', [...sshArgs(target, o), remote], tar.stdout, 60_000)
+  if (r.status !== 0) throw sshFailure(target, r, `copy of the certificates to ${remoteDir}`)
+}

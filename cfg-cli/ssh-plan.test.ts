@@ -1,5 +1,5 @@
 import t from 'tap'
-import { etcdEnv, hostEnv, parseHosts, planHosts } from './ssh-plan.js'
+import { etcdEnv, hostCertNames, hostEnv, parseHosts, planHosts } from './ssh-plan.js'
 import { sshArgs } from './ssh-exec.js'
 
 const c = { cluster: 'demo', prefix: '', leaseTtl: 5, dnsUpstream: 'auto' }
@@ -18,13 +18,27 @@ t.test('plan: ids by position, etcd on the first members, scale bounded by --hos
   t.throws(() => planHosts('demo', parseHosts('root@a'), 2, 1), { message: /--scale must be 0 to 1/ })
   t.throws(() => planHosts('demo', parseHosts('root@a,root@b'), 2, 3), { message: /--etcd-members/ })
   const env = etcdEnv(c, hs[1]!, hs)
-  t.match(env, /^ETCD_INITIAL_CLUSTER=demo-h1=http:\/\/a:2380,demo-h2=http:\/\/b:2380,demo-h3=http:\/\/c:2380$/m)
+  t.match(env, /^ETCD_INITIAL_CLUSTER=demo-h1=https:\/\/a:2380,demo-h2=https:\/\/b:2380,demo-h3=https:\/\/c:2380$/m)
+  t.match(env, /^ETCD_LISTEN_CLIENT_URLS=https:\/\/b:2379,https:\/\/127\.0\.0\.1:2379$/m, 'clients: TLS only')
+  t.match(env, /^ETCD_CLIENT_CERT_AUTH=true$/m, 'a client certificate required')
+  t.match(env, /^ETCD_PEER_CLIENT_CERT_AUTH=true$/m, 'of peers too')
+  t.match(env, /^ETCD_CERT_FILE=\/etc\/dokkaa\/pki\/etcd-demo-h2\.crt$/m)
+  t.match(env, /^ETCD_PEER_TRUSTED_CA_FILE=\/etc\/dokkaa\/pki\/ca\.crt$/m)
   t.match(env, /^ETCD_NAME=demo-h2$/m)
   t.match(env, /^ETCD_INITIAL_CLUSTER_TOKEN=dokkaa-demo$/m)
   const one = planHosts('demo', parseHosts('root@a,root@b'), 2, 1)
   t.equal(etcdEnv(c, one[1]!, one), '', 'no etcd.env on a host that runs no etcd')
   const h = hostEnv(c, one[1]!, one)
-  t.match(h, /^DOKKAA_ETCD=http:\/\/a:2379$/m)
+  t.match(h, /^DOKKAA_ETCD=https:\/\/a:2379$/m)
+  t.match(h, /^DOKKAA_CONDUCTOR_ETCD_CERT=\/etc\/dokkaa\/pki\/conductor-demo-h2\.crt$/m, 'each part its own certificate')
+  t.match(h, /^DOKKAA_AMBASSADOR_ETCD_KEY=\/etc\/dokkaa\/pki\/ambassador-demo-h2\.key$/m)
+  t.match(h, /^DOKKAA_NO_SCHEDULER=1$/m, 'a host without etcd does not schedule')
+  t.notMatch(h, /SCHEDULER_ETCD_CERT|BUILDER_ETCD_CERT/, 'and gets neither the scheduler\'s nor the builder\'s certificate')
+  t.same(hostCertNames(one[1]!, false), ['conductor-demo-h2', 'ambassador-demo-h2'])
+  const first = hostEnv(c, one[0]!, one)
+  t.match(first, /^DOKKAA_SCHEDULER_ETCD_CERT=\/etc\/dokkaa\/pki\/scheduler\.crt$/m, 'the etcd host schedules as the scheduler')
+  t.match(first, /^DOKKAA_BUILDER_ETCD_CERT=\/etc\/dokkaa\/pki\/builder\.crt$/m, 'the first host runs the builder')
+  t.same(hostCertNames(one[0]!, true), ['etcd-demo-h1', 'scheduler', 'conductor-demo-h1', 'ambassador-demo-h1', 'builder'])
   t.match(h, /^DOKKAA_HOST_ID=demo-h2$/m)
   t.match(h, /^DOKKAA_BUILDER_LISTEN=b:8080$/m)
   t.match(h, /^DOKKAA_AMBASSADOR_ADDRESS=auto$/m, 'filled in on the host from docker0')

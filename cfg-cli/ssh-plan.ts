@@ -1,6 +1,7 @@
 // Pure decisions of the ssh provider: parsing --hosts, which hosts run etcd, and the
 // contents of /etc/dokkaa/env and /etc/dokkaa/etcd.env on each host (the files the
-// systemd units in deploy/ read).
+// systemd units in deploy/ read). etcd is TLS-only with client certificates; each part
+// finds its own certificate in /etc/dokkaa/pki by the variables written here.
 import { UsageError } from './errors.js'
 
 export interface SshTarget { user: string; host: string }
@@ -45,7 +46,34 @@ export function planHosts(cluster: string, targets: SshTarget[], scale: number, 
 }
 
 export function etcdClientUrls(hosts: SshHostPlan[]): string[] {
-  return hosts.filter(h => h.etcd).map(h => `http://${h.address}:2379`)
+  return hosts.filter(h => h.etcd).map(h => `https://${h.address}:2379`)
+}
+
+/** Where every host keeps its part of the cluster PKI. */
+export const REMOTE_PKI_DIR = '/etc/dokkaa/pki'
+const remotePair = (name: string) => [`${REMOTE_PKI_DIR}/${name}.crt`, `${REMOTE_PKI_DIR}/${name}.key`] as const
+
+/** The certificate files (names in the PKI dir, without .crt/.key) host `h` gets: its own, never the CA key. */
+export function hostCertNames(h: SshHostPlan, builderHost: boolean): string[] {
+  const id = h.id.toLowerCase()
+  return [...(h.etcd ? [`etcd-${id}`, 'scheduler'] : []), `conductor-${id}`, `ambassador-${id}`, ...(builderHost ? ['builder'] : [])]
+}
+
+/** The env lines naming each part's etcd certificate (deploy/*.service pass them as --etcd-cert/--etcd-key). */
+export function tlsEnvLines(h: SshHostPlan, builderHost: boolean): string[] {
+  const id = h.id.toLowerCase()
+  const [cc, ck] = remotePair(`conductor-${id}`)
+  const [ac, ak] = remotePair(`ambassador-${id}`)
+  const [sc, sk] = remotePair('scheduler')
+  const [bc, bk] = remotePair('builder')
+  return [
+    `DOKKAA_ETCD_CA=${REMOTE_PKI_DIR}/ca.crt`,
+    `DOKKAA_CONDUCTOR_ETCD_CERT=${cc}`, `DOKKAA_CONDUCTOR_ETCD_KEY=${ck}`,
+    `DOKKAA_AMBASSADOR_ETCD_CERT=${ac}`, `DOKKAA_AMBASSADOR_ETCD_KEY=${ak}`,
+    // Only etcd hosts may schedule (docs/security.md): the others get no scheduler certificate and do not campaign.
+    ...(h.etcd ? [`DOKKAA_SCHEDULER_ETCD_CERT=${sc}`, `DOKKAA_SCHEDULER_ETCD_KEY=${sk}`] : ['DOKKAA_NO_SCHEDULER=1']),
+    ...(builderHost ? [`DOKKAA_BUILDER_ETCD_CERT=${bc}`, `DOKKAA_BUILDER_ETCD_KEY=${bk}`] : []),
+  ]
 }
 
 export interface ClusterSettings { cluster: string; prefix: string; leaseTtl: number; dnsUpstream: string }
@@ -65,6 +93,7 @@ export function hostEnv(c: ClusterSettings, h: SshHostPlan, all: SshHostPlan[]):
     `DOKKAA_DNS_UPSTREAM=${c.dnsUpstream}`,
     `DOKKAA_BUILDER_LISTEN=${h.address}:8080`,
     'DOKKAA_DATA_DIR=/var/lib/dokkaa',
+    ...tlsEnvLines(h, h === all[0]),
     '',
   ].join('\n')
 }
@@ -73,16 +102,20 @@ export function hostEnv(c: ClusterSettings, h: SshHostPlan, all: SshHostPlan[]):
 export function etcdEnv(c: ClusterSettings, h: SshHostPlan, all: SshHostPlan[]): string {
   if (!h.etcd) return ''
   const members = all.filter(x => x.etcd)
+  const [cert, key] = remotePair(`etcd-${h.id.toLowerCase()}`)
   return [
     `ETCD_NAME=${h.id}`,
     'ETCD_DATA_DIR=/var/lib/dokkaa/etcd',
-    `ETCD_LISTEN_CLIENT_URLS=http://${h.address}:2379,http://127.0.0.1:2379`,
-    `ETCD_ADVERTISE_CLIENT_URLS=http://${h.address}:2379`,
-    `ETCD_LISTEN_PEER_URLS=http://${h.address}:2380`,
-    `ETCD_INITIAL_ADVERTISE_PEER_URLS=http://${h.address}:2380`,
-    `ETCD_INITIAL_CLUSTER=${members.map(m => `${m.id}=http://${m.address}:2380`).join(',')}`,
+    `ETCD_LISTEN_CLIENT_URLS=https://${h.address}:2379,https://127.0.0.1:2379`,
+    `ETCD_ADVERTISE_CLIENT_URLS=https://${h.address}:2379`,
+    `ETCD_LISTEN_PEER_URLS=https://${h.address}:2380`,
+    `ETCD_INITIAL_ADVERTISE_PEER_URLS=https://${h.address}:2380`,
+    `ETCD_INITIAL_CLUSTER=${members.map(m => `${m.id}=https://${m.address}:2380`).join(',')}`,
     `ETCD_INITIAL_CLUSTER_TOKEN=dokkaa-${c.cluster}`,
     'ETCD_INITIAL_CLUSTER_STATE=new',
+    // TLS only, for clients and peers, and a certificate of the cluster CA required of both.
+    'ETCD_CLIENT_CERT_AUTH=true', `ETCD_TRUSTED_CA_FILE=${REMOTE_PKI_DIR}/ca.crt`, `ETCD_CERT_FILE=${cert}`, `ETCD_KEY_FILE=${key}`,
+    'ETCD_PEER_CLIENT_CERT_AUTH=true', `ETCD_PEER_TRUSTED_CA_FILE=${REMOTE_PKI_DIR}/ca.crt`, `ETCD_PEER_CERT_FILE=${cert}`, `ETCD_PEER_KEY_FILE=${key}`,
     '',
   ].join('\n')
 }

@@ -11,9 +11,8 @@ import t from 'tap'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Etcd3 } from 'etcd3'
 import { NetnsLab } from './netns-lab.js'
-import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, randomLabName, testRunDir } from './lab-test-support.js'
+import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, labEtcdClient, randomLabName, testRunDir, type LabUpResult } from './lab-test-support.js'
 import { ensureSshd, hostShell, makeKeyPair, startSshHost, stopSshHost, type SshHost } from './ssh-lab.js'
 import { runCli } from './cli-test-support.js'
 import { packageRoot } from './local-agents.js'
@@ -60,24 +59,28 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   const t0 = Date.now()
   const up2 = await runCli(['--json', 'up', ...flags, '--scale=2', '--hosts', `root@${a},root@${b}`, '--ssh-key', key, '--skip-install', '--dns-upstream', 'none'])
   t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
-  const r = JSON.parse(up2.stdout || '{}') as { added: string[]; consoleUrl: string; etcdEndpoints: string[] }
+  const r = JSON.parse(up2.stdout || '{}') as LabUpResult
   t.same(r.added, [`${name}-h1`, `${name}-h2`])
   t.equal(r.consoleUrl, `http://${a}:8080/`)
-  t.same(r.etcdEndpoints, [`http://${a}:2379`])
+  t.same(r.etcdEndpoints, [`https://${a}:2379`], 'etcd: TLS only')
   t.match(up2.stderr, /✓ check Debian, init system and node/, 'progress on stderr')
   t.ok(existsSync(join(stateDir, name, 'known_hosts')), 'host keys pinned in the cluster\'s own known_hosts')
 
-  const etcd = new Etcd3({ hosts: r.etcdEndpoints })
+  const plain = await fetch(`http://${a}:2379/health`, { signal: AbortSignal.timeout(3000) }).then(res => `answered ${res.status}`, (e: Error) => `refused (${e.message})`)
+  t.match(plain, /^refused/, 'a plain-http client gets nothing from etcd')
+  const etcd = labEtcdClient(r)
   t.teardown(() => etcd.close())
   const hosts = async () => (await etcd.getAll().prefix('/hosts/').keys()).sort()
   t.ok(await waitUntil(async () => (await hosts()).length === 2, 90_000, 500), 'both conductors register in host 1\'s etcd', { hosts: await hosts().catch(String) })
   t.comment(`up --scale=2 --skip-install: ${((Date.now() - t0) / 1000).toFixed(1)} s to both conductors registered`)
   t.same(await hosts(), [`/hosts/${name}-h1`, `/hosts/${name}-h2`])
-  for (const addr of [a, b]) {
-    t.ok(await waitUntil(async () => (await fetch(`http://${addr}:8080/`, { signal: AbortSignal.timeout(2000) })).status < 500, 90_000, 500), `the builder answers on ${addr}:8080`)
-  }
+  t.ok(await waitUntil(async () => (await fetch(`http://${a}:8080/`, { signal: AbortSignal.timeout(2000) })).status < 500, 90_000, 500), `the builder answers on ${a}:8080`)
+  t.equal((await ssh(b, 'test -e /run/dokkaa/builder.pid && echo yes || echo no')).stdout.trim(), 'no', 'one builder per cluster: none on host 2')
   const envB = (await ssh(b, 'cat /etc/dokkaa/env')).stdout
-  t.match(envB, new RegExp(`^DOKKAA_ETCD=http://${a.replace(/\./g, '\\.')}:2379$`, 'm'), 'host 2 points at host 1\'s etcd')
+  t.match(envB, new RegExp(`^DOKKAA_ETCD=https://${a.replace(/\./g, '\\.')}:2379$`, 'm'), 'host 2 points at host 1\'s etcd')
+  t.equal((await ssh(b, 'cd /etc/dokkaa/pki && stat -c "%n %a" * | sort')).stdout.trim(),
+    [`ambassador-${name}-h2.crt 644`, `ambassador-${name}-h2.key 600`, 'ca.crt 644', `conductor-${name}-h2.crt 644`, `conductor-${name}-h2.key 600`].join('\n'),
+    'host 2 holds its own certificates (keys 0600) and the CA certificate: no CA key, no other host\'s or part\'s')
   t.match(envB, /^DOKKAA_AMBASSADOR_ADDRESS=172\.30\.2\.1$/m, 'the ambassador address is host 2\'s docker bridge')
   t.equal((await ssh(b, 'ls /etc/systemd/system/ | grep dokkaa-')).stdout.trim().split('\n').sort().join(' '),
     'dokkaa-ambassador.service dokkaa-builder.service dokkaa-conductor.service dokkaa-etcd.service', 'the units from deploy/ are written')

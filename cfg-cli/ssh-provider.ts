@@ -2,15 +2,20 @@
 // `up` checks each host, installs the Debian packages (and Node 20 if needed), copies
 // this checkout to /opt/dokkaa and builds it there, writes /etc/dokkaa/env (and
 // etcd.env on the etcd hosts) and the systemd units from deploy/, then starts etcd on
-// the first --etcd-members hosts and conductor, ambassador and builder on all. Hosts
+// the first --etcd-members hosts, conductor and ambassador on all, and the builder on the
+// first. etcd is TLS-only: `up` keeps the cluster PKI in <state-dir>/<name>/pki (the CA key
+// never leaves it), gives each host its own certificates, and applies the etcd roles. Hosts
 // without systemd as init get the same commands under setsid with pid files. What was
 // done is recorded in <state-dir>/<name>/ssh-state.json; `down` undoes exactly that.
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { StateFile, DEFAULT_STATE_DIR } from './state-file.js'
-import { copyCheckout, copyClusterKey, remoteStep, REMOTE_CLUSTER_KEY, type SshOptions } from './ssh-exec.js'
+import { copyCheckout, copyClusterKey, copyPki, remoteStep, REMOTE_CLUSTER_KEY, type SshOptions } from './ssh-exec.js'
 import { ensureClusterKey } from './cluster-key.js'
-import { etcdClientUrls, etcdEnv, hostEnv, parseHosts, planHosts, type ClusterSettings, type SshHostPlan } from './ssh-plan.js'
+import { ensureClusterPki } from './cluster-pki.js'
+import { applyClusterRoles } from './cluster-roles.js'
+import { etcdClientTls } from './local-tls.js'
+import { etcdClientUrls, etcdEnv, hostCertNames, hostEnv, parseHosts, planHosts, REMOTE_PKI_DIR, type ClusterSettings, type SshHostPlan } from './ssh-plan.js'
 import { PreconditionError, UsageError } from './errors.js'
 import type { ClusterStatus, Provider, UpResult } from './provider.js'
 import type { Progress } from './progress.js'
@@ -126,14 +131,28 @@ export class SshProvider implements Provider {
     // One key for the cluster, kept in its state dir; every host gets the same file.
     const clusterKey = readFileSync(ensureClusterKey(join(this.dir, 'cluster.key')), 'utf8')
     await each(`cluster key ${REMOTE_CLUSTER_KEY}`, async h => { await copyClusterKey(h.target, o, clusterKey) })
+    const pkiDir = join(this.dir, 'pki')
+    const isBuilderHost = (h: HostRecord) => h === records[0]
+    await progress.step(`certificates in ${pkiDir}`, async () => {
+      const hosts = records.map(h => ({ id: h.id, address: h.address, etcd: h.etcd, builder: isBuilderHost(h) }))
+      await ensureClusterPki(pkiDir, { hosts, caName: `dokkaa-${cluster}-ca` }, line => progress.info(`pki: ${line}`))
+    })
+    await each(`certificates to ${REMOTE_PKI_DIR}`, async h => { await copyPki(h.target, o, pkiDir, hostCertNames(h, isBuilderHost(h)), REMOTE_PKI_DIR) })
     await each('/etc/dokkaa/env and systemd units', async h => {
       await remoteStep(h.target, o, 'configure', [b64(hostEnv(state.settings, h, records)), h.etcd ? b64(etcdEnv(state.settings, h, records)) : ''])
     })
     // All members at once: a multi-member etcd waits for its peers to start.
     await each('etcd', async h => { say(h, await remoteStep(h.target, o, 'start', ['etcd'])); addStarted(h, 'etcd') }, records.filter(h => h.etcd))
-    await each('conductor, ambassador, builder', async h => {
-      say(h, await remoteStep(h.target, o, 'start', ['conductor', 'ambassador', 'builder']))
-      for (const p of ['conductor', 'ambassador', 'builder']) addStarted(h, p)
+    const adminTls = etcdClientTls(pkiDir, 'dokkaacfg')
+    if (records.length) {
+      await progress.step('etcd roles (one per identity) and authentication', async () => {
+        await applyClusterRoles({ etcd: etcdClientUrls(records), tls: adminTls, prefix: state.settings.prefix, hosts: records.map(h => h.id) })
+      })
+    }
+    await each('conductor, ambassador (and the builder on the first host)', async h => {
+      const parts = isBuilderHost(h) ? ['conductor', 'ambassador', 'builder'] : ['conductor', 'ambassador']
+      say(h, await remoteStep(h.target, o, 'start', parts))
+      for (const p of parts) addStarted(h, p)
     })
 
     const first = records[0]
@@ -143,6 +162,7 @@ export class SshProvider implements Provider {
       added,
       removed,
       etcdEndpoints: etcdClientUrls(records),
+      etcdTls: { ca: adminTls.ca, cert: adminTls.client.cert, key: adminTls.client.key },
       prefix: state.settings.prefix,
       consoleUrl: first ? `http://${first.address}:8080/` : undefined,
       rootPasswordFile: first ? `${first.target}:/var/lib/dokkaa/generated_password.txt` : undefined,

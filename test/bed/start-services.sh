@@ -16,12 +16,22 @@
 #   DOKKAA_TEST_REGISTRY  registry host:port to check/start (127.0.0.1:5000)
 #   DOKKAA_STARTED_FILE   if set, the name of every service started now is appended
 #                         to it (.ci/run uses it to stop only what it started)
+#   DOKKAA_SERVICES       which to check/start, of "dockerd etcd registry" (all three)
+#   An https:// DOKKAA_TEST_ETCD is started TLS-only with client-certificate auth
+#   (deploy/install.sh's etcd), and needs the PEM files:
+#   DOKKAA_ETCD_CA        the CA clients' and peers' certificates must chain to
+#   DOKKAA_ETCD_SERVER_CERT, DOKKAA_ETCD_SERVER_KEY  etcd's own (server and peer) pair
+#   DOKKAA_ETCD_CERT, DOKKAA_ETCD_KEY  a client pair with etcd's root role, for the
+#                         health check and space reclaim below (the admin's)
+#   DOKKAA_ETCD_NAME      the member's name (dokkaa-bed)
 set -euo pipefail
 
 STATE_DIR=${DOKKAA_STATE_DIR:-/var/lib/dokkaa-bed}
 DOCKER_URL=${DOCKER_HOST:-unix:///var/run/docker.sock}
 ETCD_URL=${DOKKAA_TEST_ETCD:-http://127.0.0.1:23790}
 REGISTRY_ADDR=${DOKKAA_TEST_REGISTRY:-127.0.0.1:5000}
+SERVICES=" ${DOKKAA_SERVICES:-dockerd etcd registry} "
+ETCD_NAME=${DOKKAA_ETCD_NAME:-dokkaa-bed}
 # The docker CLI may be newer than the 20.10 daemon (API 1.41); pin the API so any
 # CLI version talks to it.
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
@@ -138,15 +148,26 @@ start_dockerd() {
 
 # --- etcd ----------------------------------------------------------------------
 
+# TLS: the client flags curl and etcdctl use (empty for a plain http etcd).
+ETCD_CURL_TLS=()
+ETCDCTL_TLS=()
+if [[ $ETCD_URL == https://* ]]; then
+  for v in DOKKAA_ETCD_CA DOKKAA_ETCD_SERVER_CERT DOKKAA_ETCD_SERVER_KEY DOKKAA_ETCD_CERT DOKKAA_ETCD_KEY; do
+    [[ -n ${!v:-} ]] || die "$v is needed for an https:// etcd ($ETCD_URL)"
+  done
+  ETCD_CURL_TLS=(--cacert "$DOKKAA_ETCD_CA" --cert "$DOKKAA_ETCD_CERT" --key "$DOKKAA_ETCD_KEY")
+  ETCDCTL_TLS=(--cacert "$DOKKAA_ETCD_CA" --cert "$DOKKAA_ETCD_CERT" --key "$DOKKAA_ETCD_KEY")
+fi
+
 etcd_ok() {
-  curl -fsS --max-time 3 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'
+  curl -fsS --max-time 3 "${ETCD_CURL_TLS[@]}" "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'
 }
 
 # An etcd that has used up its space quota (alarm NOSPACE: every write refused with
 # "database space exceeded") is given its space back: history compacted to the current
 # revision, the database defragmented, the alarm disarmed. The keys themselves stay.
 reclaim_etcd_space() {
-  local ctl=(env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" --dial-timeout=1s) alarms rev
+  local ctl=(env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URL" "${ETCDCTL_TLS[@]}" --dial-timeout=1s) alarms rev
   alarms=$("${ctl[@]}" --command-timeout=2s alarm list 2>/dev/null) || return 0
   [[ $alarms == *NOSPACE* ]] || return 0
   rev=$("${ctl[@]}" endpoint status -w json 2>/dev/null | grep -o '"revision":[0-9]*' | head -1 | cut -d: -f2) || return 0
@@ -162,17 +183,22 @@ start_etcd() {
   reclaim_etcd_space
   if etcd_ok; then log "etcd: already running"; return; fi
   command -v etcd >/dev/null || die "etcd is not installed"
-  [[ $ETCD_URL =~ ^http://([^:/]+):([0-9]+)/?$ ]] || die "DOKKAA_TEST_ETCD must look like http://HOST:PORT, got $ETCD_URL"
-  local host=${BASH_REMATCH[1]} port=${BASH_REMATCH[2]}
-  local peer="http://$host:$((port + 1))" client="http://$host:$port"
+  [[ $ETCD_URL =~ ^(https?)://([^:/]+):([0-9]+)/?$ ]] || die "DOKKAA_TEST_ETCD must look like http(s)://HOST:PORT, got $ETCD_URL"
+  local scheme=${BASH_REMATCH[1]} host=${BASH_REMATCH[2]} port=${BASH_REMATCH[3]}
+  local peer="$scheme://$host:$((port + 1))" client="$scheme://$host:$port" tls=()
+  if [[ $scheme == https ]]; then
+    # Clients and the peer port alike: TLS only, and a certificate from the cluster CA required.
+    tls=(--client-cert-auth --trusted-ca-file "$DOKKAA_ETCD_CA" --cert-file "$DOKKAA_ETCD_SERVER_CERT" --key-file "$DOKKAA_ETCD_SERVER_KEY"
+      --peer-client-cert-auth --peer-trusted-ca-file "$DOKKAA_ETCD_CA" --peer-cert-file "$DOKKAA_ETCD_SERVER_CERT" --peer-key-file "$DOKKAA_ETCD_SERVER_KEY")
+  fi
   local logfile=$STATE_DIR/etcd.log
   mkdir -p "$STATE_DIR/etcd-$port"
   echo "--- $(date -Is) etcd on $client" >>"$logfile"
-  spawn "$logfile" etcd --name dokkaa-bed --data-dir "$STATE_DIR/etcd-$port/data" \
+  spawn "$logfile" etcd --name "$ETCD_NAME" --data-dir "$STATE_DIR/etcd-$port/data" \
     --listen-client-urls "$client" --advertise-client-urls "$client" \
     --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-    --initial-cluster "dokkaa-bed=$peer" --initial-cluster-state new \
-    --auto-compaction-mode revision --auto-compaction-retention 10000 --quota-backend-bytes 8589934592
+    --initial-cluster "$ETCD_NAME=$peer" --initial-cluster-state new \
+    --auto-compaction-mode revision --auto-compaction-retention 10000 --quota-backend-bytes 8589934592 "${tls[@]}"
   record_started etcd "$spawned_pid"
   # A data dir that ran out of space before comes back with its alarm raised: reclaimed here.
   wait_ready etcd "$spawned_pid" "$logfile" 60 etcd_reclaimed_ok
@@ -221,6 +247,6 @@ EOF
 [[ $mode == --install-only ]] && exit 0
 
 mkdir -p "$STATE_DIR/pids"
-start_dockerd
-start_etcd
-start_registry
+[[ $SERVICES != *" dockerd "* ]] || start_dockerd
+[[ $SERVICES != *" etcd "* ]] || start_etcd
+[[ $SERVICES != *" registry "* ]] || start_registry
