@@ -49,16 +49,18 @@ function keepReason(dir: string, caFile: string, r: CertRequest, now: Date): str
 
 /**
  * Makes the CA when absent (kept forever after) and issues each planned certificate that is
- * not good as it is. `log` hears one line per certificate issued, with the reason.
+ * not good as it is — or every one with `force` (rotation). `log` hears one line per
+ * certificate issued, with the reason.
  */
-export async function ensureClusterPki(dir: string, plan: ClusterPlanInput & { caName: string }, log: (line: string) => void = () => {}, now = new Date()): Promise<ClusterPki> {
+export async function ensureClusterPki(dir: string, plan: ClusterPlanInput & { caName: string }, log: (line: string) => void = () => {}, o: { force?: boolean; now?: Date } = {}): Promise<ClusterPki> {
+  const now = o.now ?? new Date()
   const requests = componentPlan(plan)
   const ca = await ensureCa(dir, { commonName: plan.caName })
   if (ca.created) log(`CA ${plan.caName}: made (${ca.certFile})`)
   const issued: string[] = []
   const kept: string[] = []
   for (const r of requests) {
-    const reason = ca.created ? 'new CA' : keepReason(dir, ca.certFile, r, now)
+    const reason = ca.created ? 'new CA' : o.force ? 'rotation' : keepReason(dir, ca.certFile, r, now)
     if (reason === undefined) { kept.push(r.name); continue }
     await issue(dir, ca, r)
     issued.push(r.name)

@@ -1,5 +1,5 @@
 // certs init and roles apply: the two steps of securing a cluster's etcd that install.sh
-// and the ssh hosts' scripts run by hand (`up` runs the same code in-process):
+// runs by hand (`up` runs the same code in-process); certs rotate, through the provider:
 //   dokkaacfg certs init --host h1=10.0.0.2,etcd,builder --host h2=10.0.0.3
 //   dokkaacfg roles apply --etcd https://10.0.0.2:2379 --host h1 --host h2
 import { join } from 'node:path'
@@ -10,6 +10,9 @@ import { ensureClusterPki, pairOf } from './cluster-pki.js'
 import { applyClusterRoles } from './cluster-roles.js'
 import { UsageError } from './errors.js'
 import { makeOutput } from './output.js'
+import { providerOptions } from './cmd-provision.js'
+import { consoleProgress, silentProgress } from './progress.js'
+import { makeProvider, type ProviderFlags } from './providers.js'
 import { DEFAULT_PKI_DIR, type PlanHost } from './pki.js'
 
 const HOST_ROLES = ['etcd', 'builder'] as const
@@ -46,6 +49,26 @@ Example:
       makeOutput(!!c.optsWithGlobals<{ json?: boolean }>().json).result(
         { dir: pki.dir, ca: pki.ca.certFile, issued: pki.issued, kept: pki.kept },
         () => [...lines, `${pki.dir}: ${pki.issued.length} issued, ${pki.kept.length} kept`])
+    })
+}
+
+export function registerCertsRotate(certs: Command): void {
+  providerOptions(certs.command('rotate'))
+    .description('issue every certificate of a cluster made by `up` again (same CA, new keys) and restart each part onto it, one at a time; containers keep running')
+    .addHelpText('after', `
+etcd reads its certificate files at each new connection: it is not restarted. A conductor
+restarting keeps its lease, so its containers are neither stopped nor moved. The old
+certificates stay valid until they expire (there is no revocation list): rotate because a
+key may have leaked, and remove the host (up --scale) if it did.
+
+Examples:
+  sudo dokkaacfg certs rotate --name demo`)
+    .action(async (o: ProviderFlags, c: Command) => {
+      const json = !!c.optsWithGlobals<{ json?: boolean }>().json
+      const provider = makeProvider(o)
+      if (!provider.rotateCerts) throw new UsageError(`certs rotate: not yet for the ${provider.name} provider`, 'rotate by hand: dokkaacfg certs init in the PKI directory after moving the old pairs away, then restart each part')
+      const r = await provider.rotateCerts(json ? silentProgress : consoleProgress())
+      makeOutput(json).result(r, () => [`issued: ${r.issued.join(', ')}`, `restarted: ${r.restarted.join(', ') || 'none'}`])
     })
 }
 

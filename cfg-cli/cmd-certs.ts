@@ -9,7 +9,7 @@ import { expiresInDays, isExpired, readCertInfo, verifyChain, type CertInfo } fr
 import { CfgError, NotFoundError, UsageError } from './errors.js'
 import { makeOutput, table } from './output.js'
 import { DEFAULT_PKI_DIR } from './pki.js'
-import { registerCertsInit } from './cmd-certs-init.js'
+import { registerCertsInit, registerCertsRotate } from './cmd-certs-init.js'
 
 /** Under this many days left, a certificate is marked `expires soon`. */
 export const EXPIRES_SOON_DAYS = 30
@@ -121,4 +121,5 @@ Examples:
       out.result(rows.map(jsonRow), () => (rows.length ? certLines(rows, now) : [`no certificates (*.crt) in ${o.pkiDir}`]))
     })
   registerCertsInit(certs)
+  registerCertsRotate(certs)
 }

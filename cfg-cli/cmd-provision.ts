@@ -1,4 +1,5 @@
-// up, down, status: provisioning commands, the same for every provider.
+// up, down, status: provisioning commands, the same for every provider (certs rotate, in
+// cmd-certs-init.ts, takes the same provider flags).
 import type { Command } from 'commander'
 import { makeProvider, intFlag, type ProviderFlags } from './providers.js'
 import { consoleProgress, silentProgress } from './progress.js'
@@ -9,7 +10,7 @@ import { DEFAULT_STATE_DIR } from './state-file.js'
 
 interface Globals { json?: boolean }
 
-function providerOptions(cmd: Command): Command {
+export function providerOptions(cmd: Command): Command {
   return cmd
     .option('--provider <name>', 'where hosts come from: local, ssh, digitalocean', 'local')
     .option('--state-dir <dir>', 'where what was made is recorded', DEFAULT_STATE_DIR)

@@ -38,3 +38,37 @@ export async function waitForHostRegistered(etcd: string[], prefix: string, host
     client.close()
   }
 }
+
+/** The startedAt of the host's record (undefined: none), which a restarted conductor writes anew. */
+export async function hostStartedAt(etcd: string[], prefix: string, hostId: string, tls?: EtcdTlsFiles): Promise<string | undefined> {
+  const client = createEtcdClient({ ...etcdConnection(etcd, tls), dialTimeout: 2000 })
+  try {
+    return readStartedAt((await kvOf(client).get(new KeyLayout(prefix).host(hostId)))?.value)
+  } finally {
+    client.close()
+  }
+}
+
+/** Waits until the host's record shows another startedAt than `before`: its conductor registered again. */
+export async function waitForHostRestarted(etcd: string[], prefix: string, hostId: string, before: string | undefined, timeoutMs: number, tls?: EtcdTlsFiles): Promise<boolean> {
+  const client = createEtcdClient({ ...etcdConnection(etcd, tls), dialTimeout: 2000 })
+  try {
+    const kv = kvOf(client)
+    return await waitUntil(async () => {
+      const now = readStartedAt((await kv.get(new KeyLayout(prefix).host(hostId)))?.value)
+      return now !== undefined && now !== before
+    }, timeoutMs, 250)
+  } finally {
+    client.close()
+  }
+}
+
+function readStartedAt(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  try {
+    const v = (JSON.parse(value) as { startedAt?: unknown }).startedAt
+    return typeof v === 'string' ? v : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -5,7 +5,11 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { readdirSync, rmdirSync, rmSync } from 'node:fs'
-import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET, type LabState } from './netns-lab.js'
+import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET } from './netns-lab.js'
+import type { NetnsHostRecord } from './netns-host.js'
+import type { LocalOptions, LocalState } from './local-state.js'
+
+export type { LocalOptions, LocalState } from './local-state.js'
 import { bridgePlan, hostPlan, maxHosts, overlaps, validateLabSpec, type LabSpec } from './lab-plan.js'
 import { StateFile, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from './state-file.js'
 import { planEtcd, startEtcd, startRegistry, type EtcdMember, type RegistryRecord } from './local-services.js'
@@ -15,47 +19,14 @@ import { CLUSTER_KEY_ENV, ensureClusterKey } from './cluster-key.js'
 import { ensureClusterPki } from './cluster-pki.js'
 import { applyClusterRoles, etcdAnswers } from './cluster-roles.js'
 import { etcdClientTls, labPkiDir, labPlan, memberTls } from './local-tls.js'
-import { waitForHostDrained, waitForHostRegistered } from './drain.js'
+import { bridgeLease } from './lease-bridge.js'
+import { KeyLayout } from '../schemas/index.js'
+import { hostStartedAt, waitForHostDrained, waitForHostRegistered, waitForHostRestarted } from './drain.js'
 import { requireCommands, requireRoot } from './preconditions.js'
 import { run } from './run-command.js'
-import { PreconditionError, ProvisionError, UsageError } from './errors.js'
+import { NotFoundError, PreconditionError, ProvisionError, UsageError } from './errors.js'
 import type { ClusterStatus, Provider, UpResult } from './provider.js'
 import type { Progress } from './progress.js'
-
-export interface LocalOptions {
-  stateDir?: string
-  name?: string
-  subnet?: string
-  bipBase?: string
-  etcdMembers?: number
-  prefix?: string
-  runDir?: string
-  /** Images copied from the machine's main engine into every host (e.g. dokkaa/busybox:test). */
-  images?: string[]
-  /** Start conductor, ambassador and builder (off: only hosts, etcd and registry). */
-  agents?: boolean
-  leaseTtl?: number
-  builderPort?: number
-  /** How long scale-down waits for the scheduler to move a host's instances away. */
-  drainTimeoutMs?: number
-}
-
-interface AgentRecord { conductor?: ProcessRecord; ambassador?: ProcessRecord }
-
-export interface LocalState {
-  provider: 'local'
-  version: 1
-  prefix: string
-  etcdToken: string
-  lab: LabState
-  etcd: EtcdMember[]
-  registry: RegistryRecord
-  builder?: { listen: string; dataDir: string; process?: ProcessRecord }
-  agents: Record<string, AgentRecord>
-  leaseTtl: number
-  /** Images copied into every host, remembered so hosts added later get them too. */
-  images: string[]
-}
 
 export class LocalProvider implements Provider {
   readonly name = 'local'
@@ -107,11 +78,11 @@ export class LocalProvider implements Provider {
   private get adminTls() { return etcdClientTls(this.pkiDir, 'dokkaacfg') }
 
   /** The CA and every certificate hosts 1..scale (and those still there) need; kept when still good. */
-  private async ensurePki(state: LocalState, scale: number, existing: string[], progress: Progress): Promise<void> {
+  private async ensurePki(state: LocalState, scale: number, existing: string[], progress: Progress, force = false): Promise<string[]> {
     const ids = new Set(existing)
     const hosts = Array.from({ length: scale }, (_, i) => hostPlan(state.lab.spec, i + 1)).filter(h => !ids.has(h.id))
     const all = [...hosts.map(h => ({ id: h.id, address: h.address })), ...existing.map(id => ({ id, address: state.lab.hosts[id]!.address }))]
-    await ensureClusterPki(this.pkiDir, labPlan(this.clusterName, all, bridgePlan(state.lab.spec).address, state.etcd), line => progress.info(`pki: ${line}`))
+    return (await ensureClusterPki(this.pkiDir, labPlan(this.clusterName, all, bridgePlan(state.lab.spec).address, state.etcd), line => progress.info(`pki: ${line}`), { force })).issued
   }
 
   async up(scale: number, progress: Progress): Promise<UpResult> {
@@ -129,7 +100,7 @@ export class LocalProvider implements Provider {
     const before = new Set(lab.hosts().map(h => h.id))
 
     await progress.step(`bridge ${bridgePlan(state.lab.spec).name} ${bridgePlan(state.lab.spec).address}/${bridgePlan(state.lab.spec).prefixLength}`, async () => { await lab.ensureBridge(); save() })
-    await progress.step(`certificates in ${this.pkiDir}`, () => this.ensurePki(state, scale, lab.hosts().filter(h => h.index <= scale).map(h => h.id), progress))
+    await progress.step(`certificates in ${this.pkiDir}`, async () => { await this.ensurePki(state, scale, lab.hosts().filter(h => h.index <= scale).map(h => h.id), progress) })
     await progress.step(`etcd (${state.etcd.length} member${state.etcd.length > 1 ? 's' : ''}, TLS, client certificates) on ${facts.etcd.join(',')}`, async () => {
       try { await startEtcd(state.etcd, state.etcdToken, this.logDir, () => etcdAnswers(facts.etcd, this.adminTls), memberTls(this.pkiDir)) } finally { save() }
     })
@@ -170,13 +141,12 @@ export class LocalProvider implements Provider {
           // New hosts get every remembered image; existing ones only those named on this run.
           for (const img of before.has(id) ? this.opts.images ?? [] : state.images) await lab.copyImage(img, undefined, [i])
           const a = state.agents[id] ??= {}
-          const hf = { id, address: h.address, dockerGateway: bipGateway(h.bip), dockerHost: h.dockerd!.host }
           if (entries.conductor && !(a.conductor && isRunning(a.conductor))) {
-            a.conductor = this.spawnAgent('conductor', entries.conductor, conductorArgs(facts, hf, state.leaseTtl), `${id}-conductor`, h.netns)
+            a.conductor = this.spawnHostPart(state, h, 'conductor', entries.conductor)
             started.push(id)
           }
           if (entries.ambassador && !(a.ambassador && isRunning(a.ambassador))) {
-            a.ambassador = this.spawnAgent('ambassador', entries.ambassador, ambassadorArgs(facts, hf), `${id}-ambassador`, h.netns)
+            a.ambassador = this.spawnHostPart(state, h, 'ambassador', entries.ambassador)
           }
         } finally { save() }
       })
@@ -199,12 +169,7 @@ export class LocalProvider implements Provider {
           b.process = this.spawnAgent('builder', builderEntry, builderArgs(facts, b.listen, b.dataDir, this.clusterKeyFile), 'builder')
           save()
         }
-        const proc = b.process
-        const ok = await waitUntil(async () => {
-          if (!isRunning(proc)) throw new ProvisionError(`builder exited: ${logTail(proc.log)}`)
-          return (await fetch(`http://${b.listen}/`, { signal: AbortSignal.timeout(2000) })).status < 500
-        }, 60_000, 500)
-        if (!ok) progress.info(`builder did not answer on http://${b.listen}/ within 60 s (see ${this.logDir}/builder.log)`)
+        await this.waitForBuilder(b, progress)
       })
     } else if (agentsOn) progress.info(`builder: no builder/main.ts or dist/builder/main.js in ${packageRoot()}; not started`)
     save()
@@ -222,6 +187,79 @@ export class LocalProvider implements Provider {
       rootPasswordFile: state.builder ? builderPasswordFile(state.builder.dataDir) : undefined,
       registry: state.registry.address,
     }
+  }
+
+  /** Waits until the builder answers (a 4xx counts: it serves), or says in `progress` that it did not. */
+  private async waitForBuilder(b: NonNullable<LocalState['builder']>, progress: Progress): Promise<void> {
+    const proc = b.process!
+    const ok = await waitUntil(async () => {
+      if (!isRunning(proc)) throw new ProvisionError(`builder exited: ${logTail(proc.log)}`)
+      return (await fetch(`http://${b.listen}/`, { signal: AbortSignal.timeout(2000) })).status < 500
+    }, 60_000, 500)
+    if (!ok) progress.info(`builder did not answer on http://${b.listen}/ within 60 s (see ${this.logDir}/builder.log)`)
+  }
+
+  /** Starts a host's conductor or ambassador inside its namespace. */
+  private spawnHostPart(state: LocalState, h: NetnsHostRecord, part: 'conductor' | 'ambassador', entry: string[]): ProcessRecord {
+    const facts = this.facts(state)
+    const hf = { id: h.id, address: h.address, dockerGateway: bipGateway(h.bip), dockerHost: h.dockerd!.host }
+    const args = part === 'conductor' ? conductorArgs(facts, hf, state.leaseTtl) : ambassadorArgs(facts, hf)
+    return this.spawnAgent(part, entry, args, `${h.id}-${part}`, h.netns)
+  }
+
+  /**
+   * `certs rotate`: every certificate but the CA's issued again (new keys), then each part
+   * restarted one at a time to connect with its new one — the builder, then per host the
+   * ambassador and the conductor. A conductor stopping keeps its lease (lease-keeper.ts), and
+   * its successor takes its records over within the TTL: no container is stopped or moved.
+   * etcd needs no restart: it reads its certificate files at every new connection.
+   */
+  async rotateCerts(progress: Progress): Promise<{ issued: string[]; restarted: string[] }> {
+    requireRoot('dokkaacfg certs rotate --provider=local')
+    await requireCommands(['etcdctl', 'nsenter'])
+    const state = this.file.load()
+    if (!state) throw new NotFoundError(`no local cluster ${this.clusterName} in ${this.stateDir}`, 'dokkaacfg up first, or name it with --name/--state-dir')
+    const lab = NetnsLab.fromState(state.lab)
+    const hosts = lab.hosts()
+    const issued = await progress.step(`issue every certificate again in ${this.pkiDir} (same CA, new keys)`, () => this.ensurePki(state, 0, hosts.map(h => h.id), progress, true))
+    const restarted: string[] = []
+    const restart = async (p: ProcessRecord | undefined, spawn: () => ProcessRecord): Promise<ProcessRecord | undefined> => {
+      if (!p) return undefined
+      await stopProcess(p, 20_000)
+      return spawn()
+    }
+    const b = state.builder
+    const builderEntry = nodeEntry('builder')
+    if (b?.process && builderEntry) {
+      await progress.step('builder', async () => {
+        b.process = await restart(b.process, () => this.spawnAgent('builder', builderEntry, builderArgs(this.facts(state), b.listen, b.dataDir, this.clusterKeyFile), 'builder'))
+        this.file.save(state)
+        await this.waitForBuilder(b, progress)
+        restarted.push('builder')
+      })
+    }
+    for (const h of hosts) {
+      const a = state.agents[h.id] ?? {}
+      await progress.step(`${h.id}: ambassador, conductor`, async () => {
+        const ambassador = nodeEntry('ambassador')
+        if (ambassador) a.ambassador = await restart(a.ambassador, () => this.spawnHostPart(state, h, 'ambassador', ambassador))
+        const conductor = nodeEntry('conductor')
+        const etcd = this.facts(state).etcd
+        const before = await hostStartedAt(etcd, state.prefix, h.id, this.adminTls)
+        // The host's lease is held while no conductor runs: its records (and its instances) stay put.
+        const bridge = await bridgeLease(etcd, this.adminTls, new KeyLayout(state.prefix).host(h.id))
+        try {
+          if (conductor) a.conductor = await restart(a.conductor, () => this.spawnHostPart(state, h, 'conductor', conductor))
+          this.file.save(state)
+          const back = await waitForHostRestarted(etcd, state.prefix, h.id, before, 60_000, this.adminTls)
+          if (!back) throw new ProvisionError(`the conductor of ${h.id} did not register again within 60 s after its restart`, `see ${this.logDir}/${h.id}-conductor.log`)
+        } finally {
+          bridge.stop()
+        }
+        restarted.push(`${h.id}-ambassador`, `${h.id}-conductor`)
+      })
+    }
+    return { issued, restarted }
   }
 
   private spawnAgent(part: Part, entry: string[], args: string[], logName: string, netns?: string): ProcessRecord {

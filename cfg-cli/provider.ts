@@ -37,6 +37,8 @@ export interface Provider {
   up(scale: number, progress: Progress): Promise<UpResult>
   down(progress: Progress): Promise<{ removed: string[] }>
   status(): Promise<ClusterStatus>
+  /** `certs rotate`: every certificate but the CA's issued again, each part restarted onto its new one; no container stops. */
+  rotateCerts?(progress: Progress): Promise<{ issued: string[]; restarted: string[] }>
 }
 
 /** The closing lines of `up`: how to reach the cluster. */
