@@ -16,6 +16,7 @@ import { startHttpRouter, type RunningHttpRouter } from './http-router.js'
 import { serviceId, type ServiceTable } from './service-table.js'
 import { startTableWatch, type TableSnapshot, type TableWatch } from './table-watch.js'
 import { TcpProxy } from './tcp-proxy.js'
+import { startWebTls } from './web-tls-start.js'
 
 export interface RunningAmbassador {
   current(): TableSnapshot
@@ -34,6 +35,7 @@ export async function startAmbassador(config: AmbassadorConfig, log: Logger, cli
   // The TLS files are read here; a missing or loose one is kit's FlagError (exit 2).
   const etcd = client ?? createEtcdClient({ ...etcdConnection(config.etcd, config.etcdTls), dialTimeout: 5000 })
   const keys = new KeyLayout(config.prefix, config.domain)
+  const kv = etcdKv(etcd)
   const balancer = new Balancer()
   const closers: (() => Promise<void>)[] = []
   const closeAll = async (): Promise<void> => {
@@ -43,7 +45,7 @@ export async function startAmbassador(config: AmbassadorConfig, log: Logger, cli
 
   let watch: TableWatch
   try {
-    watch = await startTableWatch(etcdKv(etcd), keys, log)
+    watch = await startTableWatch(kv, keys, log)
   } catch (err) {
     if (ownClient) etcd.close()
     throw new EtcdUnavailableError(config.etcd.join(','), err)
@@ -61,7 +63,10 @@ export async function startAmbassador(config: AmbassadorConfig, log: Logger, cli
     closers.push(() => dns.close())
 
     if (config.webListen.length > 0) {
-      const web: RunningHttpRouter = await startHttpRouter({ endpoints: config.webListen, domain: config.domain, table, balancer, log })
+      // Challenges, certificates (etcd and --tls-dir): before the listeners, so the first request finds them.
+      const tls = await startWebTls(config, kv, keys, log)
+      closers.push(() => tls.close())
+      const web: RunningHttpRouter = await startHttpRouter({ endpoints: config.webListen, domain: config.domain, table, balancer, log, tls: { endpoints: config.webTlsListen ?? [], store: tls.store } })
       closers.push(() => web.close())
     }
 

@@ -84,3 +84,16 @@ t.test('small parsers', async (t) => {
   t.throws(() => parseEndpoint('1.2.3.4', undefined, '--x'), { message: /needs a port/ })
   t.same(parsePortRange(undefined), { from: 20000, to: 20999 })
 })
+
+t.test('--web-tls-listen, --tls-dir, --cluster-key-file', async (t) => {
+  const off = parseConfig({}, host)
+  t.same([off.webTlsListen, off.tlsDir, off.clusterKeyFile], [[], undefined, '/etc/dokkaa/cluster.key'], 'no HTTPS by default')
+  const on = parseConfig({ webTlsListen: '192.0.2.2,127.0.0.1:8443', tlsDir: '/etc/dokkaa/tls', clusterKeyFile: '/k' }, host)
+  t.same(on.webTlsListen, [{ address: '192.0.2.2', port: 443 }, { address: '127.0.0.1', port: 8443 }])
+  t.same([on.tlsDir, on.clusterKeyFile], ['/etc/dokkaa/tls', '/k'])
+  t.equal(parseConfig({ webTlsListen: 'none', clusterKeyFile: ' ' }, host).clusterKeyFile, '/etc/dokkaa/cluster.key', 'an empty value (a unit\'s unset variable) is the default')
+  t.throws(() => parseConfig({ webTlsListen: '127.0.0.1:20005' }, host), /--web-tls-listen: port 20005 lies inside --port-range/)
+  t.throws(() => parseConfig({ webTlsListen: '127.0.0.1', webListen: 'none' }, host), /--web-tls-listen: needs the plain web router too/)
+  t.throws(() => parseConfig({ tlsDir: '/etc/dokkaa/tls' }, host), /--tls-dir: serves certificates on the HTTPS listener: give --web-tls-listen too/)
+  t.throws(() => parseConfig({ webTlsListen: 'localhost' }, host), /--web-tls-listen: "localhost" is not an IP address/)
+})

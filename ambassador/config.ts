@@ -3,6 +3,7 @@
 import { DEFAULT_DOMAIN, DEFAULT_PORT_RANGE, type PortRange } from '../schemas/index.js'
 import { FlagError, LOG_LEVELS, parseEtcdUrls, parseLogLevel, parsePortRangeFlag, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { parseEtcdTls, type EtcdTlsFiles, type EtcdTlsFlags } from '../kit/etcd-tls.js'
+import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 import { BadFlagError, NoBridgeAddressError } from './errors.js'
 import { parseResolvConf, type HostFacts } from './host-facts.js'
 import { formatEndpoint, parseAddressList, parseEndpoint, parseEndpointList, type Endpoint } from './listen-address.js'
@@ -21,6 +22,9 @@ export interface RawFlags extends EtcdTlsFlags {
   upstreamTimeout?: string
   ttl?: string
   webListen?: string
+  webTlsListen?: string
+  tlsDir?: string
+  clusterKeyFile?: string
   bridgeInterface?: string
   logLevel?: string
 }
@@ -40,6 +44,12 @@ export interface AmbassadorConfig {
   ttl: number
   /** Empty: no web router. */
   webListen: Endpoint[]
+  /** Empty or absent: no HTTPS (docs/ambassador.md, "HTTPS for web services"). */
+  webTlsListen?: Endpoint[]
+  /** Bring-your-own certificates: <hostname>.crt and <hostname>.key. */
+  tlsDir?: string
+  /** Opens the certificates the builder stores in etcd; read at start when webTlsListen is set (default /etc/dokkaa/cluster.key). */
+  clusterKeyFile?: string
   logLevel: LogLevel
 }
 
@@ -47,6 +57,8 @@ export const DEFAULTS = {
   etcd: 'http://127.0.0.1:2379',
   dnsPort: 53,
   webPort: 80,
+  webTlsPort: 443,
+  clusterKeyFile: DEFAULT_CLUSTER_KEY_FILE,
   ttl: 5,
   upstreamTimeoutMs: 2000,
   bridgeInterface: 'docker0',
@@ -109,16 +121,26 @@ function parseFlags(raw: RawFlags, host: HostFacts): AmbassadorConfig {
       webListen = parseEndpointList([publicAddress, '127.0.0.1'].filter(Boolean).join(','), DEFAULTS.webPort, '--web-listen')
     }
   }
+  const webTlsListen = raw.webTlsListen === undefined || raw.webTlsListen === 'none' ? [] : parseEndpointList(raw.webTlsListen, DEFAULTS.webTlsPort, '--web-tls-listen')
+  if (webTlsListen.length > 0 && webListen.length === 0) {
+    throw new BadFlagError('--web-tls-listen', 'needs the plain web router too (--web-listen): it answers the ACME challenges and redirects to HTTPS')
+  }
   // The web router and a service proxy on one address and port would fight for it.
-  for (const w of webListen) {
-    if (w.port >= portRange.from && w.port <= portRange.to) {
-      throw new BadFlagError('--web-listen', `port ${w.port} lies inside --port-range ${portRange.from}-${portRange.to}, where service proxies listen`)
+  for (const [flag, list] of [['--web-listen', webListen], ['--web-tls-listen', webTlsListen]] as const) {
+    for (const w of list) {
+      if (w.port >= portRange.from && w.port <= portRange.to) {
+        throw new BadFlagError(flag, `port ${w.port} lies inside --port-range ${portRange.from}-${portRange.to}, where service proxies listen`)
+      }
     }
   }
+  const tlsDir = raw.tlsDir?.trim() || undefined
+  if (tlsDir !== undefined && webTlsListen.length === 0) throw new BadFlagError('--tls-dir', 'serves certificates on the HTTPS listener: give --web-tls-listen too')
+  // An empty value (a unit file's unset variable) means the default, as for the builder.
+  const clusterKeyFile = raw.clusterKeyFile?.trim() || DEFAULTS.clusterKeyFile
 
   const logLevel = parseLogLevel(raw.logLevel, DEFAULTS.logLevel)
 
-  return { etcd, etcdTls, prefix, domain, dnsListen, proxyListen, portRange, upstream, upstreamTimeoutMs, ttl, webListen, logLevel }
+  return { etcd, etcdTls, prefix, domain, dnsListen, proxyListen, portRange, upstream, upstreamTimeoutMs, ttl, webListen, webTlsListen, tlsDir, clusterKeyFile, logLevel }
 }
 
 export function parsePortRange(text: string | undefined): PortRange {

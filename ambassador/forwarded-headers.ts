@@ -20,13 +20,14 @@ export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out
 }
 
-export function forwardedRequestHeaders(headers: IncomingHttpHeaders, remote: string | undefined, upgrade = false): OutgoingHttpHeaders {
+/** `proto`: how the client reached the router — "https" on the TLS listener. */
+export function forwardedRequestHeaders(headers: IncomingHttpHeaders, remote: string | undefined, upgrade = false, proto: 'http' | 'https' = 'http'): OutgoingHttpHeaders {
   const out = endToEnd(headers)
   const client = clientAddress(remote)
   const prior = headers['x-forwarded-for']
   out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client
   if (headers.host) out['x-forwarded-host'] = headers.host
-  out['x-forwarded-proto'] = 'http'
+  out['x-forwarded-proto'] = proto
   if (upgrade) {
     // An upgrade is the one hop-by-hop exchange that must reach the backend.
     out.connection = 'Upgrade'

@@ -4,6 +4,7 @@
 // backend connections; WebSocket and other upgrades are spliced through as raw sockets.
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, type Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { backendKey, type Balancer } from './balancer.js'
@@ -13,6 +14,8 @@ import { formatEndpoint, type Endpoint } from './listen-address.js'
 import { badGatewayPage, noBackendPage, notFoundPage, renderPage, type RouterPage } from './router-pages.js'
 import type { Backend, ServiceTable } from './service-table.js'
 import { splice } from './tcp-proxy.js'
+import type { TlsStore } from './tls-store.js'
+import { answerPlainHttp, createTlsServer } from './web-tls.js'
 
 /** How long a kept-alive client connection may sit idle before the router closes it. */
 export const KEEP_ALIVE_IDLE_MS = 65_000
@@ -24,6 +27,12 @@ export interface HttpRouterOptions {
   balancer: Balancer
   log: Logger
   connectTimeoutMs?: number
+  /**
+   * HTTPS (--web-tls-listen) with the store's certificates by SNI; and on the plain
+   * listener, ACME challenges answered and names with a certificate redirected. Endpoints
+   * may be empty: challenges are answered all the same.
+   */
+  tls?: { endpoints: Endpoint[]; store: TlsStore }
 }
 
 export interface RunningHttpRouter { close(): Promise<void> }
@@ -48,12 +57,16 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
     res.end(req.method === 'HEAD' ? undefined : body)
   }
 
+  const httpsPort = opts.tls?.endpoints[0]?.port
+  const secure = (req: IncomingMessage): boolean => (req.socket as Partial<TLSSocket>).encrypted === true
+
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (opts.tls && !secure(req) && answerPlainHttp(req, res, opts.tls.store, httpsPort)) return
     const r = route(req)
     if (r.kind === 'page') { req.resume(); sendPage(res, req, r.page); return }
     // Only a request without a body can be sent again to the next backend.
     const bodyless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0'
-    const headers = forwardedRequestHeaders(req.headers, req.socket.remoteAddress)
+    const headers = forwardedRequestHeaders(req.headers, req.socket.remoteAddress, false, secure(req) ? 'https' : 'http')
     const attempt = (i: number): void => {
       const b = r.order[i]
       if (!b) { sendPage(res, req, badGatewayPage(r.host, r.order.length)); return }
@@ -104,7 +117,7 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
       socket.end(`HTTP/1.1 ${page.status} ${page.title}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
     }
     if (r.kind === 'page') { refuse(r.page); return }
-    const headers = forwardedRequestHeaders(req.headers, socket.remoteAddress, true)
+    const headers = forwardedRequestHeaders(req.headers, socket.remoteAddress, true, secure(req) ? 'https' : 'http')
     const lines = [`${req.method} ${req.url} HTTP/1.1`]
     for (const [k, v] of Object.entries(headers)) for (const one of [v].flat()) lines.push(`${k}: ${one}`)
     const preamble = `${lines.join('\r\n')}\r\n\r\n`
@@ -139,23 +152,25 @@ export async function startHttpRouter(opts: HttpRouterOptions): Promise<RunningH
     await Promise.all(closing)
     agent.destroy()
   }
+  // Kept-alive client connections stay open 65 s idle (Node's default is 5 s): a server
+  // that closes an idle connection races the client's next request on it, which the
+  // client sees as a reset; the shorter the timeout, the more often a client that was
+  // briefly busy elsewhere loses that race (measured: 1 reset in ~4,000 requests during
+  // a rollout). 65 s, like a cloud load balancer's 60 s plus a margin; nginx keeps 75 s.
+  const serverOptions = { keepAlive: true, keepAliveTimeout: KEEP_ALIVE_IDLE_MS, headersTimeout: KEEP_ALIVE_IDLE_MS + 1_000 }
+  const listen = async (e: Endpoint, server: Server, flag: string, what: string): Promise<void> => {
+    server.on('upgrade', onUpgrade)
+    server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); else socket.destroy() })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(bindError(err, e.address, e.port, flag, `the ${what}`)))
+      server.listen({ port: e.port, host: e.address, exclusive: true }, () => { server.removeAllListeners('error'); resolve() })
+    })
+    servers.push(server)
+    opts.log.info({ address: formatEndpoint(e) }, `${what} listening`)
+  }
   try {
-    for (const e of opts.endpoints) {
-      // Kept-alive client connections stay open 65 s idle (Node's default is 5 s): a server
-      // that closes an idle connection races the client's next request on it, which the
-      // client sees as a reset; the shorter the timeout, the more often a client that was
-      // briefly busy elsewhere loses that race (measured: 1 reset in ~4,000 requests during
-      // a rollout). 65 s, like a cloud load balancer's 60 s plus a margin; nginx keeps 75 s.
-      const server = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_IDLE_MS, headersTimeout: KEEP_ALIVE_IDLE_MS + 1_000 }, onRequest)
-      server.on('upgrade', onUpgrade)
-      server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); else socket.destroy() })
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err) => reject(bindError(err, e.address, e.port, '--web-listen', 'the web router')))
-        server.listen({ port: e.port, host: e.address, exclusive: true }, () => { server.removeAllListeners('error'); resolve() })
-      })
-      servers.push(server)
-      opts.log.info({ address: formatEndpoint(e) }, 'web router listening')
-    }
+    for (const e of opts.endpoints) await listen(e, createServer(serverOptions, onRequest), '--web-listen', 'web router')
+    for (const e of opts.tls?.endpoints ?? []) await listen(e, createTlsServer(serverOptions, opts.tls!.store, onRequest, opts.log), '--web-tls-listen', 'web router (HTTPS)')
   } catch (err) {
     await close()
     throw err

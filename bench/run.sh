@@ -7,7 +7,9 @@
 #   cluster    — dokkaacfg up --scale=3 and host-crash failover vs Docker Swarm mode (~5 min)
 #   rollout    — update of 3 instances under 200 requests/s: failed requests and rollout wall
 #                time vs Docker Swarm mode, on one namespace host's engine (~20-30 min)
-# Usage: bash bench/run.sh [conductor|ambassador|builder|cluster|rollout ...]   (default: all; as root)
+#   tls        — put→running and link-proxy throughput with etcd TLS + client certificates + RBAC
+#                vs plain http etcd, two clusters side by side, interleaved, 3 rounds (~5 min)
+# Usage: bash bench/run.sh [conductor|ambassador|builder|cluster|rollout|tls ...]   (default: all; as root)
 # Installs the peers it needs (haproxy, dnsperf, dnsmasq-base), starts the test bed's
 # services if they are not running, builds, and prints Markdown tables.
 set -euo pipefail
@@ -15,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 
 benches=("$@")
-((${#benches[@]})) || benches=(conductor ambassador builder cluster rollout)
+((${#benches[@]})) || benches=(conductor ambassador builder cluster rollout tls)
 
 missing=()
 for p in haproxy dnsperf dnsmasq-base; do
@@ -39,6 +41,7 @@ for b in "${benches[@]}"; do
     builder) node --import tsx bench/builder-bench.ts && node --import tsx bench/builder-console-bench.ts ;;
     cluster) node --import tsx bench/cluster-bench.ts ;;
     rollout) node --import tsx bench/rollout-bench.ts ;;
-    *) echo "unknown benchmark $b (conductor, ambassador, builder, cluster, rollout)" >&2; exit 2 ;;
+    tls) node --import tsx bench/tls-bench.ts ;;
+    *) echo "unknown benchmark $b (conductor, ambassador, builder, cluster, rollout, tls)" >&2; exit 2 ;;
   esac
 done

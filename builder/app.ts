@@ -20,6 +20,7 @@ import { logRoutes } from './routes/logs.js'
 import { volumeRoutes } from './routes/volumes.js'
 import { secretRoutes } from './routes/secrets.js'
 import { registryRoutes } from './routes/registries.js'
+import { tlsRoutes } from './routes/tls.js'
 import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 import { holdClusterKey } from './cluster-key.js'
 import { refuseBadNames } from './routes/names-hook.js'
@@ -32,6 +33,8 @@ import { Apps } from './store/apps.js'
 import { etcdKv, type Kv } from '../kit/kv.js'
 import { PolicySource } from './store/policy-source.js'
 import { readAgentToken } from './store/record-shapes.js'
+import { AgentClient, httpsAgentsWithoutCa } from './agent-client.js'
+import type { TlsClientMaterial } from '../kit/tls-fetch.js'
 
 export interface BuildAppOptions {
   client: Etcd3
@@ -40,6 +43,10 @@ export interface BuildAppOptions {
   logger?: boolean | { level: string }
   /** Set the Secure flag on the session cookie (behind https). */
   secureCookies?: boolean
+  /** Serve HTTPS with this certificate and key (PEM contents); undefined: plain http. */
+  https?: { cert: Buffer; key: Buffer }
+  /** The CA and client certificate for https:// agent APIs (mutual TLS); undefined: those are refused. */
+  agentTls?: TlsClientMaterial
   /** Wrong passwords allowed per user and per client address per window, for every password check. */
   passwordLimit?: PasswordLimit
   publicDir?: string
@@ -80,9 +87,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       agentToken = readAgentToken((await kv.get(keys.agentToken))?.value)
       return agentToken
     },
+    agents: new AgentClient(opts.agentTls, () => ctx.agentToken()),
   }
 
+  // HTTPS when given (--tls-cert/--tls-key); every route and hook is the same either way.
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT,
     // Long enough that a 400-character name reaches the naming rule (a 400 that says why)
@@ -104,6 +114,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   if (clusterKey.problem) app.log.warn({ clusterKeyFile: clusterKey.file }, `secrets cannot be stored until the cluster key is fixed: ${clusterKey.problem}`)
   app.addHook('onClose', async () => { await hub.stop(); await principals.stop(); await apps.stop() })
   installErrorHandler(app, kv)
+  if (!opts.agentTls) {
+    app.addHook('onListen', async () => {
+      // Not awaited: a slow etcd must not hold the listener; a failed read only skips the warning.
+      void httpsAgentsWithoutCa(kv, keys).then(hosts => {
+        if (hosts.length) app.log.warn({ hosts }, 'these hosts serve their agent API over HTTPS, but the builder has no --agent-ca: their logs and volume removal fail until it is started with --agent-ca, --agent-cert and --agent-key')
+      }, () => undefined)
+    })
+  }
   // text/plain bodies are manifest text from the console's editor.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
@@ -128,6 +146,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(volumeRoutes, { ctx })
   await app.register(secretRoutes, { ctx, clusterKey, clock })
   await app.register(registryRoutes, { ctx, clusterKey, clock })
+  await app.register(tlsRoutes, { ctx, clock })
   await app.register(hostRoutes, { ctx })
   await app.register(eventRoutes, { ctx })
   await app.register(v2KeyRoutes, { ctx })

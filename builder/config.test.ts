@@ -53,3 +53,25 @@ t.test('bad flags name the flag', async t => {
   ]
   for (const [flags, message] of bad) t.throws(() => parseConfig(flags), { name: 'FlagError', code: 'DKA_FLAG_INVALID', message }, JSON.stringify(flags))
 })
+
+t.test('--tls-cert and --tls-key: both or neither; HTTPS makes the session cookie Secure', async t => {
+  t.equal(parseConfig({}).tls, undefined)
+  t.equal(parseConfig({ tlsCert: '', tlsKey: '' }).tls, undefined, 'a unit file\'s unset variables: plain http')
+  const c = parseConfig({ tlsCert: '/pki/builder.crt', tlsKey: '/pki/builder.key' })
+  t.same(c.tls, { cert: '/pki/builder.crt', key: '/pki/builder.key' })
+  t.equal(c.secureCookies, true, 'Secure without --secure-cookies')
+  t.throws(() => parseConfig({ tlsCert: '/pki/builder.crt' }), {
+    name: 'FlagError', message: '--tls-key: missing: HTTPS for the console and API needs --tls-cert and --tls-key together; pass --tls-key <file> (or none of them)',
+  })
+  t.throws(() => parseConfig({ tlsKey: '/pki/builder.key' }), { name: 'FlagError', message: /^--tls-cert: missing: .*pass --tls-cert <file>/ })
+})
+
+t.test('--agent-ca, --agent-cert, --agent-key: all three or none', async t => {
+  t.equal(parseConfig({}).agentTls, undefined)
+  t.same(parseConfig({ agentCa: '/pki/ca.crt', agentCert: '/pki/builder.crt', agentKey: '/pki/builder.key' }).agentTls,
+    { ca: '/pki/ca.crt', cert: '/pki/builder.crt', key: '/pki/builder.key' })
+  t.throws(() => parseConfig({ agentCa: '/pki/ca.crt' }), {
+    name: 'FlagError', message: '--agent-cert: missing: calling the conductors\' agent APIs over mutual TLS needs --agent-ca, --agent-cert and --agent-key together; pass --agent-cert <file> (or none of them)',
+  })
+  t.throws(() => parseConfig({ agentCert: '/pki/builder.crt', agentKey: '/pki/builder.key' }), { name: 'FlagError', message: /^--agent-ca: missing: .*pass --agent-ca <file>/ })
+})

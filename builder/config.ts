@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { FlagError, parseEtcdUrls, parseListen, parseLogLevel, parsePrefix, type LogLevel } from '../kit/flags.js'
 import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 import { parseEtcdTls, type EtcdTlsFiles, type EtcdTlsFlags } from '../kit/etcd-tls.js'
+import { allOrNone } from '../kit/tls-flags.js'
 
 /** The flags as commander hands them over: strings, absent when not given. */
 export interface RawFlags extends EtcdTlsFlags {
@@ -15,7 +16,17 @@ export interface RawFlags extends EtcdTlsFlags {
   secureCookies?: boolean
   logLevel?: string
   clusterKeyFile?: string
+  tlsCert?: string
+  tlsKey?: string
+  agentCa?: string
+  agentCert?: string
+  agentKey?: string
 }
+
+/** --tls-cert/--tls-key: the console and API over HTTPS. */
+export const SERVER_TLS_FLAGS = { cert: '--tls-cert', key: '--tls-key' } as const
+/** --agent-ca/--agent-cert/--agent-key: the builder as the conductors' agent APIs' mutual-TLS client. */
+export const AGENT_CLIENT_FLAGS = { ca: '--agent-ca', cert: '--agent-cert', key: '--agent-key' } as const
 
 export interface BuilderConfig {
   etcd: string[]
@@ -26,7 +37,12 @@ export interface BuilderConfig {
   listen: { host: string; port: number }
   /** Where root's generated password is written on first start. */
   passwordFile: string
+  /** Set by --secure-cookies, and always when serving HTTPS. */
   secureCookies: boolean
+  /** Serve HTTPS with this certificate and key (read at start); undefined: plain http. */
+  tls?: { cert: string; key: string }
+  /** The CA of the conductors' agent certificates and the builder's client certificate (read at start); undefined: https agent URLs are refused. */
+  agentTls?: { ca: string; cert: string; key: string }
   logLevel: LogLevel
   /** The cluster key secrets are sealed with; read at start (a missing one only disables secret writes). */
   clusterKeyFile: string
@@ -48,13 +64,19 @@ export function parseConfig(raw: RawFlags): BuilderConfig {
   // An empty value (a unit file's unset variable) means the default, as --data-dir does.
   const clusterKeyFile = raw.clusterKeyFile?.trim() || DEFAULTS.clusterKeyFile
   const etcd = parseEtcdUrls(raw.etcd, DEFAULTS.etcd)
+  const tls = allOrNone({ cert: raw.tlsCert, key: raw.tlsKey }, SERVER_TLS_FLAGS, 'HTTPS for the console and API')
+  // The agent APIs over HTTPS require the builder's client certificate: a CA alone cannot get through.
+  const agentTls = allOrNone({ ca: raw.agentCa, cert: raw.agentCert, key: raw.agentKey }, AGENT_CLIENT_FLAGS, 'calling the conductors\' agent APIs over mutual TLS')
   return {
     etcd,
     etcdTls: parseEtcdTls(raw, etcd),
     prefix: parsePrefix(raw.prefix),
     listen: parseListen(raw.listen ?? DEFAULTS.listen),
     passwordFile,
-    secureCookies: raw.secureCookies ?? false,
+    // A cookie sent over HTTPS is marked Secure: a browser then never sends it over plain http.
+    secureCookies: (raw.secureCookies ?? false) || tls !== undefined,
+    ...(tls ? { tls } : {}),
+    ...(agentTls ? { agentTls } : {}),
     logLevel: parseLogLevel(raw.logLevel, DEFAULTS.logLevel),
     clusterKeyFile,
   }

@@ -7,6 +7,7 @@ import type { EventsHub } from './events-hub.js'
 import type { Accounts } from './store/accounts.js'
 import type { Apps } from './store/apps.js'
 import type { Kv } from '../kit/kv.js'
+import type { AgentClient } from './agent-client.js'
 
 export interface BuilderContext extends Authenticator {
   kv: Kv
@@ -17,4 +18,6 @@ export interface BuilderContext extends Authenticator {
   passwords: PasswordLimiter
   /** The bearer token conductors' agent APIs accept (read from etcd, cached). */
   agentToken(): Promise<string | undefined>
+  /** Calls to the conductors' agent APIs, with that token (and, to https ones, the builder's client certificate). */
+  agents: AgentClient
 }

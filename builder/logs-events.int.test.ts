@@ -6,22 +6,10 @@ import { LABELS, type HostRecord, type InstanceRecord } from '../schemas/index.j
 import { startAgentApi } from '../conductor/agent-api/agent-api.js'
 import { DockerodeEngine } from '../conductor/dockerode-engine.js'
 import { TEST_IMAGE } from '../test/support/images.js'
+import { readUntil } from '../test/support/read-until.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { ensureAgentToken } from './bootstrap.js'
 import { builderFixture, nginx } from './testing.js'
-
-/** Reads an open text stream until `until` matches what arrived. */
-async function readUntil(body: ReadableStream<Uint8Array>, until: (text: string) => boolean): Promise<string> {
-  const reader = body.getReader()
-  let text = ''
-  while (!until(text)) {
-    const chunk = await reader.read()
-    if (chunk.done) break
-    text += Buffer.from(chunk.value).toString()
-  }
-  reader.releaseLock()
-  return text
-}
 
 t.test('logs of an instance come from its host\'s agent, tail and follow', async t => {
   const f = await builderFixture(t)

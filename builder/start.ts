@@ -7,8 +7,10 @@ import { FlagError } from '../kit/flags.js'
 import { etcdKv } from '../kit/kv.js'
 import { KeyLayout } from '../schemas/index.js'
 import { buildApp } from './app.js'
+import { startTlsCertificates } from './acme/tls-manager.js'
 import { ensureAgentToken, ensureRoot } from './bootstrap.js'
 import type { BuilderConfig } from './config.js'
+import { readBuilderTls } from './tls.js'
 import { Accounts } from './store/accounts.js'
 
 export interface RunningBuilder {
@@ -20,12 +22,17 @@ export interface RunningBuilder {
 }
 
 export async function startBuilder(config: BuilderConfig): Promise<RunningBuilder> {
+  // --tls-*/--agent-* files, read before anything is opened: a bad one is a FlagError (exit 2).
+  const tls = readBuilderTls(config)
   // kit's client: a too-large response is an answer (reads are paged), never a reason to open the circuit breaker.
   // The TLS files are read here: one that is missing or loose is a FlagError (exit 2).
   const client = createEtcdClient(etcdConnection(config.etcd, config.etcdTls))
   const keys = new KeyLayout(config.prefix)
   const kv = etcdKv(client)
-  const app = await buildApp({ client, keys, logger: { level: config.logLevel }, secureCookies: config.secureCookies, clusterKeyFile: config.clusterKeyFile })
+  const app = await buildApp({ client, keys, logger: { level: config.logLevel }, secureCookies: config.secureCookies, clusterKeyFile: config.clusterKeyFile, https: tls.https, agentTls: tls.agent })
+  // HTTPS for web services: orders and renews the web router's certificates over ACME (builder/acme/, docs/ambassador.md).
+  const certificates = startTlsCertificates({ kv, keys, clusterKeyFile: config.clusterKeyFile, log: app.log })
+  app.addHook('onClose', () => certificates.stop())
   const close = async (): Promise<void> => {
     // SSE streams would hold close() open forever; end them.
     app.server.closeAllConnections?.()

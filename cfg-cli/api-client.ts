@@ -2,15 +2,36 @@
 // its replies are the contract's (schemas/rest-api.ts). HTTP failures become our errors
 // here, once: 401 AuthError, 404 NotFoundError, a 403 that is not a quota AuthError,
 // anything else ApiError carrying the builder's own message (and per-field errors:
-// manifest JSON paths, names, quotas).
+// manifest JSON paths, names, quotas). An https:// builder is checked against exactly the
+// cluster CA given to `dokkaacfg login --ca` (DOKKAA_CA), not the system's CAs.
+import { nodeFiles, readPem } from '../kit/etcd-tls.js'
+import { FlagError } from '../kit/flags.js'
+import { TlsFetcher, untrustedCertificate } from '../kit/tls-fetch.js'
 import { API_ERROR_CODES, appRefProblems, nameProblem, type ApiErrorBody, type ApiErrorListDetails, type ManifestError } from '../schemas/index.js'
 import { ApiError, AuthError, NotFoundError, UsageError } from './errors.js'
 
 /** An error reply as it may arrive: the builder's ApiErrorBody, or whatever a proxy in front of it sent. */
 interface ErrorBody { error?: Partial<ApiErrorBody['error']> }
 
+/** How `login` is told the cluster CA, for messages. */
+const CA_HINT = 'give the cluster CA that signed the builder\'s certificate: `dokkaacfg login --url URL --ca <ca.crt>` (or DOKKAA_CA=<ca.crt>)'
+
 export class BuilderClient {
-  constructor(readonly baseUrl: string, private readonly auth: { token?: string; basic?: { user: string; password: string } } = {}) {}
+  private fetcher: TlsFetcher | undefined
+
+  /** `ca`: the cluster CA file (login --ca, DOKKAA_CA), read at the first request. */
+  constructor(readonly baseUrl: string, private readonly auth: { token?: string; basic?: { user: string; password: string } } = {}, private readonly ca?: string) {}
+
+  private tls(): TlsFetcher {
+    if (this.fetcher) return this.fetcher
+    try {
+      this.fetcher = new TlsFetcher(this.ca ? { ca: readPem(nodeFiles, '--ca', this.ca, 'the cluster CA certificate') } : undefined)
+    } catch (e) {
+      if (e instanceof FlagError) throw new UsageError(e.message, CA_HINT)
+      throw e
+    }
+    return this.fetcher
+  }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json', ...extra }
@@ -28,12 +49,17 @@ export class BuilderClient {
     let res: Response
     const bytes = Buffer.isBuffer(body)
     try {
-      res = await fetch(this.url(path), {
+      res = await this.tls().fetch(this.url(path), {
         method,
         headers: this.headers(body === undefined ? {} : { 'content-type': bytes ? 'application/octet-stream' : 'application/json' }),
         body: body === undefined ? undefined : bytes ? new Uint8Array(body) : JSON.stringify(body),
       })
     } catch (e) {
+      if (e instanceof UsageError) throw e
+      const untrusted = untrustedCertificate(e)
+      if (untrusted) {
+        throw new ApiError(`the builder at ${this.baseUrl} shows a certificate that ${this.ca ? `the CA in ${this.ca} (--ca) did not sign` : 'no CA this machine trusts signed: pass the cluster CA with --ca'} (${untrusted})`, undefined, CA_HINT)
+      }
       throw new ApiError(`cannot reach the builder at ${this.baseUrl}: ${String((e as { cause?: unknown }).cause ?? e)}`, undefined,
         'is the cluster up? point dokkaacfg at it with `dokkaacfg login --url URL` or DOKKAA_URL')
     }

@@ -65,7 +65,7 @@ t.test('certs rotate under a running workload: new certificates everywhere, no c
   t.same(await Promise.all(after!.map(started)), containersBefore, 'the same containers, same start time, no restart')
 
   // Each part works with its new certificate.
-  const login = await cli(['login', '--url', c.up.consoleUrl, '--password-file', c.up.rootPasswordFile])
+  const login = await cli(['login', '--url', c.up.consoleUrl, '--ca', c.up.caFile!, '--password-file', c.up.rootPasswordFile])
   t.equal(login.status, 0, 'the builder (new certificate) logs in', { stderr: login.stderr })
   const ps = await cli(['--json', 'ps', 'shop'])
   t.equal((JSON.parse(ps.stdout) as unknown[]).length, 2, 'and reads the instances from etcd for ps')

@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, join, resolve } from 'node:path'
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import {
   formatDuration, parseDuration, TOKEN_NAME_MAX, type ApiAppSummary, type ApiManifestView, type ApiScaleRequest, type ApiSession, type ApiToken, type ApiTokenRequest,
 } from '../schemas/index.js'
@@ -32,7 +32,7 @@ const g = (cmd: Command) => cmd.optsWithGlobals<Globals>()
 
 export function client(): BuilderClient {
   const c = loadCredentials()
-  return new BuilderClient(c.url, { token: c.token })
+  return new BuilderClient(c.url, { token: c.token }, c.ca)
 }
 
 /** A field of a stored manifest, for display: the document is stored as sent (null when it does not read as one). */
@@ -46,25 +46,29 @@ export function registerApps(program: Command): void {
     .option('--password-file <file>', 'read the password from this file (e.g. the generated root password)')
     .option('--password-stdin', 'read the password from stdin')
     .option('--token <token>', 'store this API token instead of logging in with a password')
+    .addOption(new Option('--ca <file>', 'the cluster CA (PEM) that signed an https builder\'s certificate; remembered with the credentials').env('DOKKAA_CA'))
     .addHelpText('after', `
 Examples:
   dokkaacfg login --url http://10.213.0.1:8080 --password-file /var/lib/dokkaa-cfg/dokkaa/builder/generated_password.txt
   echo "$PW" | dokkaacfg login --url http://builder:8080 --user alice --password-stdin
-  dokkaacfg login --url http://builder:8080 --token dk_...`)
-    .action(async (o: { url: string; user: string; passwordFile?: string; passwordStdin?: boolean; token?: string }, cmd: Command) => {
+  dokkaacfg login --url http://builder:8080 --token dk_...
+  dokkaacfg login --url https://10.0.0.2:8080 --ca /etc/dokkaa/pki/ca.crt --password-file <file>`)
+    .action(async (o: { url: string; user: string; passwordFile?: string; passwordStdin?: boolean; token?: string; ca?: string }, cmd: Command) => {
+      // Remembered as an absolute path: later commands may run from another directory.
+      const ca = o.ca?.trim() ? resolve(o.ca.trim()) : undefined
       let token = o.token
       if (!token) {
         const password = o.passwordFile ? readFileSync(o.passwordFile, 'utf8').trim()
           : o.passwordStdin ? readFileSync(0, 'utf8').trim() : undefined
         if (!password) throw new UsageError('give --password-file, --password-stdin or --token')
-        const basic = new BuilderClient(o.url, { basic: { user: o.user, password } })
+        const basic = new BuilderClient(o.url, { basic: { user: o.user, password } }, ca)
         const request: ApiTokenRequest = { name: `dokkaacfg@${hostname()}`.slice(0, TOKEN_NAME_MAX) }
         token = (await basic.json<Required<ApiToken>>('POST', '/api/v1/tokens', request)).token
       }
-      const who = await new BuilderClient(o.url, { token }).json<ApiSession>('GET', '/api/v1/session')
+      const who = await new BuilderClient(o.url, { token }, ca).json<ApiSession>('GET', '/api/v1/session')
       if (!who.authenticated) throw new ApiError('the builder did not accept the token')
-      const path = saveCredentials({ url: o.url, token, user: who.user })
-      makeOutput(!!g(cmd).json).result({ url: o.url, user: who.user, credentials: path }, () => [`logged in to ${o.url} as ${who.user}; token stored in ${path}`])
+      const path = saveCredentials({ url: o.url, token, user: who.user, ...(ca ? { ca } : {}) })
+      makeOutput(!!g(cmd).json).result({ url: o.url, user: who.user, credentials: path, ...(ca ? { ca } : {}) }, () => [`logged in to ${o.url} as ${who.user}; token stored in ${path}`])
     })
 
   program.command('apply')

@@ -101,6 +101,8 @@ export interface LabUpResult {
   etcdEndpoints: string[]
   etcdTls?: { ca: string; cert: string; key: string }
   consoleUrl: string
+  /** The cluster CA (the https console's). */
+  caFile?: string
   rootPasswordFile: string
 }
 

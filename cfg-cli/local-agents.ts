@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { etcdTlsFlags, schedulerTlsFlags } from './local-tls.js'
+import { agentServerFlags, builderTlsFlags, etcdTlsFlags, schedulerTlsFlags } from './local-tls.js'
 
 export type Part = 'conductor' | 'ambassador' | 'builder'
 
@@ -51,6 +51,8 @@ export function conductorArgs(c: ClusterFacts, h: AgentHostFacts, leaseTtl = 5):
     '--lease-ttl', String(leaseTtl),
     '--ambassador-address', h.dockerGateway,
     ...etcdTlsFlags(c.pkiDir, `conductor-${h.id.toLowerCase()}`),
+    // The agent API: HTTPS with its conductor certificate, only the builder's client certificate let in.
+    ...agentServerFlags(c.pkiDir, `conductor-${h.id.toLowerCase()}`),
     // Every lab host may schedule: the lab's etcd is on the bridge, not on a host, so there
     // is no "etcd host" to prefer, and failover tests crash whichever host schedules.
     ...schedulerTlsFlags(c.pkiDir),
@@ -79,6 +81,8 @@ export function builderArgs(c: ClusterFacts, listen: string, dataDir: string, cl
     '--password-file', builderPasswordFile(dataDir),
     ...(clusterKeyFile ? ['--cluster-key-file', clusterKeyFile] : []),
     ...etcdTlsFlags(c.pkiDir, 'builder'),
+    // The console and API over HTTPS with the builder's certificate; the same pair as the agent APIs' client.
+    ...builderTlsFlags(c.pkiDir),
   ]
 }
 

@@ -4,7 +4,8 @@
 // <state-dir>/<name>/state.json after every step; `down` removes exactly that.
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { readdirSync, rmdirSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
+import { TlsFetcher } from '../kit/tls-fetch.js'
 import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET } from './netns-lab.js'
 import type { NetnsHostRecord } from './netns-host.js'
 import type { LocalOptions, LocalState } from './local-state.js'
@@ -183,7 +184,8 @@ export class LocalProvider implements Provider {
       etcdEndpoints: facts.etcd,
       etcdTls: { ca: this.adminTls.ca, cert: this.adminTls.client.cert, key: this.adminTls.client.key },
       prefix: state.prefix,
-      consoleUrl: state.builder ? `http://${state.builder.listen}/` : undefined,
+      consoleUrl: state.builder ? `https://${state.builder.listen}/` : undefined,
+      caFile: this.adminTls.ca,
       rootPasswordFile: state.builder ? builderPasswordFile(state.builder.dataDir) : undefined,
       registry: state.registry.address,
     }
@@ -192,11 +194,12 @@ export class LocalProvider implements Provider {
   /** Waits until the builder answers (a 4xx counts: it serves), or says in `progress` that it did not. */
   private async waitForBuilder(b: NonNullable<LocalState['builder']>, progress: Progress): Promise<void> {
     const proc = b.process!
+    const https = new TlsFetcher({ ca: readFileSync(this.adminTls.ca) })
     const ok = await waitUntil(async () => {
       if (!isRunning(proc)) throw new ProvisionError(`builder exited: ${logTail(proc.log)}`)
-      return (await fetch(`http://${b.listen}/`, { signal: AbortSignal.timeout(2000) })).status < 500
+      return (await https.fetch(`https://${b.listen}/`, { signal: AbortSignal.timeout(2000) }).catch(() => ({ status: 599 }))).status < 500
     }, 60_000, 500)
-    if (!ok) progress.info(`builder did not answer on http://${b.listen}/ within 60 s (see ${this.logDir}/builder.log)`)
+    if (!ok) progress.info(`builder did not answer on https://${b.listen}/ within 60 s (see ${this.logDir}/builder.log)`)
   }
 
   /** Starts a host's conductor or ambassador inside its namespace. */
@@ -309,7 +312,7 @@ export class LocalProvider implements Provider {
       services: {
         ...Object.fromEntries(state.etcd.map(m => [m.name, { address: m.clientUrl, state: st(m.process) }])),
         registry: { address: state.registry.address, state: st(state.registry.process) },
-        ...(state.builder ? { builder: { address: `http://${state.builder.listen}/`, state: st(state.builder.process) } } : {}),
+        ...(state.builder ? { builder: { address: `https://${state.builder.listen}/`, state: st(state.builder.process) } } : {}),
       },
     }
   }

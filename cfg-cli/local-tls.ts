@@ -27,6 +27,19 @@ export function schedulerTlsFlags(pkiDir: string): string[] {
   return ['--scheduler-etcd-cert', cert, '--scheduler-etcd-key', key]
 }
 
+/** The conductor's agent API over mutual TLS: its own certificate as the server's, the cluster CA for clients. */
+export function agentServerFlags(pkiDir: string, certName: string): string[] {
+  const { cert, key } = pairOf(pkiDir, certName)
+  return ['--agent-tls-cert', cert, '--agent-tls-key', key, '--agent-client-ca', join(pkiDir, 'ca.crt')]
+}
+
+/** The builder: HTTPS for the console and API, and its client certificate for the agent APIs. */
+export function builderTlsFlags(pkiDir: string): string[] {
+  const { cert, key } = pairOf(pkiDir, 'builder')
+  const ca = join(pkiDir, 'ca.crt')
+  return ['--tls-cert', cert, '--tls-key', key, '--agent-ca', ca, '--agent-cert', cert, '--agent-key', key]
+}
+
 export function memberTls(pkiDir: string): (m: EtcdMember) => MemberTls {
   return m => ({ ca: join(pkiDir, 'ca.crt'), ...pairOf(pkiDir, memberCertName(m)) })
 }

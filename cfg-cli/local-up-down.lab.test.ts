@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KeyLayout } from '../schemas/index.js'
+import { TlsFetcher } from '../kit/tls-fetch.js'
 import { findLeftovers } from './lab-leftovers.js'
 import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, labEtcdClient, randomLabName, testRunDir, type LabUpResult } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
@@ -41,7 +42,9 @@ t.test('up --scale grows and shrinks a local cluster; down leaves nothing', { sk
   t.equal(statSync(keyFile).mode & 0o777, 0o600, 'the cluster key file, mode 0600')
   if (r2.consoleUrl && r2.rootPasswordFile) {
     const auth = `Basic ${Buffer.from(`root:${readFileSync(r2.rootPasswordFile, 'utf8').trim()}`).toString('base64')}`
-    const res = await fetch(`${r2.consoleUrl}api/v1/apps/labsec/secrets/s`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/octet-stream' }, body: 'v' })
+    t.match(r2.consoleUrl, /^https:\/\//, 'the builder serves HTTPS')
+    const https = new TlsFetcher({ ca: readFileSync(r2.caFile!) })
+    const res = await https.fetch(`${r2.consoleUrl}api/v1/apps/labsec/secrets/s`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/octet-stream' }, body: 'v' })
     t.equal(res.status, 201, 'the builder has the key: a secret is stored', { body: await res.text() })
   }
   t.match(up2.stderr, /✓ host/, 'progress lines on stderr')

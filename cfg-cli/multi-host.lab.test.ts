@@ -36,7 +36,8 @@ t.test('three hosts: nginx spread, crawler across hosts, a host dies and everyth
   await etcd.put(keys.manifest({ app: 'dummy', name: 'nginx' })).value(JSON.stringify(nginx))
   await etcd.put(keys.manifest({ app: 'dummy', name: 'crawler' })).value(JSON.stringify(crawler))
 
-  const login = await cli(['login', '--url', cluster.consoleUrl, '--password-file', cluster.rootPasswordFile])
+  t.match(cluster.consoleUrl, /^https:\/\//, 'the console and API over HTTPS')
+  const login = await cli(['login', '--url', cluster.consoleUrl, '--ca', cluster.caFile!, '--password-file', cluster.rootPasswordFile])
   if (!t.equal(login.status, 0, 'dokkaacfg login with the generated root password', { stderr: login.stderr, stdout: login.stdout })) return
   const ps = async () => {
     const r = await cli(['--json', 'ps', 'dummy'])

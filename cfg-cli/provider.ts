@@ -28,6 +28,8 @@ export interface UpResult {
   etcdTls?: { ca: string; cert: string; key: string }
   prefix: string
   consoleUrl?: string
+  /** The cluster CA: what `dokkaacfg login --ca` and browsers must trust for an https consoleUrl. */
+  caFile?: string
   rootPasswordFile?: string
   registry?: string
 }
@@ -52,7 +54,7 @@ export function connectionLines(r: UpResult): string[] {
   if (r.rootPasswordFile) lines.push(`root password: ${r.rootPasswordFile}`)
   lines.push('point dokkaacfg and etcdctl at it:')
   lines.push(`  export DOKKAA_ETCD=${endpoints}${r.prefix ? ` DOKKAA_PREFIX=${r.prefix}` : ''}`)
-  if (r.consoleUrl) lines.push(`  export DOKKAA_URL=${r.consoleUrl}`)
+  if (r.consoleUrl) lines.push(`  export DOKKAA_URL=${r.consoleUrl}${r.caFile && r.consoleUrl.startsWith('https:') ? ` DOKKAA_CA=${r.caFile}` : ''}`)
   if (r.etcdTls) lines.push(`  export DOKKAA_ETCD_CA=${r.etcdTls.ca} DOKKAA_ETCD_CERT=${r.etcdTls.cert} DOKKAA_ETCD_KEY=${r.etcdTls.key}`)
   lines.push(`  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${endpoints}`)
   if (r.etcdTls) lines.push(`  export ETCDCTL_CACERT=${r.etcdTls.ca} ETCDCTL_CERT=${r.etcdTls.cert} ETCDCTL_KEY=${r.etcdTls.key}`)

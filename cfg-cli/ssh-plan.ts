@@ -69,10 +69,17 @@ export function tlsEnvLines(h: SshHostPlan, builderHost: boolean): string[] {
   return [
     `DOKKAA_ETCD_CA=${REMOTE_PKI_DIR}/ca.crt`,
     `DOKKAA_CONDUCTOR_ETCD_CERT=${cc}`, `DOKKAA_CONDUCTOR_ETCD_KEY=${ck}`,
+    // The agent API: HTTPS with the conductor's certificate, only the builder's client certificate let in (conductor flags only).
+    `DOKKAA_AGENT_TLS_CERT=${cc}`, `DOKKAA_AGENT_TLS_KEY=${ck}`, `DOKKAA_AGENT_CLIENT_CA=${REMOTE_PKI_DIR}/ca.crt`,
     `DOKKAA_AMBASSADOR_ETCD_CERT=${ac}`, `DOKKAA_AMBASSADOR_ETCD_KEY=${ak}`,
     // Only etcd hosts may schedule (docs/security.md): the others get no scheduler certificate and do not campaign.
     ...(h.etcd ? [`DOKKAA_SCHEDULER_ETCD_CERT=${sc}`, `DOKKAA_SCHEDULER_ETCD_KEY=${sk}`] : ['DOKKAA_NO_SCHEDULER=1']),
-    ...(builderHost ? [`DOKKAA_BUILDER_ETCD_CERT=${bc}`, `DOKKAA_BUILDER_ETCD_KEY=${bk}`] : []),
+    // The builder: its etcd identity, HTTPS for the console and API, and the agent APIs' client certificate (builder flags only).
+    ...(builderHost ? [
+      `DOKKAA_BUILDER_ETCD_CERT=${bc}`, `DOKKAA_BUILDER_ETCD_KEY=${bk}`,
+      `DOKKAA_TLS_CERT=${bc}`, `DOKKAA_TLS_KEY=${bk}`,
+      `DOKKAA_AGENT_CA=${REMOTE_PKI_DIR}/ca.crt`, `DOKKAA_AGENT_CERT=${bc}`, `DOKKAA_AGENT_KEY=${bk}`,
+    ] : []),
   ]
 }
 

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab } from './netns-lab.js'
+import { TlsFetcher } from '../kit/tls-fetch.js'
 import { allowLabTeardown, canRunLabs, freeSubnet, installedDokkaa, installedDokkaaUntouched, labEtcdClient, randomLabName, testRunDir, type LabUpResult } from './lab-test-support.js'
 import { ensureSshd, hostShell, makeKeyPair, startSshHost, stopSshHost, type SshHost } from './ssh-lab.js'
 import { runCli } from './cli-test-support.js'
@@ -61,7 +62,6 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   t.equal(up2.status, 0, 'up --scale=2 succeeds', { stderr: up2.stderr })
   const r = JSON.parse(up2.stdout || '{}') as LabUpResult
   t.same(r.added, [`${name}-h1`, `${name}-h2`])
-  t.equal(r.consoleUrl, `http://${a}:8080/`)
   t.same(r.etcdEndpoints, [`https://${a}:2379`], 'etcd: TLS only')
   t.match(up2.stderr, /✓ check Debian, init system and node/, 'progress on stderr')
   t.ok(existsSync(join(stateDir, name, 'known_hosts')), 'host keys pinned in the cluster\'s own known_hosts')
@@ -74,7 +74,9 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   t.ok(await waitUntil(async () => (await hosts()).length === 2, 90_000, 500), 'both conductors register in host 1\'s etcd', { hosts: await hosts().catch(String) })
   t.comment(`up --scale=2 --skip-install: ${((Date.now() - t0) / 1000).toFixed(1)} s to both conductors registered`)
   t.same(await hosts(), [`/hosts/${name}-h1`, `/hosts/${name}-h2`])
-  t.ok(await waitUntil(async () => (await fetch(`http://${a}:8080/`, { signal: AbortSignal.timeout(2000) })).status < 500, 90_000, 500), `the builder answers on ${a}:8080`)
+  t.equal(r.consoleUrl, `https://${a}:8080/`, 'the console over HTTPS')
+  const https = new TlsFetcher({ ca: readFileSync(r.caFile!) })
+  t.ok(await waitUntil(async () => (await https.fetch(r.consoleUrl, { signal: AbortSignal.timeout(2000) }).catch(() => ({ status: 599 }))).status < 500, 90_000, 500), `the builder answers on ${r.consoleUrl}, its certificate signed by the cluster CA`)
   t.equal((await ssh(b, 'test -e /run/dokkaa/builder.pid && echo yes || echo no')).stdout.trim(), 'no', 'one builder per cluster: none on host 2')
   const envB = (await ssh(b, 'cat /etc/dokkaa/env')).stdout
   t.match(envB, new RegExp(`^DOKKAA_ETCD=https://${a.replace(/\./g, '\\.')}:2379$`, 'm'), 'host 2 points at host 1\'s etcd')

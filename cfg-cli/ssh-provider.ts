@@ -164,7 +164,8 @@ export class SshProvider implements Provider {
       etcdEndpoints: etcdClientUrls(records),
       etcdTls: { ca: adminTls.ca, cert: adminTls.client.cert, key: adminTls.client.key },
       prefix: state.settings.prefix,
-      consoleUrl: first ? `http://${first.address}:8080/` : undefined,
+      consoleUrl: first ? `https://${first.address}:8080/` : undefined,
+      caFile: adminTls.ca,
       rootPasswordFile: first ? `${first.target}:/var/lib/dokkaa/generated_password.txt` : undefined,
     }
   }
@@ -200,7 +201,7 @@ export class SshProvider implements Provider {
       hosts: state.hosts.map(h => ({ id: h.id, address: h.address, components: Object.fromEntries(h.started.map(p => [p, `started (${h.init})`])) })),
       services: {
         etcd: { address: etcd.join(','), state: 'recorded' },
-        ...(state.hosts[0] ? { builder: { address: `http://${state.hosts[0].address}:8080/`, state: 'recorded' } } : {}),
+        ...(state.hosts[0] ? { builder: { address: `https://${state.hosts[0].address}:8080/`, state: 'recorded' } } : {}),
       },
     }
   }

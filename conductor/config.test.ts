@@ -94,3 +94,16 @@ t.test('--scheduler-etcd-cert and -key: both or neither, only with TLS to etcd',
   t.throws(() => buildConfig({ ...tls, schedulerEtcdCert: '/pki/scheduler.crt' }, machine), /--scheduler-etcd-key: missing/)
   t.throws(() => buildConfig({ schedulerEtcdCert: '/a', schedulerEtcdKey: '/b' }, machine), /--scheduler-etcd-cert: .*pass --etcd-ca and https:\/\/ --etcd endpoints/)
 })
+
+t.test('--agent-tls-cert, --agent-tls-key, --agent-client-ca: all three or none', async t => {
+  const files = { agentTlsCert: '/pki/conductor-h1.crt', agentTlsKey: '/pki/conductor-h1.key', agentClientCa: '/pki/ca.crt' }
+  t.equal(buildConfig({}, machine).agentTls, undefined, 'none: plain http')
+  t.equal(buildConfig({ agentTlsCert: '', agentTlsKey: ' ', agentClientCa: '' }, machine).agentTls, undefined, 'a unit file\'s unset variables: none')
+  t.same(buildConfig(files, machine).agentTls, { cert: '/pki/conductor-h1.crt', key: '/pki/conductor-h1.key', clientCa: '/pki/ca.crt' })
+  t.throws(() => buildConfig({ ...files, agentClientCa: undefined }, machine), {
+    code: 'DKA_CONDUCTOR_BAD_FLAG', flag: 'agent-client-ca',
+    message: '--agent-client-ca: missing: the agent API over HTTPS with mutual TLS needs --agent-tls-cert, --agent-tls-key and --agent-client-ca together; pass --agent-client-ca <file> (or none of them)',
+  })
+  t.throws(() => buildConfig({ agentTlsCert: files.agentTlsCert }, machine), { flag: 'agent-tls-key', message: /^--agent-tls-key: missing: .*pass --agent-tls-key <file>/ })
+  t.throws(() => buildConfig({ ...files, agentListen: 'none' }, machine), { flag: 'agent-tls-cert', message: /^--agent-tls-cert: the agent API is off \(--agent-listen none\)/ })
+})

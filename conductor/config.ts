@@ -9,9 +9,10 @@ import { FlagError, LOG_LEVELS, parseEtcdUrls, parsePortRangeFlag, parsePrefix, 
 import { DEFAULT_CLUSTER_KEY_FILE } from '../kit/secret-box.js'
 import { parseEtcdTls, type EtcdTlsFiles, type EtcdTlsFlags } from '../kit/etcd-tls.js'
 import { BadFlagError } from './errors.js'
+import { parseAgentTls, type AgentTlsFiles, type AgentTlsFlags } from './agent-api/agent-tls.js'
 import { DEFAULT_SECRETS_DIR } from './value-mounts.js'
 
-export interface RawFlags extends EtcdTlsFlags {
+export interface RawFlags extends EtcdTlsFlags, AgentTlsFlags {
   etcd?: string
   prefix?: string
   docker?: string
@@ -64,6 +65,8 @@ export interface ConductorConfig {
   network: string
   /** Where the agent API (logs for the builder) listens; undefined: not served. */
   agentListen?: { host: string; port: number }
+  /** --agent-tls-cert/--agent-tls-key/--agent-client-ca: the agent API over HTTPS, mutual TLS. Undefined: plain http. */
+  agentTls?: AgentTlsFiles
   /** Between withdrawing a serving container from SkyDNS and stopping it (ms). */
   drainDelayMs: number
   /** The cluster key that opens secrets (read at start; unreadable: only secrets' creates fail). */
@@ -165,6 +168,8 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
   const logLevel = (raw.logLevel || 'info') as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) throw new BadFlagError('log-level', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   const etcdTls = parseEtcdTls(raw, etcd)
+  const agentListen = parseAgentListen(raw.agentListen, hostAddress)
+  const agentTls = parseAgentTls(raw, agentListen !== undefined)
   return {
     etcd, etcdTls, prefix,
     ...(schedulerTls(raw, etcdTls) ? { schedulerEtcdTls: schedulerTls(raw, etcdTls) } : {}), docker, hostId, hostAddress, ambassadorAddress, logLevel,
@@ -174,7 +179,7 @@ function build(raw: RawFlags, machine: MachineFacts): ConductorConfig {
     concurrency: number('concurrency', raw.concurrency, 16, 1, 256),
     scheduler: raw.scheduler !== false,
     portRange: parsePortRange(raw.portRange),
-    agentListen: parseAgentListen(raw.agentListen, hostAddress),
+    agentListen, ...(agentTls ? { agentTls } : {}),
     network: parseNetwork(raw.network),
     drainDelayMs: parseDrainDelay(raw.drainDelay),
     clusterKeyFile: absolutePath('cluster-key-file', raw.clusterKeyFile, DEFAULT_CLUSTER_KEY_FILE),

@@ -16,6 +16,7 @@ import { buildConfig, type ConductorConfig, type RawFlags } from './config.js'
 import { DockerodeEngine } from './dockerode-engine.js'
 import { BadFlagError, isCode, type ConductorError } from './errors.js'
 import { readAgentToken, startAgentApi, type RunningAgentApi } from './agent-api/agent-api.js'
+import { readAgentTls, type AgentTlsMaterial } from './agent-api/agent-tls.js'
 import { startScheduler, type RunningScheduler } from './scheduler/start-scheduler.js'
 import { ValueFiles } from './value-files.js'
 import { registryAuthFrom } from './registry-auth.js'
@@ -51,6 +52,9 @@ function buildProgram(): Command {
     .option('--port-range <from-to>', 'where the scheduler (when this conductor is elected) allocates stable proxy ports (default 20000-20999)')
     .option('--network <name>', 'Docker network containers join (default: bridge)')
     .option('--agent-listen <ip:port|port|none>', 'agent API for the builder (logs); default: host address, a free port')
+    .option('--agent-tls-cert <file>', 'the agent API\'s server certificate (PEM; SAN: the --agent-listen address): serve HTTPS; with --agent-tls-key and --agent-client-ca')
+    .option('--agent-tls-key <file>', 'private key (PEM, mode 0600) of --agent-tls-cert')
+    .option('--agent-client-ca <file>', 'CA (PEM) that signed the builder\'s client certificate: the agent API requires it, and only CN "builder"')
     .option('--drain-delay <duration>', 'between withdrawing a container from DNS and stopping it (default 2s)')
     .option('--cluster-key-file <path>', `the cluster key that opens secrets (default ${DEFAULT_CLUSTER_KEY_FILE})`)
     .option('--secrets-dir <path>', `where instances' secret and config files are written; a tmpfs (default ${DEFAULT_SECRETS_DIR})`)
@@ -77,10 +81,12 @@ async function main(): Promise<void> {
   let config: ConductorConfig
   let etcd: ReturnType<typeof etcdConnection>
   let schedulerEtcd: ReturnType<typeof etcdConnection> | undefined
+  let agentTls: AgentTlsMaterial | undefined
   try {
     config = parseArgs(process.argv)
     // The TLS files are read once, here: a missing or loose one is a flag to fix (exit 2).
     etcd = etcdConnection(config.etcd, config.etcdTls)
+    if (config.agentTls) agentTls = readAgentTls(config.agentTls)
     if (config.schedulerEtcdTls) schedulerEtcd = etcdConnection(config.etcd, config.schedulerEtcdTls, undefined, { cert: '--scheduler-etcd-cert', key: '--scheduler-etcd-key' })
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -133,8 +139,8 @@ async function main(): Promise<void> {
     const token = await waitFor(log, 'read the agent token', () => readAgentToken(client, keys, { create: true })
       .catch(err => (isCode(err, 'DKA_CONDUCTOR_BAD_RECORD') ? err as ConductorError : Promise.reject(err))))
     if (typeof token === 'string') {
-      agentApi = await startAgentApi({ engine, hostId: config.hostId, listen, token })
-      log.info({ agentUrl: agentApi.url }, 'agent API listening')
+      agentApi = await startAgentApi({ engine, hostId: config.hostId, listen, token, tls: agentTls })
+      log.info({ agentUrl: agentApi.url, mutualTls: agentTls !== undefined }, 'agent API listening')
     } else {
       log.error({ err: token.message }, 'the agent API stays off: the builder cannot read this host\'s logs')
     }

@@ -123,11 +123,13 @@ dokkaacfg roles apply --etcd "$ETCD" --pki-dir "$PKI_DIR" --host "$HOST_ID"
 step "Dokkaa processes"
 # shellcheck disable=SC2046 # pair prints flag words
 start_part conductor --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd "conductor-$host_file") $(pair scheduler-etcd scheduler) \
+  $(pair agent-tls "conductor-$host_file") --agent-client-ca "$PKI_DIR/ca.crt" \
   --host-id "$HOST_ID" --host-address "$HOST_ADDRESS"
 # shellcheck disable=SC2046
 start_part ambassador --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd "ambassador-$host_file") --web-listen "$WEB_LISTEN"
 # shellcheck disable=SC2046
 start_part builder --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd builder) \
+  $(pair tls builder) --agent-ca "$PKI_DIR/ca.crt" $(pair agent builder) \
   --listen "$BUILDER_LISTEN" --password-file "$STATE_DIR/generated_password.txt" --cluster-key-file "$DOKKAA_CLUSTER_KEY_FILE"
 
 if [[ ${DOKKAA_SEED:-1} != 0 ]]; then
@@ -164,6 +166,7 @@ Scale it:      etcdctl put /apps/dummy/nginx/manifest '{"image": "...", "scale":
 Certificates:  node $REPO/dist/cfg-cli/main.js certs ls   (in $PKI_DIR; keys mode 0600)
 Logs:          $LOG_DIR/{conductor,ambassador,builder}.log, etcd: $STATE_DIR/services/etcd.log
 MSG
-echo "Console:       http://$BUILDER_LISTEN/console/  (user root, password in $STATE_DIR/generated_password.txt)"
+echo "Console:       https://$BUILDER_LISTEN/console/  (user root, password in $STATE_DIR/generated_password.txt; the certificate is signed by $PKI_DIR/ca.crt)"
+echo "dokkaacfg:     node $REPO/dist/cfg-cli/main.js login --url https://$BUILDER_LISTEN --ca $PKI_DIR/ca.crt --password-file $STATE_DIR/generated_password.txt"
 echo "Web router:    curl -H 'Host: <app>.dokkaa.local' http://$WEB_LISTEN/   (services with role web)"
 echo "Stop Dokkaa:   bash deploy/uninstall.sh   (containers keep running until you delete their manifests)"

@@ -58,7 +58,8 @@ export const nodeFiles: TlsFileAccess = {
   mode: path => statSync(path).mode & 0o777,
 }
 
-function readPem(files: TlsFileAccess, flag: string, path: string, what: string): Buffer {
+/** A PEM file named by `flag`; unreadable or not PEM: a FlagError naming the flag (shared by every TLS flag, not only etcd's). */
+export function readPem(files: TlsFileAccess, flag: string, path: string, what: string): Buffer {
   let pem: Buffer
   try {
     pem = files.read(path)
@@ -74,17 +75,23 @@ function readPem(files: TlsFileAccess, flag: string, path: string, what: string)
 export interface ClientCertFlags { cert: string; key: string }
 const ETCD_CLIENT_FLAGS: ClientCertFlags = { cert: '--etcd-cert', key: '--etcd-key' }
 
+/** A certificate and its private key (PEM); refuses a key others may read. `what`: "the etcd client" → "the etcd client certificate"/"key". */
+export function readCertAndKey(files: TlsFileAccess, flags: ClientCertFlags, paths: { cert: string; key: string }, what: string): { cert: Buffer; key: Buffer } {
+  const { cert, key } = paths
+  const certPem = readPem(files, flags.cert, cert, `${what} certificate`)
+  const keyPem = readPem(files, flags.key, key, `${what} key`)
+  // Read first (so a missing file says so), then the mode: as readClusterKey refuses a loose key.
+  const mode = files.mode(key)
+  if ((mode & 0o077) !== 0) throw new FlagError(flags.key, `${key} is readable by group or others (mode ${mode.toString(8).padStart(3, '0')}): chmod 600 ${key}`)
+  return { cert: certPem, key: keyPem }
+}
+
 /** Reads the files into etcd3's credentials; refuses a private key others may read. */
 export function etcdCredentials(tls: EtcdTlsFiles | undefined, files: TlsFileAccess = nodeFiles, flags = ETCD_CLIENT_FLAGS): EtcdCredentials | undefined {
   if (!tls) return undefined
   const rootCertificate = readPem(files, '--etcd-ca', tls.ca, 'the etcd CA certificate')
   if (!tls.client) return { rootCertificate }
-  const { cert, key } = tls.client
-  const certChain = readPem(files, flags.cert, cert, 'the etcd client certificate')
-  const privateKey = readPem(files, flags.key, key, 'the etcd client key')
-  // Read first (so a missing file says so), then the mode: as readClusterKey refuses a loose key.
-  const mode = files.mode(key)
-  if ((mode & 0o077) !== 0) throw new FlagError(flags.key, `${key} is readable by group or others (mode ${mode.toString(8).padStart(3, '0')}): chmod 600 ${key}`)
+  const { cert: certChain, key: privateKey } = readCertAndKey(files, flags, tls.client, 'the etcd client')
   return { rootCertificate, certChain, privateKey }
 }
 

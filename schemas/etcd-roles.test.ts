@@ -1,6 +1,6 @@
 import t from 'tap'
 import { KeyLayout } from './keys.js'
-import { clusterIdentities, conductorGrants } from './etcd-roles.js'
+import { ambassadorGrants, builderGrants, clusterIdentities, conductorGrants } from './etcd-roles.js'
 
 const k = new KeyLayout('/p')
 
@@ -20,4 +20,12 @@ t.test('a conductor: its own host record and assignments only; no assignment wri
 t.test('an ambassador only reads', async t => {
   const ambassador = clusterIdentities(k, ['h1']).find(i => i.user === 'ambassador-h1')!
   t.ok(ambassador.grants.every(g => g.permission === 'Read'))
+})
+
+t.test('TLS for web services: ambassadors read certificates and challenges only; the builder writes /tls/', async t => {
+  t.match(ambassadorGrants(k), [{}, {}, {}, {}, {}, { permission: 'Read', prefix: '/p/tls/certs/' }, { permission: 'Read', prefix: '/p/tls/challenges/' }])
+  t.notOk(ambassadorGrants(k).some(g => 'prefix' in g && g.prefix === '/p/tls/'), 'not the whole /tls/ range: the ACME account key is there')
+  t.ok(builderGrants(k).some(g => g.permission === 'Readwrite' && 'prefix' in g && g.prefix === '/p/tls/'), 'the builder orders and stores certificates')
+  t.ok(builderGrants(k).some(g => g.permission === 'Read' && 'prefix' in g && g.prefix === '/p/config/acme'), 'and reads the ACME settings')
+  t.notOk(builderGrants(k).some(g => g.permission !== 'Read' && 'prefix' in g && g.prefix === '/p/config/acme'), 'which only the operator writes')
 })

@@ -62,9 +62,12 @@ export function schedulerGrants(k: KeyLayout): EtcdGrant[] {
   ]
 }
 
-/** An ambassador: reads what it routes by; writes nothing. */
+/**
+ * An ambassador: reads what it routes by, and the certificates (sealed) and HTTP-01
+ * challenges it serves — not the rest of /tls/ (the ACME account key); writes nothing.
+ */
 export function ambassadorGrants(k: KeyLayout): EtcdGrant[] {
-  return [read(k.skydnsRoot), read(k.instances), read(k.portsRoot), read(k.hosts), read(k.apps)]
+  return [read(k.skydnsRoot), read(k.instances), read(k.portsRoot), read(k.hosts), read(k.apps), read(k.tlsCertsRoot), read(k.tlsChallengesRoot)]
 }
 
 /** The builder: what users write through it, and what it shows. */
@@ -80,6 +83,10 @@ export function builderGrants(k: KeyLayout): EtcdGrant[] {
     // `volume rm --forget` drops a home record.
     readwrite(k.volumesRoot),
     readwrite(k.policy),
+    // It orders the web router's certificates over ACME: certificates, challenges, renewal
+    // requests, its account, the status; the operator writes /config/acme.
+    readwrite(k.tlsRoot),
+    read(k.acmeConfig),
     // Made at start when missing (as a conductor does): the agent API's shared token.
     readwriteKey(k.agentToken),
     // Its event stream (the console's live view) watches the whole cluster prefix.

@@ -85,6 +85,21 @@ export class KeyLayout {
   /** Shared secret the conductors' agent APIs accept from the builder; value: AgentTokenRecord. */
   get agentToken(): string { return `${this.prefix}/config/agent-token` }
 
+  // --- HTTPS for web services (schemas/acme.ts): the operator's ACME settings; certificates
+  // (sealed), HTTP-01 challenges, renewal requests and status, written by the builder
+  /** The cluster's ACME settings; value: AcmeConfig. */
+  get acmeConfig(): string { return `${this.prefix}/config/acme` }
+  get tlsRoot(): string { return `${this.prefix}/tls/` }
+  get tlsCertsRoot(): string { return `${this.tlsRoot}certs/` }
+  tlsCert(hostname: string): string { return `${this.tlsCertsRoot}${hostname}` }
+  get tlsChallengesRoot(): string { return `${this.tlsRoot}challenges/` }
+  tlsChallenge(token: string): string { return `${this.tlsChallengesRoot}${token}` }
+  get tlsRenewRoot(): string { return `${this.tlsRoot}renew/` }
+  tlsRenew(hostname: string): string { return `${this.tlsRenewRoot}${hostname}` }
+  /** The builder's ACME account (its key sealed). Not under certs/ or challenges/: ambassadors may not read it. */
+  get tlsAccount(): string { return `${this.tlsRoot}account` }
+  get tlsStatus(): string { return `${this.tlsRoot}status` }
+
   /** The election every conductor campaigns in; the winner schedules. */
   get schedulerElection(): string { return `${this.prefix}/election/scheduler` }
 
@@ -133,6 +148,12 @@ export class KeyLayout {
     const m = this.after(key, this.portsRoot)?.match(/^([^/]+)\/([^/]+)$/)
     return m && isName(m[1]) && isDnsLabel(m[2]) ? { app: m[1]!, service: m[2]! } : undefined
   }
+  /** The host name of a /tls/certs/ or /tls/renew/ key (undefined: another key, or not a host name). */
+  parseTlsName(key: string, root: string): string | undefined {
+    const rest = this.after(key, root)
+    return rest !== undefined && rest.length <= 253 && rest.includes('.') && rest.split('.').every(l => isDnsLabel(l)) ? rest : undefined
+  }
+
   /** The port an owner key holds (whatever its value says: a held port is never handed out again). */
   parsePortOwner(key: string): number | undefined {
     const m = this.after(key, this.portOwnersRoot)?.match(/^(\d{1,5})$/)

@@ -72,6 +72,8 @@ export const manifestSchema = {
               port,
               protocol: { enum: ['tcp', 'udp'] },
               role: { enum: ['web', 'tcp'] },
+              // The web router terminates TLS with a certificate the builder obtains over ACME (schemas/acme.ts).
+              tls: { enum: ['auto'] },
             },
           },
         ],

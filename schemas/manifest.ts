@@ -9,6 +9,8 @@ export interface ServiceSpec {
   port: number
   protocol?: 'tcp' | 'udp'
   role?: 'web' | 'tcp'
+  /** "auto": HTTPS at the web router with a certificate obtained over ACME (role "web" only). */
+  tls?: 'auto'
 }
 
 export interface DockerFlags {

@@ -64,12 +64,12 @@ function isVersion(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1
 }
 
-export function readSealed(v: unknown): SealedValue | undefined {
+export function readSealed(v: unknown, maxBytes = MAX_SECRET_BYTES): SealedValue | undefined {
   if (!isObject(v) || v['alg'] !== 'aes-256-gcm') return undefined
   const { keyId, iv, tag, data } = v
   if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId)) return undefined
   if (typeof iv !== 'string' || typeof tag !== 'string' || typeof data !== 'string') return undefined
-  if (!B64.test(iv) || !B64.test(tag) || !B64.test(data) || data.length > Math.ceil(MAX_SECRET_BYTES / 3) * 4 + 4) return undefined
+  if (!B64.test(iv) || !B64.test(tag) || !B64.test(data) || data.length > Math.ceil(maxBytes / 3) * 4 + 4) return undefined
   return { alg: 'aes-256-gcm', keyId, iv, tag, data }
 }
 

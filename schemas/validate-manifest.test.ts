@@ -47,7 +47,7 @@ const cases: [string, unknown, string, RegExp][] = [
   ['unknown field', { image: 'x', sclae: 2 }, '/sclae', /unknown field "sclae"; allowed: image, scale/],
   ['service name not a DNS label', { image: 'x', services: { My_Svc: 80 } }, '/services/My_Svc', /not a DNS label/],
   ['service port out of range', { image: 'x', services: { web: 70000 } }, '/services/web', /port number/],
-  ['unknown service field', { image: 'x', services: { web: { port: 80, tls: true } } }, '/services/web/tls', /unknown field "tls"; allowed: port, protocol, role/],
+  ['unknown service field', { image: 'x', services: { web: { port: 80, tsl: 'auto' } } }, '/services/web/tsl', /unknown field "tsl"; allowed: port, protocol, role, tls/],
   ['bad link', { image: 'x', links: ['Nginx!'] }, '/links/0', /service name/],
   ['bad memory', { image: 'x', resources: { memory: 'lots' } }, '/resources/memory', /512m/],
   ['zero cpus', { image: 'x', resources: { cpus: 0 } }, '/resources/cpus', /> 0/],

@@ -74,6 +74,9 @@ export function validateManifest(doc: unknown, policy: ClusterPolicy = {}): Vali
   const normalized = normalize(manifest)
   errors.push(...healthProblems(normalized.health, normalized.services, normalized.dockerflags as Record<string, unknown> | undefined))
   errors.push(...stopAndUpdateProblems(normalized))
+  for (const [name, svc] of Object.entries(normalized.services)) {
+    if (svc.tls !== undefined && svc.role !== 'web') errors.push({ path: `/services/${name}/tls`, message: '"tls": "auto" needs "role": "web": the web router terminates TLS for web services only' })
+  }
   errors.push(...volumeProblems(normalized.volumes, normalized.dockerflags?.Tmpfs, policy.allowHostPaths))
   const mounted = [...resolveVolumes(normalized).map(v => v.path), ...Object.keys(normalized.dockerflags?.Tmpfs ?? {})]
   errors.push(...secretAndConfigProblems(normalized.configs, mounted))
@@ -133,7 +136,7 @@ function describe(e: ErrorObject): ManifestError {
       const field = (e.params as { additionalProperty: string }).additionalProperty
       const allowed = path === '' ? TOP_LEVEL_FIELDS
         : path === '/dockerflags' ? [...DOCKERFLAGS_ALLOWED]
-        : path.startsWith('/services/') ? ['port', 'protocol', 'role']
+        : path.startsWith('/services/') ? ['port', 'protocol', 'role', 'tls']
         : path === '/resources' ? ['memory', 'cpus']
         : path === '/health' ? [...HEALTH_FIELDS]
         : path === '/update' ? [...UPDATE_FIELDS]
@@ -151,6 +154,9 @@ function describe(e: ErrorObject): ManifestError {
       return { path, message: patternRule(path) }
     case 'anyOf':
       return { path, message: anyOfRule(path) }
+    case 'enum':
+      if (/^\/services\/[^/]+\/tls$/.test(path)) return { path, message: '"tls" is "auto" (HTTPS with a certificate obtained over ACME), or left out for plain HTTP' }
+      return { path, message: e.message ?? 'is invalid' }
     default:
       return { path, message: e.message ?? 'is invalid' }
   }

@@ -4,12 +4,13 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import {
-  AGENT_ERRORS, agentAuthorization, agentLogsUrl, LOGS_CACHE_CONTROL, LOGS_CONTENT_TYPE, logsQuerystring, readLogsQuery,
+  AGENT_ERRORS, agentLogsUrl, LOGS_CACHE_CONTROL, LOGS_CONTENT_TYPE, logsQuerystring, readLogsQuery,
   type AppRef, type LogsQueryWire,
 } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { AgentUnavailableError, NotFoundError } from '../errors.js'
+import { agentRefusal } from '../agent-client.js'
 import { getHost } from '../store/hosts.js'
 import { instanceParams, withErrors } from './shapes.js'
 
@@ -29,18 +30,11 @@ export const logRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (app
     if (!inst) throw new NotFoundError(`no instance ${ref.app}/${ref.name}/${index} is running anywhere`)
     const host = await getHost(ctx.kv, ctx.keys, inst.host)
     if (!host?.agentUrl) throw new AgentUnavailableError(`host ${inst.host} serves no logs (no agent API)`)
-    const token = await ctx.agentToken()
     const abort = new AbortController()
     reply.raw.on('close', () => abort.abort())
-    const url = agentLogsUrl(host.agentUrl, inst.containerName, logs)
-    let res: Response
-    try {
-      res = await fetch(url, { headers: { authorization: agentAuthorization(token ?? '') }, signal: abort.signal })
-    } catch (err) {
-      throw new AgentUnavailableError(`host ${inst.host}'s agent at ${host.agentUrl} did not answer`, undefined, { cause: err })
-    }
+    const res = await ctx.agents.call({ id: inst.host, agentUrl: host.agentUrl }, agentLogsUrl(host.agentUrl, inst.containerName, logs), { signal: abort.signal })
     if (res.status === AGENT_ERRORS.notFound.statusCode) throw new NotFoundError(`container ${inst.containerName} is not on host ${inst.host}`)
-    if (!res.ok || !res.body) throw new AgentUnavailableError(`host ${inst.host}'s agent answered ${res.status}`)
+    if (!res.ok || !res.body) throw await agentRefusal(inst.host, res)
     reply.type(LOGS_CONTENT_TYPE).header('cache-control', LOGS_CACHE_CONTROL).header('x-accel-buffering', 'no')
     return reply.send(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>))
   })

@@ -56,7 +56,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionOptions> = async (app, { c
     }, async (request, reply) => {
       const p = principal(request)
       if (p.tokenId && request.cookies[SESSION_COOKIE]) await ctx.accounts.revokeToken(p.tokenId, p)
-      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookies })
       reply.code(204)
     })
     scoped.get('/api/v1/me', {

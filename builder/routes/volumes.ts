@@ -4,11 +4,12 @@
 // caller says to forget it — the data then stays on that host's disk).
 import type { FastifyPluginAsync } from 'fastify'
 import {
-  AGENT_ERRORS, agentAuthorization, agentVolumesUrl, volumeSchema, type ApiVolume, type InstanceRef,
+  AGENT_ERRORS, agentVolumesUrl, volumeSchema, type ApiVolume, type InstanceRef,
 } from '../../schemas/index.js'
 import { principal, requireUser } from '../auth/authenticate.js'
 import type { BuilderContext } from '../context.js'
 import { AgentUnavailableError, ConflictError, NotFoundError } from '../errors.js'
+import { agentRefusal } from '../agent-client.js'
 import { getHost } from '../store/hosts.js'
 import { getVolume, listVolumes } from '../store/volumes.js'
 import { appParams, described, instanceParams, withErrors } from './shapes.js'
@@ -62,13 +63,7 @@ export const volumeRoutes: FastifyPluginAsync<{ ctx: BuilderContext }> = async (
 async function removeOnHost(ctx: BuilderContext, ref: InstanceRef, hostId: string): Promise<void> {
   const host = await getHost(ctx.kv, ctx.keys, hostId)
   if (!host?.agentUrl) throw new AgentUnavailableError(`host ${hostId} has no agent API to remove volumes with`)
-  const token = await ctx.agentToken()
-  let res: Response
-  try {
-    res = await fetch(agentVolumesUrl(host.agentUrl, ref), { method: 'DELETE', headers: { authorization: agentAuthorization(token ?? '') }, signal: AbortSignal.timeout(30_000) })
-  } catch (err) {
-    throw new AgentUnavailableError(`host ${hostId}'s agent at ${host.agentUrl} did not answer`, undefined, { cause: err })
-  }
+  const res = await ctx.agents.call({ id: hostId, agentUrl: host.agentUrl }, agentVolumesUrl(host.agentUrl, ref), { method: 'DELETE', signal: AbortSignal.timeout(30_000) })
   if (res.status === AGENT_ERRORS.volumeInUse.statusCode) throw new ConflictError(`a container on host ${hostId} still uses a volume of ${ref.app}/${ref.name}/${ref.index}; it is being stopped — try again shortly`)
-  if (!res.ok) throw new AgentUnavailableError(`host ${hostId}'s agent answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
+  if (!res.ok) throw await agentRefusal(hostId, res)
 }

@@ -4,6 +4,7 @@ import Dockerode from 'dockerode'
 import t from 'tap'
 import { LABELS } from '../../schemas/index.js'
 import { DockerodeEngine } from '../dockerode-engine.js'
+import { readUntil } from '../../test/support/read-until.js'
 import { startAgentApi } from './agent-api.js'
 
 const docker = new Dockerode()
@@ -51,13 +52,6 @@ t.test('serves logs of its own containers only, to the token holder', async t =>
   // follow: the stream stays open and carries the tail
   const ctl = new AbortController()
   const res = await fetch(`${api.url}/v1/logs/agenttest---${run}?tail=2&follow=1`, { headers: auth, signal: ctl.signal })
-  const reader = res.body!.getReader()
-  let got = ''
-  while (!got.includes('three')) {
-    const chunk = await reader.read()
-    if (chunk.done) break
-    got += Buffer.from(chunk.value).toString()
-  }
-  t.match(got, /three\n$/, 'the tail arrives on the open stream')
+  t.match(await readUntil(res.body!, got => got.includes('three')), /three\n$/, 'the tail arrives on the open stream')
   ctl.abort()
 })

@@ -2,6 +2,7 @@
 // on the network: logs of this host's own containers (label io.dokkaa.host), and removal of
 // the volumes an instance kept here (volume-removal.ts), behind
 // the cluster's agent bearer token (etcd ${prefix}/config/agent-token, created by the builder).
+// Given TLS material it serves HTTPS with mutual TLS, to the builder's certificate only (agent-tls.ts).
 import { timingSafeEqual } from 'node:crypto'
 import { buffer } from 'node:stream/consumers'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -15,6 +16,7 @@ import { kvOf } from '../../kit/kv.js'
 import type { DockerEngine } from '../docker-engine.js'
 import { ConductorError, isCode } from '../errors.js'
 import { readAgentToken as readTokenRecord } from '../etcd-records.js'
+import { agentHttpsOptions, requireBuilderCertificate, type AgentTlsMaterial } from './agent-tls.js'
 import { registerVolumeRemoval } from './volume-removal.js'
 
 export interface AgentApiOptions {
@@ -25,6 +27,8 @@ export interface AgentApiOptions {
   token: string
   /** pino options or false. */
   logger?: boolean | { level: string }
+  /** Serve HTTPS, requiring the builder's client certificate; undefined: plain http. */
+  tls?: AgentTlsMaterial
 }
 
 export interface RunningAgentApi {
@@ -45,7 +49,8 @@ function same(a: string, b: string): boolean {
 }
 
 export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false })
+  // An https server is typed apart from an http one; the routes and hooks are the same.
+  const app = (opts.tls ? Fastify({ logger: opts.logger ?? false, https: agentHttpsOptions(opts.tls) }) : Fastify({ logger: opts.logger ?? false })) as unknown as FastifyInstance
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply): Promise<AgentErrorBody> => {
     const ours = isDokkaaError(err) && err.statusCode !== undefined
     const status = ours ? err.statusCode! : err.statusCode && err.statusCode < 500 ? err.statusCode : AGENT_ERRORS.docker.statusCode
@@ -53,6 +58,8 @@ export function buildAgentApi(opts: Omit<AgentApiOptions, 'listen'>): FastifyIns
     // fastify's own 4xx keep their status, under the agent's bad-request code; anything else is Docker's failure.
     return { error: { code: ours ? err.code : status === AGENT_ERRORS.docker.statusCode ? AGENT_ERRORS.docker.code : AGENT_ERRORS.badRequest.code, message: err.message } }
   })
+  // Who is calling (the certificate) before what they know (the token).
+  if (opts.tls) app.addHook('onRequest', requireBuilderCertificate)
   app.addHook('onRequest', async request => {
     const presented = presentedAgentToken(request.headers.authorization)
     if (presented === undefined || !same(presented, opts.token)) throw new AgentUnauthorizedError()
@@ -90,7 +97,7 @@ export async function startAgentApi(opts: AgentApiOptions): Promise<RunningAgent
   const port = typeof addr === 'object' && addr ? addr.port : opts.listen.port
   const host = opts.listen.host === '0.0.0.0' || opts.listen.host === '::' ? '127.0.0.1' : opts.listen.host
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     app,
     close: async () => { app.server.closeAllConnections?.(); await app.close() },
   }
