@@ -2,6 +2,9 @@
 // The Host header picks the app (<app>.<domain>) or one service
 // (<service>.<app>.<domain>); requests go to its instances round-robin over kept-alive
 // backend connections; WebSocket and other upgrades are spliced through as raw sockets.
+// With --web-tls-listen the same routing also answers on HTTPS ports (web-tls.ts: a
+// certificate per name by SNI), and the plain port first answers ACME challenges and
+// redirects names that have a certificate.
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'

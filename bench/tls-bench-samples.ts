@@ -40,11 +40,11 @@ export class ContainerEvents {
     return new ContainerEvents(stream)
   }
 
-  /** When `action` happened to container `name` (performance.now()), waiting up to `timeoutMs`. */
-  when(action: Action, name: string, timeoutMs = 60_000): Promise<number> {
+  /** When `action` happened to container `name` (performance.now()), not before `after`; waits up to `timeoutMs`. */
+  when(action: Action, name: string, timeoutMs = 60_000, after = -Infinity): Promise<number> {
     const key = `${action} ${name}`
     const seen = this.at.get(key)
-    if (seen !== undefined) return Promise.resolve(seen)
+    if (seen !== undefined && seen >= after) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { this.waiters.delete(key); reject(new Error(`no ${action} event of ${name} within ${timeoutMs} ms`)) }, timeoutMs)
       this.waiters.set(key, ms => { clearTimeout(timer); this.waiters.delete(key); resolve(ms) })
@@ -96,9 +96,18 @@ async function download(port: number, path: string): Promise<{ bytes: number; ms
   return { bytes: Number(size), ms: Number(seconds) * 1000 }
 }
 
+const proxyRef = (c: Cluster) => ({ app: `${PROXY_APP}-${c.side}`, name: 'files' })
+
+/** Deletes the file server's manifest and waits for Docker to destroy its container. */
+export async function removeProxyApp(c: Cluster, events: ContainerEvents): Promise<void> {
+  const t0 = performance.now()
+  await c.writer.delete().key(c.keys.manifest(proxyRef(c))).exec()
+  await events.when('destroy', containerName({ ...proxyRef(c), index: 0 }), 60_000, t0)
+}
+
 /** The container that serves the big file: its service's proxy port once it serves it whole. */
 export async function deployProxyApp(c: Cluster): Promise<number> {
-  const ref = { app: `${PROXY_APP}-${c.side}`, name: 'files' }
+  const ref = proxyRef(c)
   await c.writer.put(c.keys.manifest(ref)).value(JSON.stringify({
     image: IMAGE, scale: 1, services: { http: 80 }, stopGracePeriod: '1s',
     command: `head -c ${PROXY_BYTES} /dev/zero > /www/big && exec httpd -f -p 80 -h /www`,

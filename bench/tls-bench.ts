@@ -8,8 +8,8 @@
 //   put → running: etcd put of a scale-1 manifest → Docker's start event; then delete and
 //     wait for the container's destroy before the next sample (DOKKAA_BENCH_RUNS per side, 15);
 //   link proxy: bytes/s of a download (DOKKAA_BENCH_PROXY_MB, 64) from a container through
-//     the ambassador's proxy port (DOKKAA_BENCH_PROXY_RUNS per side, 10), by new ambassador
-//     processes each round.
+//     the ambassador's proxy port (DOKKAA_BENCH_PROXY_RUNS per side, 10); each round with
+//     a new container and a new ambassador process on each side.
 // Each round reports both sides' medians and on/off; then the median of the rounds' ratios and
 // their range. A failed round is reported as failed and the next one runs.
 //
@@ -17,10 +17,9 @@
 import { randomBytes } from 'node:crypto'
 import { EtcdPermissionDeniedError } from 'etcd3'
 import { testDocker } from '../test/support/docker.js'
-import { waitFor } from '../test/support/wait-for.js'
 import { ms, percentile, printTable, ratio } from './stats.js'
 import { permissionComplaints, startCluster, Teardown, type Cluster, type Side } from './tls-bench-cluster.js'
-import { ContainerEvents, deployProxyApp, dropSampleApps, IMAGE, PROXY_BYTES, proxyThroughput, putToRunning } from './tls-bench-samples.js'
+import { ContainerEvents, deployProxyApp, dropSampleApps, IMAGE, PROXY_BYTES, proxyThroughput, putToRunning, removeProxyApp } from './tls-bench-samples.js'
 
 const ROUNDS = Number(process.env.DOKKAA_BENCH_ROUNDS ?? 3)
 const RUNS = Number(process.env.DOKKAA_BENCH_RUNS ?? 15)
@@ -42,15 +41,17 @@ async function interleaved(clusters: Record<Side, Cluster>, n: number, round: nu
 }
 
 /**
- * New ambassador processes for a round's proxy samples, started in alternating order. On
- * this 2-core machine one process can stay slower than its twin for its whole life (where
- * the scheduler put it beside curl and docker-proxy): a new pair per round makes that a
- * round-to-round spread, which the median of the rounds absorbs, not a bias of the run.
+ * A new link-proxy path for each round's samples: each side's file server container made
+ * again and a new ambassador process, the sides in alternating order. On this 2-core machine
+ * one path could stay 1.5-3× slower than its twin for a whole run (neither TLS nor etcd is on
+ * it: which container and process came first, where the scheduler put them): new ones per
+ * round make that a round-to-round spread, which the median of the rounds absorbs.
  */
-async function freshAmbassadors(clusters: Record<Side, Cluster>, round: number, proxyPort: Record<Side, number>): Promise<void> {
+async function freshProxyPaths(clusters: Record<Side, Cluster>, round: number, events: ContainerEvents, proxyPort: Record<Side, number>): Promise<void> {
   for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+    await removeProxyApp(clusters[side], events)
     await clusters[side].restartAmbassador()
-    await waitFor(() => proxyThroughput(proxyPort[side]), { timeoutMs: 60_000, intervalMs: 250, what: `the new ${side} ambassador proxying` })
+    proxyPort[side] = await deployProxyApp(clusters[side])
   }
 }
 
@@ -122,7 +123,7 @@ async function main(t: Teardown): Promise<void> {
       async () => { for (const side of SIDES) await dropSampleApps(clusters[side], docker) }))
     proxies.push(await measure(`round ${round + 1} link proxy`,
       async () => {
-        await freshAmbassadors(clusters, round, proxyPort)
+        await freshProxyPaths(clusters, round, events, proxyPort)
         return interleaved(clusters, PROXY_RUNS, round, c => proxyThroughput(proxyPort[c.side]))
       },
       async () => undefined))

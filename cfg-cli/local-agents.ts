@@ -66,6 +66,8 @@ export function ambassadorArgs(c: ClusterFacts, h: AgentHostFacts): string[] {
     '--dns-listen', `${h.dockerGateway},127.0.0.1`,
     '--proxy-listen', `${h.dockerGateway},127.0.0.1`,
     '--web-listen', `${h.address}:80`,
+    // HTTPS for role web services (certificates from etcd, ordered by the builder over ACME).
+    '--web-tls-listen', `${h.address}:443`,
     // No resolver outside the lab is reachable or wanted: names outside the domain are refused.
     '--upstream', 'none',
     ...etcdTlsFlags(c.pkiDir, `ambassador-${h.id.toLowerCase()}`),

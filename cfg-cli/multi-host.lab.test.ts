@@ -11,7 +11,7 @@ import { allowLabTeardown, canRunLabs, installedDokkaa, installedDokkaaUntouched
 import { nodeEntry } from './local-agents.js'
 import { crashNetnsHost } from './host-crash.js'
 import { containerLogs } from '../test/support/docker.js'
-import { classifyListener, dialAddress, parseSs, speaksClusterTls } from '../test/support/listeners.js'
+import { classifyListener, dialAddress, parseSs, speaksClusterTls, speaksTls } from '../test/support/listeners.js'
 import { bipGateway } from './local-agents.js'
 import { runInNetns } from './run-command.js'
 import { waitFor } from '../test/support/wait-for.js'
@@ -79,16 +79,18 @@ t.test('three hosts: nginx spread, crawler across hosts, a host dies and everyth
   for (const h of lab.hosts()) {
     const ss = await runInNetns(h.netns, 'ss', ['-Hltunp'])
     for (const l of parseSs(ss.stdout)) {
-      const verdict = classifyListener(l, { webHttp: `${h.address}:80`, dockerGateway: bipGateway(h.bip) })
-      if (verdict !== 'must-be-tls' && verdict !== 'plain-udp') continue
+      const verdict = classifyListener(l, { webHttp: `${h.address}:80`, webHttps: `${h.address}:443`, dockerGateway: bipGateway(h.bip) })
+      if (verdict !== 'must-be-tls' && verdict !== 'plain-udp' && verdict !== 'web-https') continue
       const where = `${h.id} ${l.proto} ${l.address}:${l.port} (${l.process || 'no process shown'})`
-      const probe = verdict === 'must-be-tls' ? await speaksClusterTls(dialAddress(l, h.address), l.port, cluster.etcdTls!) : { ok: false, why: 'UDP on an address other hosts reach' }
+      const probe = verdict === 'must-be-tls' ? await speaksClusterTls(dialAddress(l, h.address), l.port, cluster.etcdTls!)
+        : verdict === 'web-https' ? await speaksTls(dialAddress(l, h.address), l.port)
+          : { ok: false, why: 'UDP on an address other hosts reach' }
       if (probe.ok) tlsSeen.push(where)
       else plain.push(`${where}: ${probe.why}`)
     }
   }
   t.same(plain, [], 'no plain-text listener on a non-loopback address inside any host')
-  t.ok(tlsSeen.length >= 3, `TLS listeners with the cluster's certificates, one agent API per host at least: ${tlsSeen.join('; ')}`)
+  t.ok(tlsSeen.length >= 6, `TLS listeners: per host the agent API (the cluster's certificate) and the web router's HTTPS port at least: ${tlsSeen.join('; ')}`)
 
   // The crawler's host dies with one nginx on it.
   await crashNetnsHost(lab.host(hostIndex(crawlerHost)))

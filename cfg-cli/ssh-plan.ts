@@ -97,6 +97,7 @@ export function hostEnv(c: ClusterSettings, h: SshHostPlan, all: SshHostPlan[]):
     `DOKKAA_LEASE_TTL=${c.leaseTtl}`,
     'DOKKAA_AMBASSADOR_ADDRESS=auto',
     `DOKKAA_WEB_LISTEN=${h.address}:80`,
+    `DOKKAA_WEB_TLS_LISTEN=${h.address}:443`,
     `DOKKAA_DNS_UPSTREAM=${c.dnsUpstream}`,
     `DOKKAA_BUILDER_LISTEN=${h.address}:8080`,
     'DOKKAA_DATA_DIR=/var/lib/dokkaa',

@@ -12,7 +12,9 @@
 #   DOKKAA_LOG_DIR (/var/log/dokkaa), DOKKAA_PKI_DIR (/etc/dokkaa/pki),
 #   DOKKAA_ETCD (https://127.0.0.1:2379: the etcd started here, TLS only),
 #   DOKKAA_BUILDER_LISTEN (127.0.0.1:8080), DOKKAA_HOST_ADDRESS (docker0's gateway),
-#   DOKKAA_WEB_LISTEN (127.0.0.1:80), DOKKAA_SEED=0 to skip the seed example,
+#   DOKKAA_WEB_LISTEN (127.0.0.1:80), DOKKAA_WEB_TLS_LISTEN (127.0.0.1:443: HTTPS for
+#   web services with "tls": "auto", once /config/acme names an ACME server),
+#   DOKKAA_SEED=0 to skip the seed example,
 #   DOKKAA_SEED_IMAGE=nginx to run the seed with that image (pulled if absent),
 #   DOKKAA_CLUSTER_KEY_FILE (/etc/dokkaa/cluster.key: created once, mode 0600, kept after).
 set -euo pipefail
@@ -30,6 +32,7 @@ HOST_ID=${DOKKAA_HOST_ID:-$(hostname)}
 # from other machines: a private one-host trial. Set the machine's address to serve others.
 HOST_ADDRESS=${DOKKAA_HOST_ADDRESS:-}
 WEB_LISTEN=${DOKKAA_WEB_LISTEN:-127.0.0.1:80}
+WEB_TLS_LISTEN=${DOKKAA_WEB_TLS_LISTEN:-127.0.0.1:443}
 # The key secrets are sealed with (kit/secret-box.ts): the builder seals, conductors open.
 # Every process started below reads it from DOKKAA_CLUSTER_KEY_FILE (the builder also gets the flag).
 export DOKKAA_CLUSTER_KEY_FILE=${DOKKAA_CLUSTER_KEY_FILE:-/etc/dokkaa/cluster.key}
@@ -126,7 +129,7 @@ start_part conductor --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd "con
   $(pair agent-tls "conductor-$host_file") --agent-client-ca "$PKI_DIR/ca.crt" \
   --host-id "$HOST_ID" --host-address "$HOST_ADDRESS"
 # shellcheck disable=SC2046
-start_part ambassador --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd "ambassador-$host_file") --web-listen "$WEB_LISTEN"
+start_part ambassador --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd "ambassador-$host_file") --web-listen "$WEB_LISTEN" --web-tls-listen "$WEB_TLS_LISTEN"
 # shellcheck disable=SC2046
 start_part builder --etcd "$ETCD" --etcd-ca "$PKI_DIR/ca.crt" $(pair etcd builder) \
   $(pair tls builder) --agent-ca "$PKI_DIR/ca.crt" $(pair agent builder) \

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { isChallengeToken, isKeyAuthorization, isTlsHostname, parseAcmeConfig, readTlsCertRecord, readTlsKeyPair, tlsCertAad, tlsNamesOf } from './acme.js'
 import { KeyLayout } from './keys.js'
-import { parseManifest } from './validate-manifest.js'
+import { parseManifest, validateManifest } from './validate-manifest.js'
+import { assignedSpecHash, containerSpec, specHash } from './spec-hash.js'
 
 t.test('/config/acme: directory, email, caFile, domain', async t => {
   t.same(parseAcmeConfig('{"directory": "https://acme.example/dir", "email": "ops@example.com"}'),
@@ -62,4 +63,17 @@ t.test('manifest: "tls": "auto" on web services; the names it is served at', asy
     { ok: false, errors: [{ path: '/services/db/tls', message: '"tls": "auto" needs "role": "web": the web router terminates TLS for web services only' }] })
   t.same(parseManifest('{"image": "x", "services": {"www": {"port": 80, "role": "web", "tls": "on"}}}'),
     { ok: false, errors: [{ path: '/services/www/tls', message: '"tls" is "auto" (HTTPS with a certificate obtained over ACME), or left out for plain HTTP' }] })
+})
+
+t.test('"tls": "auto" on a service changes no spec hash: HTTPS is the router\'s, nothing rolls', async t => {
+  const spec = (svc: Record<string, unknown>) => {
+    const r = validateManifest({ image: 'busybox', services: { web: { port: 80, role: 'web', ...svc } } })
+    if (!r.ok) throw new Error(JSON.stringify(r.errors))
+    return containerSpec(r.manifest)
+  }
+  t.equal(specHash(spec({ tls: 'auto' })), specHash(spec({})), 'tls is not hashed')
+  t.not(specHash(spec({ port: 8080 })), specHash(spec({})), 'the port still is')
+  t.equal(spec({ tls: 'auto' }).services!['web']!.tls, 'auto', 'but the spec keeps it for the router')
+  const v = { configs: { c: { version: 1 } } }
+  t.equal(assignedSpecHash(spec({ tls: 'auto' }), v), assignedSpecHash(spec({}), v), 'with configs too')
 })

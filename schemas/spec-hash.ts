@@ -9,10 +9,21 @@ export function containerSpec(m: NormalizedManifest): ContainerSpec {
   return spec
 }
 
-/** The pull policy is left out too: it says when to fetch the image, not what runs. */
-export function specHash(spec: ContainerSpec): string {
+/** What of a spec shapes the container. The pull policy is left out (it says when to fetch the
+ * image, not what runs), and so is a service's `tls`: HTTPS is the web router's, in front of
+ * the container, so turning it on rolls nothing. */
+function shapingPart(spec: ContainerSpec): object {
   const { pull: _pull, ...shaping } = spec
-  return createHash('sha256').update(canonicalJson(shaping)).digest('hex').slice(0, 16)
+  if (!shaping.services) return shaping
+  const services = Object.fromEntries(Object.entries(shaping.services).map(([name, svc]) => {
+    const { tls: _tls, ...rest } = svc
+    return [name, rest]
+  }))
+  return { ...shaping, services }
+}
+
+export function specHash(spec: ContainerSpec): string {
+  return createHash('sha256').update(canonicalJson(shapingPart(spec))).digest('hex').slice(0, 16)
 }
 
 /** The hash of a spec together with the versions of the secrets and configs it mounts: a
@@ -22,8 +33,7 @@ export function assignedSpecHash(spec: ContainerSpec, versions: { secrets?: Reco
   const secrets = only(versions.secrets)
   const configs = only(versions.configs)
   if (Object.keys(secrets).length === 0 && Object.keys(configs).length === 0) return specHash(spec)
-  const { pull: _pull, ...shaping } = spec
-  return createHash('sha256').update(canonicalJson({ spec: shaping, secrets, configs })).digest('hex').slice(0, 16)
+  return createHash('sha256').update(canonicalJson({ spec: shapingPart(spec), secrets, configs })).digest('hex').slice(0, 16)
 }
 
 /** JSON with object keys sorted, so equal specs hash equally whatever order they were written in. */

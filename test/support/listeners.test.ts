@@ -25,10 +25,11 @@ t.test('ss -Hltunp lines become listeners', async t => {
 })
 
 t.test('only loopback, published app ports, container-facing and the web HTTP port may be plain', async t => {
-  const rules = { webHttp: '10.213.5.2:80', dockerGateway: '172.17.0.1' }
+  const rules = { webHttp: '10.213.5.2:80', webHttps: '10.213.5.2:443', dockerGateway: '172.17.0.1' }
   const verdicts = parseSs(SS).map(l => classifyListener(l, rules))
   t.same(verdicts, ['loopback', 'container-facing', 'must-be-tls', 'must-be-tls', 'app-port', 'loopback', 'must-be-tls', 'plain-udp'])
   t.equal(classifyListener({ proto: 'tcp', address: '10.213.5.2', port: 80, process: 'node' }, rules), 'web-http')
+  t.equal(classifyListener({ proto: 'tcp', address: '10.213.5.2', port: 443, process: 'node' }, rules), 'web-https')
   t.equal(classifyListener({ proto: 'tcp', address: '10.213.5.2', port: 8080, process: 'node' }, rules), 'must-be-tls', 'another port on the host address')
 })
 

@@ -32,6 +32,7 @@ export type ListenerVerdict =
   | 'loopback'
   | 'app-port' // docker-proxy: a published port of a container, the app's own bytes
   | 'web-http' // the web router's HTTP port, allowed plain (it redirects to HTTPS)
+  | 'web-https' // the web router's HTTPS port: TLS, with the certificates of the apps' names (not the cluster CA's)
   | 'container-facing' // on the docker bridge's gateway: the ambassador's DNS and link proxies for this host's containers
   | 'must-be-tls'
   | 'plain-udp' // a UDP socket on an address others reach: can never be TLS
@@ -39,6 +40,8 @@ export type ListenerVerdict =
 export interface HostListenRules {
   /** The web router's plain HTTP listener, address:port. */
   webHttp: string
+  /** The web router's HTTPS listener, address:port. */
+  webHttps: string
   /** The host's docker bridge gateway. */
   dockerGateway: string
 }
@@ -51,12 +54,29 @@ export function classifyListener(l: Listener, rules: HostListenRules): ListenerV
   if (l.address === rules.dockerGateway) return 'container-facing'
   if (l.proto === 'udp') return 'plain-udp'
   if (`${l.address}:${l.port}` === rules.webHttp) return 'web-http'
+  if (`${l.address}:${l.port}` === rules.webHttps) return 'web-https'
   return 'must-be-tls'
 }
 
 /** Where to dial a listener from outside: a wildcard address is reached at the host's own. */
 export function dialAddress(l: Listener, hostAddress: string): string {
   return l.address === '0.0.0.0' || l.address === '::' || !isIP(l.address) ? hostAddress : l.address
+}
+
+/**
+ * Whether `host:port` speaks TLS: a handshake completes, or the server answers with a TLS
+ * alert (the web router has no certificate for a bare address, and says so in TLS). A plain
+ * server's bytes are no TLS record ("wrong version number").
+ */
+export async function speaksTls(host: string, port: number): Promise<{ ok: boolean; why?: string }> {
+  const { connect } = await import('node:tls')
+  return new Promise(resolve => {
+    const socket = connect({ host, port, rejectUnauthorized: false, timeout: 5000 })
+    const done = (r: { ok: boolean; why?: string }) => { socket.destroy(); resolve(r) }
+    socket.once('secureConnect', () => done({ ok: true }))
+    socket.once('timeout', () => done({ ok: false, why: 'no TLS handshake within 5 s' }))
+    socket.once('error', (e: NodeJS.ErrnoException) => done(/alert/i.test(`${e.code ?? ''} ${e.message}`) ? { ok: true } : { ok: false, why: `not TLS: ${e.message}` }))
+  })
 }
 
 /** Whether `host:port` completes a TLS handshake presenting a certificate the cluster CA signed (dialled with the admin's client pair). */
