@@ -8,7 +8,7 @@
 #   rollout    — update of 3 instances under 200 requests/s: failed requests and rollout wall
 #                time vs Docker Swarm mode, on one namespace host's engine (~20-30 min)
 #   tls        — put→running and link-proxy throughput with etcd TLS + client certificates + RBAC
-#                vs plain http etcd, two clusters side by side, interleaved, 3 rounds (~5 min)
+#                vs plain http etcd, two clusters side by side, interleaved, 3 rounds (~4-5 min)
 # Usage: bash bench/run.sh [conductor|ambassador|builder|cluster|rollout|tls ...]   (default: all; as root)
 # Installs the peers it needs (haproxy, dnsperf, dnsmasq-base), starts the test bed's
 # services if they are not running, builds, and prints Markdown tables.

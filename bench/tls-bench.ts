@@ -13,7 +13,7 @@
 // Each round reports both sides' medians and on/off; then the median of the rounds' ratios and
 // their range. A failed round is reported as failed and the next one runs.
 //
-//   npm run bench:tls     (needs dockerd, /usr/bin/etcd, openssl and the test image; ~4 min)
+//   npm run bench:tls     (needs dockerd, /usr/bin/etcd, openssl, curl and the test image; ~4-5 min)
 import { randomBytes } from 'node:crypto'
 import { EtcdPermissionDeniedError } from 'etcd3'
 import { testDocker } from '../test/support/docker.js'
@@ -42,10 +42,10 @@ async function interleaved(clusters: Record<Side, Cluster>, n: number, round: nu
 
 /**
  * A new link-proxy path for each round's samples: each side's file server container made
- * again and a new ambassador process, the sides in alternating order. On this 2-core machine
- * one path could stay 1.5-3× slower than its twin for a whole run (neither TLS nor etcd is on
- * it: which container and process came first, where the scheduler put them): new ones per
- * round make that a round-to-round spread, which the median of the rounds absorbs.
+ * again and a new ambassador process, the sides in alternating order, so that no round's
+ * ratio rests on the container or process a side happened to get at the start. (On this
+ * shared 2-core machine one side's path has been 1.3-2× faster than the other's for a whole
+ * run, which side varying from run to run: neither TLS nor etcd is on that path.)
  */
 async function freshProxyPaths(clusters: Record<Side, Cluster>, round: number, events: ContainerEvents, proxyPort: Record<Side, number>): Promise<void> {
   for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) {

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
 import { TlsFetcher } from '../kit/tls-fetch.js'
 import { NetnsLab, DEFAULT_BIP_BASE, DEFAULT_SUBNET } from './netns-lab.js'
 import type { NetnsHostRecord } from './netns-host.js'
-import type { LocalOptions, LocalState } from './local-state.js'
+import { localStatus, type LocalOptions, type LocalState } from './local-state.js'
 
 export type { LocalOptions, LocalState } from './local-state.js'
 import { bridgePlan, hostPlan, maxHosts, overlaps, validateLabSpec, type LabSpec } from './lab-plan.js'
@@ -298,22 +298,6 @@ export class LocalProvider implements Provider {
 
   async status(): Promise<ClusterStatus> {
     const state = this.file.load()
-    if (!state) return { provider: this.name, exists: false, hosts: [], services: {} }
-    const st = (p?: ProcessRecord) => (p ? (isRunning(p) ? 'running' : 'stopped') : 'absent')
-    const lab = NetnsLab.fromState(state.lab)
-    return {
-      provider: this.name,
-      exists: true,
-      hosts: lab.hosts().map(h => ({
-        id: h.id,
-        address: h.address,
-        components: { dockerd: st(h.dockerd?.process), conductor: st(state.agents[h.id]?.conductor), ambassador: st(state.agents[h.id]?.ambassador) },
-      })),
-      services: {
-        ...Object.fromEntries(state.etcd.map(m => [m.name, { address: m.clientUrl, state: st(m.process) }])),
-        registry: { address: state.registry.address, state: st(state.registry.process) },
-        ...(state.builder ? { builder: { address: `https://${state.builder.listen}/`, state: st(state.builder.process) } } : {}),
-      },
-    }
+    return state ? localStatus(state) : { provider: this.name, exists: false, hosts: [], services: {} }
   }
 }

@@ -1,8 +1,9 @@
-// What the local provider records of a cluster (<state-dir>/<name>/state.json) and the
-// options it is made with.
-import type { LabState } from './netns-lab.js'
+// What the local provider records of a cluster (<state-dir>/<name>/state.json), the
+// options it is made with, and `status` read off that record.
+import { NetnsLab, type LabState } from './netns-lab.js'
 import type { EtcdMember, RegistryRecord } from './local-services.js'
-import type { ProcessRecord } from './processes.js'
+import { isRunning, type ProcessRecord } from './processes.js'
+import type { ClusterStatus } from './provider.js'
 
 export interface LocalOptions {
   stateDir?: string
@@ -37,4 +38,24 @@ export interface LocalState {
   leaseTtl: number
   /** Images copied into every host, remembered so hosts added later get them too. */
   images: string[]
+}
+
+/** `status`: what the record says was made, and whether each process still runs. */
+export function localStatus(state: LocalState): ClusterStatus {
+  const st = (p?: ProcessRecord) => (p ? (isRunning(p) ? 'running' : 'stopped') : 'absent')
+  const lab = NetnsLab.fromState(state.lab)
+  return {
+    provider: 'local',
+    exists: true,
+    hosts: lab.hosts().map(h => ({
+      id: h.id,
+      address: h.address,
+      components: { dockerd: st(h.dockerd?.process), conductor: st(state.agents[h.id]?.conductor), ambassador: st(state.agents[h.id]?.ambassador) },
+    })),
+    services: {
+      ...Object.fromEntries(state.etcd.map(m => [m.name, { address: m.clientUrl, state: st(m.process) }])),
+      registry: { address: state.registry.address, state: st(state.registry.process) },
+      ...(state.builder ? { builder: { address: `https://${state.builder.listen}/`, state: st(state.builder.process) } } : {}),
+    },
+  }
 }

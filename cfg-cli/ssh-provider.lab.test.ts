@@ -99,6 +99,20 @@ t.test('ssh provider: up 2, up 1, down on namespace hosts running sshd', { skip,
   t.equal(again.status, 0, 'up again at the same scale is harmless', { stderr: again.stderr })
   t.match(again.stderr, /already running/, 'what runs stays')
 
+  // certs rotate: new pairs on the hosts, every part restarted onto them, both conductors back.
+  const serialOn = async (addr: string, file: string) => (await ssh(addr, `openssl x509 -noout -serial -in /etc/dokkaa/pki/${file}`)).stdout.trim()
+  const pidOn = async (addr: string, part: string) => (await ssh(addr, `cat /run/dokkaa/${part}.pid`)).stdout.trim()
+  const beforeRotate = { serial: await serialOn(b, `conductor-${name}-h2.crt`), builder: await serialOn(a, 'builder.crt'), pids: [await pidOn(a, 'conductor'), await pidOn(b, 'conductor'), await pidOn(b, 'ambassador')] }
+  const rotate = await runCli(['certs', 'rotate', ...flags])
+  t.equal(rotate.status, 0, 'certs rotate succeeds', { stderr: rotate.stderr })
+  t.match(rotate.stdout, new RegExp(`restarted: builder, ${name}-h1-ambassador, ${name}-h1-conductor, ${name}-h2-ambassador, ${name}-h2-conductor`))
+  t.not(await serialOn(b, `conductor-${name}-h2.crt`), beforeRotate.serial, 'host 2 holds a new conductor certificate')
+  t.not(await serialOn(a, 'builder.crt'), beforeRotate.builder, 'host 1 a new builder certificate')
+  const pidsAfter = [await pidOn(a, 'conductor'), await pidOn(b, 'conductor'), await pidOn(b, 'ambassador')]
+  t.same(pidsAfter.filter((p, i) => p === beforeRotate.pids[i]), [], 'conductors and ambassador are new processes')
+  t.same(await hosts(), [`/hosts/${name}-h1`, `/hosts/${name}-h2`], 'both conductors registered again')
+  t.ok(await waitUntil(async () => (await https.fetch(r.consoleUrl, { signal: AbortSignal.timeout(2000) }).catch(() => ({ status: 599 }))).status < 500, 60_000, 500), 'the builder answers with its new certificate')
+
   const up1 = await runCli(['up', ...flags, '--scale=1'])
   t.equal(up1.status, 0, 'up --scale=1 succeeds', { stderr: up1.stderr })
   t.match(up1.stdout, new RegExp(`removed: ${name}-h2`))

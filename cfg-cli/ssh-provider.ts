@@ -16,7 +16,10 @@ import { ensureClusterPki } from './cluster-pki.js'
 import { applyClusterRoles } from './cluster-roles.js'
 import { etcdClientTls } from './local-tls.js'
 import { etcdClientUrls, etcdEnv, hostCertNames, hostEnv, parseHosts, planHosts, REMOTE_PKI_DIR, type ClusterSettings, type SshHostPlan } from './ssh-plan.js'
-import { PreconditionError, UsageError } from './errors.js'
+import { NotFoundError, PreconditionError, ProvisionError, UsageError } from './errors.js'
+import { bridgeLease } from './lease-bridge.js'
+import { hostStartedAt, waitForHostRestarted } from './drain.js'
+import { KeyLayout } from '../schemas/index.js'
 import type { ClusterStatus, Provider, UpResult } from './provider.js'
 import type { Progress } from './progress.js'
 
@@ -131,12 +134,9 @@ export class SshProvider implements Provider {
     // One key for the cluster, kept in its state dir; every host gets the same file.
     const clusterKey = readFileSync(ensureClusterKey(join(this.dir, 'cluster.key')), 'utf8')
     await each(`cluster key ${REMOTE_CLUSTER_KEY}`, async h => { await copyClusterKey(h.target, o, clusterKey) })
-    const pkiDir = join(this.dir, 'pki')
+    const pkiDir = this.pkiDir
     const isBuilderHost = (h: HostRecord) => h === records[0]
-    await progress.step(`certificates in ${pkiDir}`, async () => {
-      const hosts = records.map(h => ({ id: h.id, address: h.address, etcd: h.etcd, builder: isBuilderHost(h) }))
-      await ensureClusterPki(pkiDir, { hosts, caName: `dokkaa-${cluster}-ca` }, line => progress.info(`pki: ${line}`))
-    })
+    await progress.step(`certificates in ${pkiDir}`, async () => { await this.ensurePki(state, records, progress) })
     await each(`certificates to ${REMOTE_PKI_DIR}`, async h => { await copyPki(h.target, o, pkiDir, hostCertNames(h, isBuilderHost(h)), REMOTE_PKI_DIR) })
     await each('/etc/dokkaa/env and systemd units', async h => {
       await remoteStep(h.target, o, 'configure', [b64(hostEnv(state.settings, h, records)), h.etcd ? b64(etcdEnv(state.settings, h, records)) : ''])
@@ -168,6 +168,55 @@ export class SshProvider implements Provider {
       caFile: adminTls.ca,
       rootPasswordFile: first ? `${first.target}:/var/lib/dokkaa/generated_password.txt` : undefined,
     }
+  }
+
+  private get pkiDir(): string { return join(this.dir, 'pki') }
+
+  /** The cluster PKI of these hosts (the first runs the builder); `force`: every leaf again. */
+  private async ensurePki(state: SshState, records: HostRecord[], progress: Progress, force = false): Promise<string[]> {
+    const hosts = records.map((h, i) => ({ id: h.id, address: h.address, etcd: h.etcd, builder: i === 0 }))
+    const pki = await ensureClusterPki(this.pkiDir, { hosts, caName: `dokkaa-${state.settings.cluster}-ca` }, line => progress.info(`pki: ${line}`), { force })
+    return pki.issued
+  }
+
+  /**
+   * `certs rotate`: every leaf issued again, copied to its host, and each part restarted onto it
+   * one at a time — the builder, then per host the ambassador and the conductor, whose lease
+   * this machine holds meanwhile (lease-bridge.ts) so that no instance moves. etcd reads its
+   * new certificate at the next connection.
+   */
+  async rotateCerts(progress: Progress): Promise<{ issued: string[]; restarted: string[] }> {
+    const state = this.file.load()
+    if (!state?.hosts.length) throw new NotFoundError(`no ssh cluster ${state?.settings.cluster ?? this.opts.cluster ?? 'dokkaa'} recorded in ${this.dir}`, 'dokkaacfg up --provider=ssh first, or name it with --name/--state-dir')
+    const o = this.ssh(state)
+    const records = state.hosts
+    const issued = await progress.step(`issue every certificate again in ${this.pkiDir} (same CA, new keys)`, () => this.ensurePki(state, records, progress, true))
+    await progress.step(`certificates to ${REMOTE_PKI_DIR} (${records.map(h => h.id).join(', ')})`, async () => {
+      await Promise.all(records.map((h, i) => copyPki(h.target, o, this.pkiDir, hostCertNames(h, i === 0), REMOTE_PKI_DIR)))
+    })
+    const etcd = etcdClientUrls(records)
+    const adminTls = etcdClientTls(this.pkiDir, 'dokkaacfg')
+    const restarted: string[] = []
+    if (records[0]!.started.includes('builder')) {
+      await progress.step(`builder on ${records[0]!.id}`, async () => { await remoteStep(records[0]!.target, o, 'restart', ['builder']); restarted.push('builder') })
+    }
+    for (const h of records) {
+      await progress.step(`${h.id}: ambassador, conductor`, async () => {
+        await remoteStep(h.target, o, 'restart', ['ambassador'])
+        const before = await hostStartedAt(etcd, state.settings.prefix, h.id, adminTls)
+        const bridge = await bridgeLease(etcd, adminTls, new KeyLayout(state.settings.prefix).host(h.id))
+        try {
+          await remoteStep(h.target, o, 'restart', ['conductor'])
+          if (!await waitForHostRestarted(etcd, state.settings.prefix, h.id, before, 60_000, adminTls)) {
+            throw new ProvisionError(`the conductor of ${h.id} did not register again within 60 s after its restart`, `see /var/log/dokkaa/conductor.log on ${h.target}`)
+          }
+        } finally {
+          bridge.stop()
+        }
+        restarted.push(`${h.id}-ambassador`, `${h.id}-conductor`)
+      })
+    }
+    return { issued, restarted }
   }
 
   private async teardown(h: HostRecord, o: SshOptions): Promise<void> {

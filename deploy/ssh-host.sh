@@ -10,6 +10,8 @@
 #   start PARTS...             etcd docker conductor ambassador builder: with systemd
 #                              `systemctl enable --now dokkaa-<part>`; without it the
 #                              unit's ExecStart under setsid, pid in /run/dokkaa
+#   restart PARTS...           conductor ambassador builder: stop and start again (systemd:
+#                              `systemctl restart`), e.g. onto new certificates
 #   stop                       disable/stop every dokkaa-* unit, or kill the recorded pids
 #   remove KEEP_HOME           remove the units, /etc/dokkaa, /var/lib/dokkaa,
 #                              /var/log/dokkaa, /run/dokkaa and (unless KEEP_HOME=1)
@@ -160,23 +162,41 @@ step_start() {
   done
 }
 
+# Stops one part started without systemd (TERM, then KILL after 20 s), by its recorded pid.
+stop_plain() { # part
+  local pidfile=$RUN/$1.pid pid
+  alive "$pidfile" || return 0
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid"
+  for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+  echo "$1: stopped (pid $pid)"
+}
+
+step_restart() {
+  local part
+  for part in "$@"; do
+    case $part in conductor | ambassador | builder) ;; *) die "restart: $part is not conductor, ambassador or builder" ;; esac
+    if has_systemd; then
+      systemctl restart "dokkaa-$part"
+      echo "$part: restarted (systemd)"
+    else
+      stop_plain "$part"
+      start_plain "$part"
+    fi
+  done
+}
+
 step_stop() {
-  local part pid
+  local part
   if has_systemd; then
     for part in "${PARTS_ALL[@]}"; do
       if [[ -f $UNITS/dokkaa-$part.service ]]; then systemctl disable --now "dokkaa-$part" 2>/dev/null || true; echo "$part: stopped and disabled"; fi
     done
     return
   fi
-  for part in "${PARTS_ALL[@]}" dockerd; do
-    alive "$RUN/$part.pid" || continue
-    pid=$(cat "$RUN/$part.pid")
-    kill -TERM "$pid"
-    for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$RUN/$part.pid"
-    echo "$part: stopped (pid $pid)"
-  done
+  for part in "${PARTS_ALL[@]}" dockerd; do stop_plain "$part"; done
 }
 
 step_remove() {
@@ -197,6 +217,6 @@ step_remove() {
 cmd=${1:-}
 shift || true
 case $cmd in
-  check | packages | build | configure | start | stop | remove) "step_$cmd" "$@" ;;
+  check | packages | build | configure | start | restart | stop | remove) "step_$cmd" "$@" ;;
   *) die "unknown step '$cmd'" ;;
 esac

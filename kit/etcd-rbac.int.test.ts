@@ -78,6 +78,17 @@ t.test('each identity may do what its job needs, and etcd refuses the rest', asy
   await applyEtcdRoles(admin, fewer, ADMIN_USER)
   await denied('after re-applying without it, conductor writes an instance record', () => conductor.put(keys.instance({ app: 'shop', name: 'web', index: 1 })).value('{}').exec())
   await allowed('and keeps the rest', () => conductor.put(keys.host('h1')).value('{}').exec())
+
+  // Host h2 leaves the plan: its identities go at once, though its certificates stay valid.
+  const conductor2 = await as(conductorUser('h2'))
+  await allowed('before: h2\'s conductor writes its host record', () => conductor2.put(keys.host('h2')).value('{}').exec())
+  await applyEtcdRoles(admin, clusterIdentities(keys, ['h1']), ADMIN_USER)
+  const refusal = await conductor2.put(keys.host('h2')).value('{}').exec().then(() => undefined, (e: Error) => e)
+  t.ok(refusal, `after h2 left the plan, its conductor's certificate writes nothing (${refusal?.message ?? 'it was allowed'})`)
+  const users = (await admin.getUsers()).map(u => u.name)
+  t.notOk(users.includes(conductorUser('h2')) || users.includes(ambassadorUser('h2')), 'its users are gone from etcd')
+  t.ok(users.includes(conductorUser('h1')) && users.includes(SCHEDULER_USER) && users.includes(BUILDER_USER), 'the others stay')
+  await allowed('h1\'s conductor still writes its host record', () => conductor.put(keys.host('h1')).value('{}').exec())
 })
 
 t.test('the parts run under their roles: a conductor with its own and the scheduler\'s certificate, an ambassador, a builder', async t => {

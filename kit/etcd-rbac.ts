@@ -1,7 +1,9 @@
 // Applies the cluster's etcd roles (schemas/etcd-roles.ts) and turns authentication on:
 // one role per identity, named as its user (a certificate's CN), holding exactly the
 // planned grants — a grant the plan no longer has is revoked when it is applied again.
-// (The roles of hosts no longer in the plan are left alone: removing them is `down`'s.)
+// The users and roles of hosts no longer in the plan (`conductor-<host>`, `ambassador-<host>`
+// of a host scaled away) are deleted: their certificates stay valid until they expire (no
+// revocation), and etcd must stop taking them the moment the host leaves.
 // Users get a random password nobody keeps: with
 // --client-cert-auth the certificate is the credential, and no password can stand in for
 // it. The admin (and etcd's mandatory `root` user) hold etcd's `root` role. Idempotent.
@@ -46,5 +48,19 @@ export async function applyEtcdRoles(client: Etcd3, identities: readonly EtcdIde
   }
   await ensureUser(client, ROOT, ROOT)
   await ensureUser(client, admin, ROOT)
+  await removeStaleHostIdentities(client, identities)
   await client.auth.authEnable()
+}
+
+/** Per-host identities (the only ones named after a host) that the plan no longer has. */
+const PER_HOST = /^(conductor|ambassador)-/
+
+async function removeStaleHostIdentities(client: Etcd3, identities: readonly EtcdIdentity[]): Promise<void> {
+  const keep = new Set(identities.map(i => i.user))
+  for (const user of await client.getUsers()) {
+    if (PER_HOST.test(user.name) && !keep.has(user.name)) await user.delete()
+  }
+  for (const role of await client.getRoles()) {
+    if (PER_HOST.test(role.name) && !keep.has(role.name)) await role.delete()
+  }
 }

@@ -48,10 +48,16 @@ export function startTlsCertificates(opts: TlsManagerOptions): RunningTlsManager
   const stops: (() => Promise<void>)[] = []
   const writeStatusIfChanged = statusWriter(kv, keys)
 
+  let timerDue = Infinity
   const schedule = (delayMs = SETTLE_MS): void => {
     if (stopped) return
+    const delay = Math.max(0, Math.min(delayMs, HOUR_MS))
+    // A pass already due sooner stays: a change noticed during a pass (a new manifest, a
+    // renewal request) must not wait for the later wake that pass ends by scheduling.
+    if (timer && Date.now() + delay >= timerDue) return
     clearTimeout(timer)
-    timer = setTimeout(() => { void pass() }, Math.max(0, Math.min(delayMs, HOUR_MS)))
+    timerDue = Date.now() + delay
+    timer = setTimeout(() => { timer = undefined; timerDue = Infinity; void pass() }, delay)
   }
   const pass = async (): Promise<void> => {
     if (running) { again = true; return }
@@ -109,7 +115,7 @@ export function startTlsCertificates(opts: TlsManagerOptions): RunningTlsManager
       if (after) wake = Math.min(wake, nextAttemptAt(after.count, after.last))
     }
     for (const name of certs.keys()) {
-      if (want.has(name)) continue
+      if (want.has(name) || wants.keeps(name, config.domain)) continue
       await kv.delete(keys.tlsCert(name))
       log.info({ hostname: name }, 'ACME: certificate removed: no web service with "tls": "auto" is served at this name any more')
     }
@@ -157,6 +163,8 @@ export function startTlsCertificates(opts: TlsManagerOptions): RunningTlsManager
         schedule(0)
         return
       } catch (err) {
+        // What opened before the failure is closed: a retry must not leave a second mirror running.
+        await stopAll()
         log.warn({ err: (err as Error).message }, 'ACME: cannot read the manifests yet; retrying')
         await sleep(backoffDelay(attempt))
       }

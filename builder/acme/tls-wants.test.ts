@@ -28,3 +28,18 @@ t.test('the names web services with "tls": "auto" are served at; an invalid mani
   t.same([...wants.names('d.test')], ['blog.d.test', 'www.blog.d.test'])
   t.ok(changes >= 3, 'each change of the wanted set was heard')
 })
+
+t.test('an invalid manifest read at start keeps its app\'s certificates (its last valid wish is unknown)', async t => {
+  const kv = new MemoryKv()
+  await kv.put(keys.manifest({ app: 'shop', name: 'web' }), web(true, { sclae: 2 }))
+  await kv.put(keys.manifest({ app: 'blog', name: 'web' }), web(false, { sclae: 2 }))
+  const wants = await watchTlsWants(kv, keys, () => {}, () => {})
+  t.teardown(() => wants.stop())
+  t.same([...wants.names('d.test')], [], 'nothing is ordered for it')
+  t.ok(wants.keeps('shop.d.test', 'd.test') && wants.keeps('www.shop.d.test', 'd.test'), 'but its certificates are kept')
+  t.notOk(wants.keeps('blog.d.test', 'd.test'), 'a manifest that never mentions tls keeps nothing')
+  t.notOk(wants.keeps('myshop.d.test', 'd.test'), 'another app whose name ends alike keeps nothing')
+  await kv.put(keys.manifest({ app: 'shop', name: 'web' }), web(false))
+  await waitFor(() => !wants.keeps('shop.d.test', 'd.test'), { what: 'the fixed manifest to decide' })
+  t.same([...wants.names('d.test')], [], 'fixed without tls: nothing wanted, nothing kept')
+})

@@ -10,6 +10,10 @@ import { parseManifest, tlsNamesOf, type KeyLayout } from '../../schemas/index.j
 export interface TlsWants {
   /** Every name a certificate is wanted for, under `domain`. */
   names(domain: string): Set<string>
+  /** Whether a certificate of this name must be kept though no valid manifest wants it: it is
+   * of an app whose manifest mentions tls but is invalid now, and whose last valid version this
+   * builder never saw (read at its start, or after a reset). */
+  keeps(name: string, domain: string): boolean
   stop(): Promise<void>
 }
 
@@ -26,13 +30,19 @@ function tlsServices(text: string, wanted: boolean): string[] | undefined {
 /** Starts the copy; `onChange` hears when the set of wanting services changed. */
 export async function watchTlsWants(kv: Pick<Kv, 'snapshot' | 'watchFrom'>, keys: KeyLayout, onChange: () => void, onResyncError: (err: Error) => void): Promise<TlsWants> {
   const wants = new Map<string, { app: string; services: string[] }>()
+  /** Manifest key -> app, of invalid manifests that mention tls and are not in `wants`. */
+  const unknown = new Map<string, string>()
   let signature = ''
   const set = (key: string, value: string | undefined): void => {
     const ref = keys.parseManifest(key)
     if (!ref) return
+    unknown.delete(key)
     if (value === undefined) { wants.delete(key); return }
-    const services = tlsServices(value, wants.has(key))
-    if (services === undefined) return
+    const services = tlsServices(value, wants.has(key) || value.includes('"tls"'))
+    if (services === undefined) {
+      if (!wants.has(key)) unknown.set(key, ref.app)
+      return
+    }
     if (services.length === 0) wants.delete(key)
     else wants.set(key, { app: ref.app, services })
   }
@@ -41,7 +51,14 @@ export async function watchTlsWants(kv: Pick<Kv, 'snapshot' | 'watchFrom'>, keys
     if (now !== signature) { signature = now; onChange() }
   }
   const mirror = new Mirror(kv, { start: keys.apps, end: prefixEnd(keys.apps) }, {
-    reset(entries) { wants.clear(); for (const e of entries) set(e.key, e.value); changed() },
+    // Entries still there keep what they wanted when their new value is invalid; the rest go.
+    reset(entries) {
+      const present = new Set(entries.map(e => e.key))
+      for (const key of [...wants.keys()]) if (!present.has(key)) wants.delete(key)
+      unknown.clear()
+      for (const e of entries) set(e.key, e.value)
+      changed()
+    },
     apply(events) { for (const e of events) set(e.key, e.type === 'put' ? e.value : undefined); changed() },
   }, { onResyncError })
   await mirror.ready()
@@ -52,6 +69,10 @@ export async function watchTlsWants(kv: Pick<Kv, 'snapshot' | 'watchFrom'>, keys
         for (const n of tlsNamesOf(w.app, { services: Object.fromEntries(w.services.map(s => [s, { port: 1, role: 'web', tls: 'auto' }])) }, domain)) out.add(n)
       }
       return out
+    },
+    keeps(name, domain) {
+      for (const app of unknown.values()) if (name === `${app}.${domain}` || name.endsWith(`.${app}.${domain}`)) return true
+      return false
     },
     stop: () => mirror.stop(),
   }
