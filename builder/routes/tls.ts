@@ -28,7 +28,9 @@ export const tlsRoutes: FastifyPluginAsync<{ ctx: BuilderContext; clock?: () => 
   }, async () => {
     const e = await ctx.kv.get(ctx.keys.tlsStatus)
     if (!e) return { config: { ok: false, problem: `no status yet: ${ctx.keys.acmeConfig} is not set, or no web service has "tls": "auto"` }, names: {} }
-    return JSON.parse(e.value) as Record<string, unknown>
+    // Written by the builder, but etcd is also written by hand: junk is reported, never a 500.
+    const status = readStatus(e.value)
+    return status ?? { config: { ok: false, problem: `${ctx.keys.tlsStatus} is not the builder's JSON; it is written again at the builder's next certificate pass` }, names: {} }
   })
 
   app.post('/api/v1/tls/:hostname/renew', {
@@ -47,7 +49,7 @@ export const tlsRoutes: FastifyPluginAsync<{ ctx: BuilderContext; clock?: () => 
     const name = hostname.toLowerCase()
     if (!isTlsHostname(name)) throw new BadRequestError(`"${hostname.slice(0, 100)}" is not a host name like shop.dokkaa.local`)
     const status = await ctx.kv.get(ctx.keys.tlsStatus)
-    const known = (await ctx.kv.get(ctx.keys.tlsCert(name))) !== undefined || (status !== undefined && status.value.includes(JSON.stringify(name)))
+    const known = (await ctx.kv.get(ctx.keys.tlsCert(name))) !== undefined || (status !== undefined && Object.hasOwn(readStatus(status.value)?.['names'] ?? {}, name))
     if (!known) throw new NotFoundError(`no certificate is ordered for ${name}: no web service with "tls": "auto" is served at it (see GET /api/v1/tls)`)
     const requestedAt = new Date(clock()).toISOString()
     await ctx.kv.put(ctx.keys.tlsRenew(name), JSON.stringify({ requestedAt, by: principal(request).user }))
@@ -55,4 +57,14 @@ export const tlsRoutes: FastifyPluginAsync<{ ctx: BuilderContext; clock?: () => 
     reply.code(202)
     return { hostname: name, requestedAt }
   })
+}
+
+/** The status object as the builder writes it, or undefined for anything else. */
+function readStatus(text: string): Record<string, Record<string, unknown> | undefined> | undefined {
+  try {
+    const v = JSON.parse(text) as unknown
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, Record<string, unknown> | undefined> : undefined
+  } catch {
+    return undefined
+  }
 }
