@@ -2,13 +2,19 @@
 // revision while every guard holds, and nothing lands when one does not (the scheduler's
 // plan writes and port claims rest on this).
 import t from 'tap'
-import { testEtcd } from '../test/support/etcd.js'
+import { Etcd3 } from 'etcd3'
+import { startOwnEtcd } from '../test/support/own-etcd.js'
 import { etcdKv } from './kv.js'
 
 t.test('a transaction writes all or nothing, by its guards', async t => {
-  const etcd = testEtcd(t)
-  const kv = etcdKv(etcd.client)
-  const k = (x: string) => `${etcd.prefix}/${x}`
+  // A private etcd: "not even a revision spent" reads the store's revision, which any other
+  // test file writing to the shared etcd at that moment would move (seen in CI).
+  const own = await startOwnEtcd()
+  t.teardown(() => own.close())
+  const client = new Etcd3({ hosts: [own.url] })
+  t.teardown(() => client.close())
+  const kv = etcdKv(client)
+  const k = (x: string) => `/txn/${x}`
   await kv.put(k('leader'), 'me')
   await kv.put(k('gone'), 'soon')
 
