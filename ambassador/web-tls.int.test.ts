@@ -6,14 +6,12 @@
 // with the certificates from etcd, redirect plain HTTP, answer challenges from etcd, and
 // serve a --tls-dir certificate by SNI. A forced renewal replaces the certificate on both
 // while a loop of requests through it sees no failure.
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { KeyLayout, LABELS, readTlsCertRecord } from '../schemas/index.js'
 import { tempClusterKeyFile } from '../test/support/cluster-key.js'
@@ -22,23 +20,13 @@ import { testEtcd } from '../test/support/etcd.js'
 import { INDEX_TEXT, TEST_IMAGE } from '../test/support/images.js'
 import { startTsProcess } from '../test/support/processes.js'
 import { issueTestCert, tempTestCa } from '../test/support/test-pki.js'
+import { curl } from '../test/support/curl.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { freeDnsPort, freePortBlock, freeTcpPort } from './testing/fixtures.js'
 import { startPebble } from './testing/pebble.js'
 
-const exec = promisify(execFile)
 const HOSTS = ['127.0.0.2', '127.0.0.3'] as const
 const LONG = { timeoutMs: 90_000, intervalMs: 250 }
-
-async function curl(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout } = await exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { timeout: 20_000 })
-    return { code: 0, out: stdout }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }
-  }
-}
 
 /** One HTTPS request on a new connection (a new handshake): the body and the certificate's serial. */
 function httpsGet(address: string, port: number, name: string, ca: string): Promise<{ status: number; body: string; serial: string }> {

@@ -7,6 +7,8 @@
 // the lease belongs to the conductor's user, which no one else may keep alive.
 import { spawn } from 'node:child_process'
 import type { EtcdTlsFiles } from '../kit/etcd-tls.js'
+import { KeyLayout } from '../schemas/index.js'
+import { hostStartedAt, waitForHostRestarted } from './drain.js'
 import { ProvisionError } from './errors.js'
 import { run } from './run-command.js'
 
@@ -38,4 +40,34 @@ export async function bridgeLease(etcd: string[], tls: Required<EtcdTlsFiles>, k
   child.on('error', () => {})
   if (child.pid === undefined) throw new ProvisionError(`cannot run etcdctl lease keep-alive ${lease}`, 'apt-get install etcd-client')
   return { lease, stop: () => { child.kill('SIGTERM') } }
+}
+
+export interface ConductorRestart {
+  etcd: string[]
+  /** The admin's TLS files (etcd root: may keep any lease alive). */
+  tls: Required<EtcdTlsFiles>
+  prefix: string
+  hostId: string
+  /** Stops the conductor and starts it again (the provider's way). */
+  restart: () => Promise<void>
+  /** Where to look when it does not come back. */
+  logHint: string
+}
+
+/**
+ * `certs rotate`'s conductor step, the same for every provider: the host's lease is held
+ * while the conductor is down, and the step ends once the new conductor has registered
+ * again (its host record's startedAt changed).
+ */
+export async function restartConductorKeepingLease(c: ConductorRestart): Promise<void> {
+  const before = await hostStartedAt(c.etcd, c.prefix, c.hostId, c.tls)
+  const bridge = await bridgeLease(c.etcd, c.tls, new KeyLayout(c.prefix).host(c.hostId))
+  try {
+    await c.restart()
+    if (!await waitForHostRestarted(c.etcd, c.prefix, c.hostId, before, 60_000, c.tls)) {
+      throw new ProvisionError(`the conductor of ${c.hostId} did not register again within 60 s after its restart`, c.logHint)
+    }
+  } finally {
+    bridge.stop()
+  }
 }

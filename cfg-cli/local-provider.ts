@@ -20,9 +20,8 @@ import { CLUSTER_KEY_ENV, ensureClusterKey } from './cluster-key.js'
 import { ensureClusterPki } from './cluster-pki.js'
 import { applyClusterRoles, etcdAnswers } from './cluster-roles.js'
 import { etcdClientTls, labPkiDir, labPlan, memberTls } from './local-tls.js'
-import { bridgeLease } from './lease-bridge.js'
-import { KeyLayout } from '../schemas/index.js'
-import { hostStartedAt, waitForHostDrained, waitForHostRegistered, waitForHostRestarted } from './drain.js'
+import { restartConductorKeepingLease } from './lease-bridge.js'
+import { waitForHostDrained, waitForHostRegistered } from './drain.js'
 import { requireCommands, requireRoot } from './preconditions.js'
 import { run } from './run-command.js'
 import { NotFoundError, PreconditionError, ProvisionError, UsageError } from './errors.js'
@@ -247,18 +246,14 @@ export class LocalProvider implements Provider {
         const ambassador = nodeEntry('ambassador')
         if (ambassador) a.ambassador = await restart(a.ambassador, () => this.spawnHostPart(state, h, 'ambassador', ambassador))
         const conductor = nodeEntry('conductor')
-        const etcd = this.facts(state).etcd
-        const before = await hostStartedAt(etcd, state.prefix, h.id, this.adminTls)
         // The host's lease is held while no conductor runs: its records (and its instances) stay put.
-        const bridge = await bridgeLease(etcd, this.adminTls, new KeyLayout(state.prefix).host(h.id))
-        try {
-          if (conductor) a.conductor = await restart(a.conductor, () => this.spawnHostPart(state, h, 'conductor', conductor))
-          this.file.save(state)
-          const back = await waitForHostRestarted(etcd, state.prefix, h.id, before, 60_000, this.adminTls)
-          if (!back) throw new ProvisionError(`the conductor of ${h.id} did not register again within 60 s after its restart`, `see ${this.logDir}/${h.id}-conductor.log`)
-        } finally {
-          bridge.stop()
-        }
+        await restartConductorKeepingLease({
+          etcd: this.facts(state).etcd, tls: this.adminTls, prefix: state.prefix, hostId: h.id, logHint: `see ${this.logDir}/${h.id}-conductor.log`,
+          restart: async () => {
+            if (conductor) a.conductor = await restart(a.conductor, () => this.spawnHostPart(state, h, 'conductor', conductor))
+            this.file.save(state)
+          },
+        })
         restarted.push(`${h.id}-ambassador`, `${h.id}-conductor`)
       })
     }

@@ -16,10 +16,8 @@ import { ensureClusterPki } from './cluster-pki.js'
 import { applyClusterRoles } from './cluster-roles.js'
 import { etcdClientTls } from './local-tls.js'
 import { etcdClientUrls, etcdEnv, hostCertNames, hostEnv, parseHosts, planHosts, REMOTE_PKI_DIR, type ClusterSettings, type SshHostPlan } from './ssh-plan.js'
-import { NotFoundError, PreconditionError, ProvisionError, UsageError } from './errors.js'
-import { bridgeLease } from './lease-bridge.js'
-import { hostStartedAt, waitForHostRestarted } from './drain.js'
-import { KeyLayout } from '../schemas/index.js'
+import { NotFoundError, PreconditionError, UsageError } from './errors.js'
+import { restartConductorKeepingLease } from './lease-bridge.js'
 import type { ClusterStatus, Provider, UpResult } from './provider.js'
 import type { Progress } from './progress.js'
 
@@ -203,16 +201,10 @@ export class SshProvider implements Provider {
     for (const h of records) {
       await progress.step(`${h.id}: ambassador, conductor`, async () => {
         await remoteStep(h.target, o, 'restart', ['ambassador'])
-        const before = await hostStartedAt(etcd, state.settings.prefix, h.id, adminTls)
-        const bridge = await bridgeLease(etcd, adminTls, new KeyLayout(state.settings.prefix).host(h.id))
-        try {
-          await remoteStep(h.target, o, 'restart', ['conductor'])
-          if (!await waitForHostRestarted(etcd, state.settings.prefix, h.id, before, 60_000, adminTls)) {
-            throw new ProvisionError(`the conductor of ${h.id} did not register again within 60 s after its restart`, `see /var/log/dokkaa/conductor.log on ${h.target}`)
-          }
-        } finally {
-          bridge.stop()
-        }
+        await restartConductorKeepingLease({
+          etcd, tls: adminTls, prefix: state.settings.prefix, hostId: h.id, logHint: `see /var/log/dokkaa/conductor.log on ${h.target}`,
+          restart: async () => { await remoteStep(h.target, o, 'restart', ['conductor']) },
+        })
         restarted.push(`${h.id}-ambassador`, `${h.id}-conductor`)
       })
     }

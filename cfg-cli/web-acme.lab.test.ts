@@ -5,31 +5,19 @@
 // <pebble root>` reaches it over HTTPS on every host, and plain HTTP redirects. (The forced
 // renewal without a failed request: ambassador/web-tls.int.test.ts.)
 import t from 'tap'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { readTlsCertRecord } from '../schemas/index.js'
 import { startPebble } from '../ambassador/testing/pebble.js'
 import { tempTestCa } from '../test/support/test-pki.js'
+import { curl } from '../test/support/curl.js'
 import { waitFor } from '../test/support/wait-for.js'
 import { allowLabTeardown, canRunLabs, installedDokkaa, installedDokkaaUntouched, upLabCluster } from './lab-test-support.js'
 import { nodeEntry } from './local-agents.js'
 
-const exec = promisify(execFile)
 const skip = canRunLabs() || (!nodeEntry('conductor') || !nodeEntry('ambassador') || !nodeEntry('builder') ? 'needs conductor, ambassador and builder' : false)
 const IMAGE = 'dokkaa/busybox:test'
 const installed = installedDokkaa()
 const TEST_MS = 240_000
 allowLabTeardown(t, TEST_MS)
-
-async function curl(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout } = await exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { timeout: 20_000 })
-    return { code: 0, out: stdout }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }
-  }
-}
 
 t.test('ACME with pebble on a lab cluster: a tls auto web service over HTTPS on every host', { skip, timeout: TEST_MS }, async t => {
   const c = await upLabCluster(t, { namePrefix: 'dka', scale: 2, image: IMAGE })
